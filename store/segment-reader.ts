@@ -1,0 +1,196 @@
+import { createReadStream } from 'node:fs';
+import { readdir, stat } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import { StringDecoder } from 'node:string_decoder';
+import zlib from 'node:zlib';
+import { RepriseError } from '../errors.js';
+import type { Exchange } from './exchange.js';
+import { compileFilter, type ExchangeFilter } from './exchange-filter.js';
+import { readManifest, segmentNumber, SEGMENTS_DIR, type SegmentEntry } from './manifest.js';
+import { exchangeProblems } from './validate-exchange.js';
+
+/**
+ * Streaming reader over a store: segments in write order, one record at a
+ * time, so memory is bounded by one decompressed chunk plus one line.
+ *
+ * Sealed segments (listed in the manifest) must be whole: truncation or a bad
+ * line there is corruption and an error. An unsealed segment — the one a
+ * killed writer left open — may end mid-record: the torn tail is skipped and
+ * counted in the ReadReport, and everything before it is returned.
+ */
+
+export interface SegmentRef {
+  path: string;
+  /** Listed in the manifest, i.e. closed cleanly by its writer. */
+  sealed: boolean;
+  entry?: SegmentEntry;
+}
+
+export interface ReadReport {
+  segments: number;
+  /** Records parsed (before filtering). */
+  records: number;
+  matched: number;
+  /** Unsealed segments that ended mid-record; that partial record is skipped. */
+  tornTails: number;
+  /** Lines skipped because they were corrupt (only with onCorrupt: 'skip'). */
+  skippedLines: number;
+  unsealedSegments: string[];
+  /** First problems seen, as one-line messages with file:line. */
+  problems: string[];
+}
+
+export interface ReadOptions {
+  filter?: ExchangeFilter;
+  /** 'throw' (default) stops at the first corrupt line or segment; 'skip' counts it and goes on. */
+  onCorrupt?: 'throw' | 'skip';
+  /** Filled in while reading; inspect it after the iteration ends. */
+  report?: ReadReport;
+}
+
+export function newReadReport(): ReadReport {
+  return { segments: 0, records: 0, matched: 0, tornTails: 0, skippedLines: 0, unsealedSegments: [], problems: [] };
+}
+
+const MAX_PROBLEMS = 20;
+
+/**
+ * Every Exchange in a store (a directory, or a single segment file), in write order.
+ *
+ * @example
+ * const report = newReadReport();
+ * for await (const ex of readExchanges('./store', { filter: { statuses: ['5xx'] }, report })) console.log(ex.id);
+ * console.log(report.tornTails);
+ */
+export async function* readExchanges(store: string, options: ReadOptions = {}): AsyncGenerator<Exchange> {
+  const report = options.report ?? newReadReport();
+  const keep = compileFilter(options.filter);
+  const { from, to } = options.filter ?? {};
+  for (const seg of await listSegments(store)) {
+    const st = seg.entry?.stats;
+    // The manifest's time range lets a time-filtered read skip whole segments.
+    if (st && st.firstStart !== null && st.lastStart !== null) {
+      if ((to !== undefined && st.firstStart >= to) || (from !== undefined && st.lastStart < from)) continue;
+    }
+    report.segments++;
+    for await (const ex of readSegment(seg, options.onCorrupt ?? 'throw', report)) {
+      report.records++;
+      if (keep(ex)) {
+        report.matched++;
+        yield ex;
+      }
+    }
+  }
+}
+
+/** The store's segments in write order, each marked sealed or not. */
+export async function listSegments(store: string): Promise<SegmentRef[]> {
+  let info;
+  try {
+    info = await stat(store);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new RepriseError('STORE_NOT_FOUND', 'no such store (path does not exist)', { location: { file: store } });
+    throw new RepriseError('STORE_IO', `cannot open store: ${(err as Error).message}`, { cause: err, location: { file: store } });
+  }
+  if (info.isFile()) return [{ path: store, sealed: false }];
+  const manifest = await readManifest(store);
+  let dir = join(store, SEGMENTS_DIR);
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch {
+    dir = store; // a bare directory of segment files
+    names = await readdir(store);
+    if (!manifest && !names.some(isSegmentName)) {
+      throw new RepriseError('STORE_NOT_FOUND', 'not a reprise store (no manifest.json, no segments/)', { location: { file: store } });
+    }
+  }
+  const sealed = new Map((manifest?.segments ?? []).map((s) => [basename(s.file), s]));
+  return names
+    .filter(isSegmentName)
+    .sort((a, b) => (segmentNumber(a) ?? 0) - (segmentNumber(b) ?? 0) || a.localeCompare(b))
+    .map((name) => {
+      const entry = sealed.get(name);
+      return entry ? { path: join(dir, name), sealed: true, entry } : { path: join(dir, name), sealed: false };
+    });
+}
+
+function isSegmentName(name: string): boolean {
+  return /\.ndjson(\.gz)?$/.test(name);
+}
+
+async function* readSegment(seg: SegmentRef, onCorrupt: 'throw' | 'skip', report: ReadReport): AsyncGenerator<Exchange> {
+  const file = seg.path;
+  const source = createReadStream(file, { highWaterMark: 256 * 1024 });
+  const gz = file.endsWith('.gz');
+  const stream = gz ? source.pipe(zlib.createGunzip()) : source;
+  if (gz) source.on('error', (err) => (stream as zlib.Gunzip).destroy(err));
+  const decoder = new StringDecoder('utf8');
+  let rest = '';
+  let line = 0;
+  const fail = (err: RepriseError): void => {
+    if (onCorrupt === 'throw') throw err;
+    report.skippedLines++;
+    if (report.problems.length < MAX_PROBLEMS) report.problems.push(`${err.where}: ${err.message}`);
+  };
+  try {
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      const text = rest + decoder.write(chunk);
+      let pos = 0;
+      for (let nl = text.indexOf('\n'); nl !== -1; nl = text.indexOf('\n', pos)) {
+        const raw = text.slice(pos, nl);
+        pos = nl + 1;
+        line++;
+        if (raw.length === 0) continue;
+        const ex = parseLine(raw, file, line, fail);
+        if (ex) yield ex;
+      }
+      rest = text.slice(pos);
+    }
+  } catch (err) {
+    if (err instanceof RepriseError) throw err;
+    const e = err as NodeJS.ErrnoException;
+    const truncated = e.code === 'Z_BUF_ERROR';
+    if (truncated && !seg.sealed) {
+      noteUnsealed(seg, report);
+    } else {
+      const offset = gz ? (stream as zlib.Gunzip).bytesWritten : source.bytesRead;
+      const why = truncated
+        ? `segment is truncated (gzip stream ends early${seg.entry ? `; sealed at ${seg.entry.bytes} bytes` : ''})`
+        : e.code?.startsWith('Z_') ? `segment is corrupt (gzip: ${e.message})` : `cannot read segment: ${e.message}`;
+      fail(new RepriseError('STORE_CORRUPT', why, { cause: err, location: { file, offset } }));
+      return;
+    }
+  }
+  rest += decoder.end();
+  if (rest.length > 0) {
+    line++;
+    if (seg.sealed) {
+      fail(new RepriseError('STORE_CORRUPT', 'last record has no newline in a sealed segment', { location: { file, line } }));
+    } else {
+      report.tornTails++;
+      noteUnsealed(seg, report);
+      if (report.problems.length < MAX_PROBLEMS) report.problems.push(`${file}:${line}: torn last record skipped (writer did not close the segment)`);
+    }
+  }
+}
+
+function noteUnsealed(seg: SegmentRef, report: ReadReport): void {
+  if (!report.unsealedSegments.includes(seg.path)) report.unsealedSegments.push(seg.path);
+}
+
+function parseLine(raw: string, file: string, line: number, fail: (e: RepriseError) => void): Exchange | null {
+  let value: unknown;
+  try {
+    value = JSON.parse(raw);
+  } catch (err) {
+    fail(new RepriseError('STORE_CORRUPT', `not valid JSON (${(err as Error).message})`, { cause: err, location: { file, line } }));
+    return null;
+  }
+  const problems = exchangeProblems(value);
+  if (problems.length > 0) {
+    fail(new RepriseError('STORE_SCHEMA', `not an Exchange v1: ${problems.slice(0, 3).join('; ')}`, { location: { file, line } }));
+    return null;
+  }
+  return value as Exchange;
+}

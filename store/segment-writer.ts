@@ -1,0 +1,213 @@
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { mkdir, open, readdir, readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { once } from 'node:events';
+import zlib from 'node:zlib';
+import { RepriseError } from '../errors.js';
+import type { Exchange } from './exchange.js';
+import { emptyManifest, readManifest, segmentFileName, segmentNumber, SEGMENTS_DIR, writeManifest, type Manifest } from './manifest.js';
+import { StoreStats } from './store-stats.js';
+
+/**
+ * Append-only writer of gzip NDJSON segments, rotated by size.
+ *
+ * Crash tolerance: every `flushIntervalMs` the pending lines are pushed through
+ * gzip with Z_SYNC_FLUSH, which ends the deflate block on a byte boundary, so
+ * everything written before the last flush decodes even if the process dies
+ * (SIGKILL, OOM) before the gzip trailer is written. What a crash can lose:
+ * records written after the last flush (at most `flushIntervalMs` worth), and
+ * the last line may be torn — readers skip and count it.
+ */
+
+export interface StoreWriterOptions {
+  /** Rotate to a new segment once the current one reaches this many compressed bytes (default 64 MiB). */
+  segmentBytes?: number;
+  /** How often buffered records are made durable against a process crash (default 1000 ms). */
+  flushIntervalMs?: number;
+  /** gzip level 1–9 (default 3: JSON compresses ~8x even at low levels, and level 6 halves write throughput). */
+  gzipLevel?: number;
+}
+
+export interface StoreWriterSummary {
+  dir: string;
+  exchanges: number;
+  segments: number;
+  bytes: number;
+}
+
+// Lines are batched before gzip.write: one zlib call per ~64 KiB instead of per
+// record is most of the difference between 30k and 150k records/s.
+const BATCH_BYTES = 64 * 1024;
+
+export class StoreWriter {
+  readonly dir: string;
+  private readonly segmentLimit: number;
+  private readonly gzipLevel: number;
+  private manifest: Manifest;
+  private nextSegment: number;
+  private gzip: zlib.Gzip | null = null;
+  private file: WriteStream | null = null;
+  private currentName = '';
+  private currentBytes = 0;
+  private currentRaw = 0;
+  private currentStats = new StoreStats();
+  private batch: string[] = [];
+  private batchBytes = 0;
+  private timer: NodeJS.Timeout | null = null;
+  private closed = false;
+  private lockFile: string;
+  private totals = { exchanges: 0, bytes: 0, segments: 0 };
+
+  /** @internal use openStoreWriter */
+  constructor(dir: string, manifest: Manifest, nextSegment: number, options: StoreWriterOptions) {
+    this.dir = dir;
+    this.manifest = manifest;
+    this.nextSegment = nextSegment;
+    this.segmentLimit = options.segmentBytes ?? 64 * 1024 * 1024;
+    this.gzipLevel = options.gzipLevel ?? 3;
+    this.lockFile = join(dir, 'writer.lock');
+    const every = options.flushIntervalMs ?? 1000;
+    this.timer = setInterval(() => this.flush(), every);
+    this.timer.unref();
+  }
+
+  /** Records written through this writer so far. */
+  get count(): number {
+    return this.totals.exchanges;
+  }
+
+  /** Append one record; resolves at once unless gzip is backed up (backpressure). */
+  async write(ex: Exchange): Promise<void> {
+    if (this.closed) throw new RepriseError('STORE_IO', `store writer for ${this.dir} is closed`);
+    if (!this.gzip) this.openSegment();
+    const line = `${JSON.stringify(ex)}\n`;
+    this.batch.push(line);
+    this.batchBytes += line.length;
+    this.currentStats.add(ex);
+    this.totals.exchanges++;
+    if (this.batchBytes >= BATCH_BYTES) {
+      const ok = this.pushBatch();
+      if (this.currentBytes >= this.segmentLimit) await this.rotate();
+      else if (!ok) await once(this.gzip!, 'drain');
+    }
+  }
+
+  /** Make everything written so far survive a crash of this process. */
+  flush(): void {
+    if (!this.gzip || this.batch.length === 0) return;
+    this.pushBatch();
+    this.gzip.flush(zlib.constants.Z_SYNC_FLUSH);
+  }
+
+  /** Flush, seal the open segment, update the manifest and release the store. */
+  async close(): Promise<StoreWriterSummary> {
+    if (this.closed) return this.summary();
+    this.closed = true;
+    if (this.timer) clearInterval(this.timer);
+    await this.sealSegment();
+    await writeManifest(this.dir, this.manifest);
+    await rm(this.lockFile, { force: true });
+    return this.summary();
+  }
+
+  private summary(): StoreWriterSummary {
+    return { dir: this.dir, exchanges: this.totals.exchanges, segments: this.totals.segments, bytes: this.totals.bytes };
+  }
+
+  private pushBatch(): boolean {
+    const chunk = this.batch.join('');
+    this.currentRaw += Buffer.byteLength(chunk);
+    this.batch = [];
+    this.batchBytes = 0;
+    return this.gzip!.write(chunk);
+  }
+
+  private openSegment(): void {
+    this.currentName = segmentFileName(this.nextSegment++);
+    this.currentBytes = 0;
+    this.currentRaw = 0;
+    this.currentStats = new StoreStats();
+    // flags 'wx': never overwrite a segment another writer produced.
+    this.file = createWriteStream(join(this.dir, this.currentName), { flags: 'wx' });
+    this.gzip = zlib.createGzip({ level: this.gzipLevel });
+    this.gzip.on('data', (c: Buffer) => {
+      this.currentBytes += c.length;
+      this.totals.bytes += c.length;
+    });
+    this.gzip.pipe(this.file);
+    this.totals.segments++;
+    this.file.on('error', () => {}); // surfaced by sealSegment's await
+  }
+
+  private async rotate(): Promise<void> {
+    await this.sealSegment();
+    await writeManifest(this.dir, this.manifest);
+  }
+
+  private async sealSegment(): Promise<void> {
+    const gzip = this.gzip;
+    const file = this.file;
+    if (!gzip || !file) return;
+    if (this.batch.length > 0) this.pushBatch();
+    this.gzip = null;
+    this.file = null;
+    gzip.end();
+    try {
+      await once(file, 'close');
+    } catch (err) {
+      throw new RepriseError('STORE_IO', `cannot write ${join(this.dir, this.currentName)}: ${(err as Error).message}`, { cause: err });
+    }
+    this.manifest.segments.push({ file: this.currentName, bytes: this.currentBytes, rawBytes: this.currentRaw, stats: this.currentStats.toJSON() });
+  }
+}
+
+/**
+ * Open a store directory for appending (created if missing). New segments
+ * continue the numbering of existing ones; one writer per store at a time.
+ *
+ * @example
+ * const w = await openStoreWriter('./store', { segmentBytes: 5 << 20 });
+ * for await (const ex of exchanges) await w.write(ex);
+ * await w.close();
+ */
+export async function openStoreWriter(dir: string, options: StoreWriterOptions = {}): Promise<StoreWriter> {
+  try {
+    await mkdir(join(dir, SEGMENTS_DIR), { recursive: true });
+  } catch (err) {
+    throw new RepriseError('STORE_IO', `cannot create store ${dir}: ${(err as Error).message}`, { cause: err, location: { file: dir } });
+  }
+  await takeLock(dir);
+  const manifest = (await readManifest(dir)) ?? emptyManifest();
+  const existing = (await readdir(join(dir, SEGMENTS_DIR))).map(segmentNumber).filter((n): n is number => n !== null);
+  const next = existing.length === 0 ? 1 : Math.max(...existing) + 1;
+  if (manifest.segments.length === 0) await writeManifest(dir, manifest);
+  return new StoreWriter(dir, manifest, next, options);
+}
+
+async function takeLock(dir: string): Promise<void> {
+  const lock = join(dir, 'writer.lock');
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const fh = await open(lock, 'wx');
+      await fh.writeFile(String(process.pid));
+      await fh.close();
+      return;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw new RepriseError('STORE_IO', `cannot lock ${dir}: ${(err as Error).message}`, { cause: err });
+      const pid = Number(await readFile(lock, 'utf8').catch(() => 'NaN'));
+      if (Number.isInteger(pid) && pid > 0 && isAlive(pid)) {
+        throw new RepriseError('STORE_LOCKED', `store ${dir} is being written by process ${pid}`, { location: { file: lock } });
+      }
+      await rm(lock, { force: true }); // stale lock from a killed writer
+    }
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
