@@ -12,9 +12,16 @@ export type ErrorCode =
   | 'STORE_IO'
   | 'STORE_LOCKED'
   | 'HAR_INVALID'
+  | 'HAR_ENTRY_TOO_LARGE'
+  | 'INPUT_UNREADABLE'
+  | 'OUTPUT_UNWRITABLE'
   | 'INPUT_NOT_FOUND'
   | 'CLI_USAGE'
-  | 'FILTER_INVALID';
+  | 'FILTER_INVALID'
+  | 'PCAP_INVALID'
+  | 'PCAP_UNSUPPORTED'
+  | 'CAPTURE_LISTEN'
+  | 'CAPTURE_OPTIONS_INVALID';
 
 export interface ErrorLocation {
   file?: string;

@@ -1,0 +1,83 @@
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { RepriseError } from '../errors.js';
+
+/**
+ * A CLI command is declaration plus one call into the library: the flags it
+ * takes, its help text, and `run`, which normalizes flags into the library's
+ * options object. No logic lives here beyond that.
+ */
+export type OptionSpec = NonNullable<ParseArgsConfig['options']>[string] & { description: string; hint?: string };
+
+export interface CommandContext {
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream;
+  debug: boolean;
+}
+
+export interface Command {
+  /** Words that select the command, e.g. ['store', 'inspect']. */
+  path: string[];
+  summary: string;
+  /** Positional arguments for the usage line, e.g. '<store>'. */
+  args: string;
+  options: Record<string, OptionSpec>;
+  examples?: string[];
+  /** Returns the process exit code. */
+  run(parsed: ParsedArgs, ctx: CommandContext): Promise<number>;
+}
+
+export interface ParsedArgs {
+  values: Record<string, string | boolean | string[] | undefined>;
+  positionals: string[];
+}
+
+export const GLOBAL_OPTIONS: Record<string, OptionSpec> = {
+  help: { type: 'boolean', short: 'h', description: 'show help for this command' },
+  debug: { type: 'boolean', description: 'print stack traces and debug logs' },
+};
+
+export function parseCommandArgs(cmd: Command, argv: string[]): ParsedArgs {
+  const options = { ...GLOBAL_OPTIONS, ...cmd.options };
+  const config: Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean }> = {};
+  for (const [name, o] of Object.entries(options)) {
+    config[name] = { type: o.type, ...(o.short ? { short: o.short } : {}), ...(o.multiple ? { multiple: true } : {}) };
+  }
+  try {
+    const { values, positionals } = parseArgs({ args: argv, options: config, allowPositionals: true, strict: true });
+    return { values: values as ParsedArgs['values'], positionals };
+  } catch (err) {
+    const msg = (err as Error).message.replace(/\. To specify a positional.*$/s, '');
+    throw new RepriseError('CLI_USAGE', `${cmd.path.join(' ')}: ${msg}`, { cause: err });
+  }
+}
+
+export function formatCommandHelp(cmd: Command): string {
+  const lines = [`reprise ${cmd.path.join(' ')} ${cmd.args}`.trimEnd(), '', cmd.summary, '', 'Options:'];
+  const all = { ...cmd.options, ...GLOBAL_OPTIONS };
+  const rows = Object.entries(all).map(([name, o]) => {
+    const flag = `${o.short ? `-${o.short}, ` : '    '}--${name}${o.type === 'string' ? ` <${o.hint ?? 'value'}>` : ''}`;
+    return [flag, o.description + (o.multiple ? ' (repeatable)' : '')] as const;
+  });
+  const width = Math.max(...rows.map(([f]) => f.length));
+  for (const [f, d] of rows) lines.push(`  ${f.padEnd(width)}  ${d}`);
+  if (cmd.examples?.length) lines.push('', 'Examples:', ...cmd.examples.map((e) => `  ${e}`));
+  return `${lines.join('\n')}\n`;
+}
+
+/** Exactly `n` positionals, else a usage error naming what is missing. */
+export function requirePositionals(cmd: Command, parsed: ParsedArgs, names: string[]): string[] {
+  const got = parsed.positionals;
+  if (got.length < names.length) {
+    throw new RepriseError('CLI_USAGE', `${cmd.path.join(' ')}: missing ${names.slice(got.length).join(', ')} (see --help)`);
+  }
+  if (got.length > names.length) {
+    throw new RepriseError('CLI_USAGE', `${cmd.path.join(' ')}: unexpected argument "${got[names.length]}"`);
+  }
+  return got;
+}
+
+export function requireString(cmd: Command, parsed: ParsedArgs, name: string): string {
+  const v = parsed.values[name];
+  if (typeof v !== 'string' || v === '') throw new RepriseError('CLI_USAGE', `${cmd.path.join(' ')}: --${name} is required`);
+  return v;
+}

@@ -1,0 +1,54 @@
+import { importHar } from '../../capture/har/har-import.js';
+import { exportHar } from '../../store/export/har-export.js';
+import { exportMarkdown } from '../../store/export/markdown-export.js';
+import { readExchanges } from '../../store/segment-reader.js';
+import { writeExchanges } from '../../store/write-exchanges.js';
+import { requirePositionals, requireString, type Command } from '../command.js';
+import { FILTER_OPTIONS, filterFromArgs } from '../filter-options.js';
+
+export const importHarCommand: Command = {
+  path: ['import', 'har'],
+  args: '<file.har>',
+  summary: 'Import a HAR 1.2 file (browser devtools, proxies) into a store; the file is streamed, not loaded whole.',
+  options: {
+    out: { type: 'string', short: 'o', hint: 'store', description: 'store directory to append to (created if missing)' },
+  },
+  examples: ['reprise import har session.har --out ./store'],
+  async run(parsed, ctx) {
+    const [file] = requirePositionals(this, parsed, ['<file.har>']);
+    const out = requireString(this, parsed, 'out');
+    const summary = await writeExchanges(importHar(file!), out);
+    ctx.stdout.write(`imported ${summary.exchanges} exchanges from ${file} into ${out}\n`);
+    return 0;
+  },
+};
+
+export const exportHarCommand: Command = {
+  path: ['export', 'har'],
+  args: '<store>',
+  summary: 'Export a store (or a filtered part of it) as one HAR 1.2 file.',
+  options: { ...FILTER_OPTIONS, out: { type: 'string', short: 'o', hint: 'file.har', description: 'HAR file to write' } },
+  examples: ['reprise export har ./store --out session.har --status 5xx'],
+  async run(parsed, ctx) {
+    const [store] = requirePositionals(this, parsed, ['<store>']);
+    const out = requireString(this, parsed, 'out');
+    const { count } = await exportHar(readExchanges(store!, { filter: filterFromArgs(parsed) }), out);
+    ctx.stdout.write(`exported ${count} exchanges to ${out}\n`);
+    return 0;
+  },
+};
+
+export const exportMarkdownCommand: Command = {
+  path: ['export', 'md'],
+  args: '<store>',
+  summary: 'Export each exchange as a readable Markdown file (an HTTP wire dump) plus an index.md.',
+  options: { ...FILTER_OPTIONS, out: { type: 'string', short: 'o', hint: 'dir', description: 'directory to write' } },
+  examples: ['reprise export md ./store --out ./exchanges --path "/users/**"'],
+  async run(parsed, ctx) {
+    const [store] = requirePositionals(this, parsed, ['<store>']);
+    const out = requireString(this, parsed, 'out');
+    const { count } = await exportMarkdown(readExchanges(store!, { filter: filterFromArgs(parsed) }), out);
+    ctx.stdout.write(`wrote ${count} exchange files and index.md to ${out}\n`);
+    return 0;
+  },
+};
