@@ -9,6 +9,7 @@ const NUMBER = /^-?\d+(\.\d+)?$/;
 const HEX_ID = /^(?=.*\d)[0-9a-f]{8,}$/i; // mongo ids, hashes: hex with at least one digit
 const TOKEN = /^(?=.*\d)(?=.*[a-zA-Z])[A-Za-z0-9_-]{16,}$/; // opaque ids / slugs with digits
 const DATE = /^\d{4}-\d{2}-\d{2}([T ][\d:.]+Z?)?$/;
+const CODE = /^[A-Za-z]{1,8}[-_]\d+$/; // SKU-like codes: RUN-42, INV_2024
 
 /**
  * Replace id-like path segments with `:id`.
@@ -23,7 +24,7 @@ export function collapsePathIds(path: string): string {
   for (let i = 0; i < parts.length; i++) {
     const s = parts[i]!;
     if (s === '') continue;
-    if (NUMBER.test(s) || UUID.test(s) || HEX_ID.test(s) || TOKEN.test(s) || DATE.test(s)) parts[i] = ':id';
+    if (NUMBER.test(s) || UUID.test(s) || HEX_ID.test(s) || TOKEN.test(s) || DATE.test(s) || CODE.test(s)) parts[i] = ':id';
   }
   const template = parts.join('/');
   // Bounded cache: capture paths repeat heavily, but a scan of random ids must not grow memory.

@@ -3,6 +3,8 @@ import { exportHar } from '../../store/export/har-export.js';
 import { exportMarkdown } from '../../store/export/markdown-export.js';
 import { readExchanges } from '../../store/segment-reader.js';
 import { writeExchanges } from '../../store/write-exchanges.js';
+import { DEFAULT_SECRET_HEADERS, redactSecretHeaders } from '../../transform/redact-headers.js';
+import type { Exchange } from '../../store/exchange.js';
 import { requirePositionals, requireString, type Command } from '../command.js';
 import { FILTER_OPTIONS, filterFromArgs } from '../filter-options.js';
 
@@ -12,12 +14,17 @@ export const importHarCommand: Command = {
   summary: 'Import a HAR 1.2 file (browser devtools, proxies) into a store; the file is streamed, not loaded whole.',
   options: {
     out: { type: 'string', short: 'o', hint: 'store', description: 'store directory to append to (created if missing)' },
+    'redact-header': { type: 'string', multiple: true, hint: 'name', description: 'also redact this header (Authorization, Cookie, Set-Cookie, API keys always are)' },
+    'no-redact': { type: 'boolean', description: 'store secret headers in clear (off by default: secrets never reach disk)' },
   },
-  examples: ['reprise import har session.har --out ./store'],
+  examples: ['reprise import har session.har --out ./store', 'reprise import har session.har --out ./store --redact-header x-session-id'],
   async run(parsed, ctx) {
     const [file] = requirePositionals(this, parsed, ['<file.har>']);
     const out = requireString(this, parsed, 'out');
-    const summary = await writeExchanges(importHar(file!), out);
+    const extra = (parsed.values['redact-header'] as string[] | undefined) ?? [];
+    const names = [...DEFAULT_SECRET_HEADERS, ...extra];
+    const source = parsed.values['no-redact'] ? importHar(file!) : redactAll(importHar(file!), names);
+    const summary = await writeExchanges(source, out);
     ctx.stdout.write(`imported ${summary.exchanges} exchanges from ${file} into ${out}\n`);
     return 0;
   },
@@ -52,3 +59,7 @@ export const exportMarkdownCommand: Command = {
     return 0;
   },
 };
+
+async function* redactAll(exchanges: AsyncIterable<Exchange>, names: readonly string[]): AsyncGenerator<Exchange> {
+  for await (const ex of exchanges) yield redactSecretHeaders(ex, names);
+}

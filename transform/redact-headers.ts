@@ -1,0 +1,79 @@
+import type { Exchange, Header } from '../store/exchange.js';
+
+/**
+ * Header redaction that every capture source applies by default, so secrets
+ * never reach disk. The shape of a value is kept where it helps later
+ * stages — the auth scheme (`Bearer [REDACTED]`), cookie names and Set-Cookie
+ * attributes — so replay can fill them and a diff can still compare names.
+ * Each replaced header is recorded in `redactions` as `request.headers.<name>`.
+ */
+
+export const REDACTED = '[REDACTED]';
+
+/** Lower-case names redacted at capture unless the user turns it off. */
+export const DEFAULT_SECRET_HEADERS: readonly string[] = [
+  'authorization',
+  'proxy-authorization',
+  'cookie',
+  'set-cookie',
+  'x-api-key',
+  'api-key',
+  'apikey',
+  'x-auth-token',
+  'x-access-token',
+  'x-amz-security-token',
+  'x-goog-api-key',
+  'ocp-apim-subscription-key',
+];
+
+/**
+ * A copy of the exchange with secret header values replaced (the input is not modified).
+ *
+ * @example
+ * redactSecretHeaders(ex).request.headers // [['Authorization', 'Bearer [REDACTED]'], …]
+ */
+export function redactSecretHeaders(ex: Exchange, names: readonly string[] = DEFAULT_SECRET_HEADERS): Exchange {
+  const secret = new Set(names.map((n) => n.toLowerCase()));
+  const marks = new Set(ex.redactions ?? []);
+  const req = redactList(ex.request.headers, secret, 'request', marks);
+  const res = ex.response ? redactList(ex.response.headers, secret, 'response', marks) : null;
+  if (!req && !res) return ex;
+  const out: Exchange = { ...ex, request: { ...ex.request, headers: req ?? ex.request.headers }, redactions: [...marks] };
+  if (ex.response && res) out.response = { ...ex.response, headers: res };
+  return out;
+}
+
+function redactList(headers: Header[], secret: Set<string>, side: string, marks: Set<string>): Header[] | null {
+  let changed: Header[] | null = null;
+  for (let i = 0; i < headers.length; i++) {
+    const [name, value] = headers[i]!;
+    const lower = name.toLowerCase();
+    if (!secret.has(lower) || value === REDACTED) continue;
+    const masked = maskValue(lower, value);
+    if (masked === value) continue;
+    changed ??= headers.slice();
+    changed[i] = [name, masked];
+    marks.add(`${side}.headers.${lower}`);
+  }
+  return changed;
+}
+
+function maskValue(name: string, value: string): string {
+  if (name === 'cookie') {
+    return value.split(';').map((part) => {
+      const eq = part.indexOf('=');
+      return eq === -1 ? part : `${part.slice(0, eq)}=${REDACTED}`;
+    }).join(';');
+  }
+  if (name === 'set-cookie') {
+    const semi = value.indexOf(';');
+    const first = semi === -1 ? value : value.slice(0, semi);
+    const eq = first.indexOf('=');
+    return `${eq === -1 ? first : first.slice(0, eq)}=${REDACTED}${semi === -1 ? '' : value.slice(semi)}`;
+  }
+  if (name === 'authorization' || name === 'proxy-authorization') {
+    const space = value.indexOf(' ');
+    if (space > 0 && /^[A-Za-z][\w-]*$/.test(value.slice(0, space))) return `${value.slice(0, space)} ${REDACTED}`;
+  }
+  return REDACTED;
+}
