@@ -1,5 +1,6 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { RepriseError } from '../errors.js';
+import type { Logger } from '../log.js';
 
 /**
  * A CLI command is declaration plus one call into the library: the flags it
@@ -12,6 +13,8 @@ export interface CommandContext {
   stdout: NodeJS.WritableStream;
   stderr: NodeJS.WritableStream;
   debug: boolean;
+  /** pino logger on stderr (progress, warnings); created by main() when not given. */
+  log?: Logger;
 }
 
 export interface Command {

@@ -1,4 +1,5 @@
 import { RepriseError } from '../errors.js';
+import { createLogger } from '../log.js';
 import { formatCommandHelp, parseCommandArgs, type Command, type CommandContext } from './command.js';
 import { exportHarCommand, exportMarkdownCommand, importHarCommand } from './commands/har-commands.js';
 import { storeCat, storeInspect } from './commands/store-commands.js';
@@ -37,7 +38,8 @@ export async function main(argv: string[], ctx: CommandContext): Promise<number>
       ctx.stdout.write(formatCommandHelp(cmd));
       return EXIT.ok;
     }
-    return await cmd.run(parsed, { ...ctx, debug });
+    const log = ctx.log ?? createLogger({ level: debug ? 'debug' : undefined });
+    return await cmd.run(parsed, { ...ctx, debug, log });
   } catch (err) {
     return reportError(err, ctx, debug);
   }

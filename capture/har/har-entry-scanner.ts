@@ -65,7 +65,7 @@ const BOM = [0xef, 0xbb, 0xbf];
 const WRAP_HEAD = '{"log":{"entries":[';
 const ENTRY_DEPTH = 3; // root object › log object › entries array
 const MAX_KEY_BYTES = 256; // longer keys cannot be ones we look for
-const MAX_NUMBER_CHARS = 512;
+const MAX_NUMBER_CHARS = 512; // far beyond any real number (a double has ≤ 24 significant characters)
 const NUMBER_RE = /^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?$/;
 const EXPECTED = ['a value', 'a value or "]"', 'a property name or "}"', 'a property name', '":"', '"," or "}"', '"," or "]"'];
 

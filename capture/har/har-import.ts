@@ -29,7 +29,7 @@ export interface HarImportReport {
   notes: string[];
 }
 
-const MAX_NOTES = 20;
+const MAX_NOTES = 20; // enough to see the pattern; the counts stay exact
 
 /**
  * An empty report to pass as `options.report`.

@@ -1,4 +1,4 @@
-import { importHar } from '../../capture/har/har-import.js';
+import { importHar, newHarImportReport } from '../../capture/har/har-import.js';
 import { exportHar } from '../../store/export/har-export.js';
 import { exportMarkdown } from '../../store/export/markdown-export.js';
 import { readExchanges } from '../../store/segment-reader.js';
@@ -23,9 +23,12 @@ export const importHarCommand: Command = {
     const out = requireString(this, parsed, 'out');
     const extra = (parsed.values['redact-header'] as string[] | undefined) ?? [];
     const names = [...DEFAULT_SECRET_HEADERS, ...extra];
-    const source = parsed.values['no-redact'] ? importHar(file!) : redactAll(importHar(file!), names);
-    const summary = await writeExchanges(source, out);
-    ctx.stdout.write(`imported ${summary.exchanges} exchanges from ${file} into ${out}\n`);
+    const report = newHarImportReport();
+    const entries = importHar(file!, { report });
+    const source = parsed.values['no-redact'] ? entries : redactAll(entries, names);
+    const summary = await writeExchanges(source, out, { onProgress: (count) => ctx.log?.info({ count, file }, 'importing') });
+    if (report.skipped > 0) ctx.log?.warn({ skipped: report.skipped, notes: report.notes.slice(0, 10) }, 'some HAR entries were not HTTP exchanges and were skipped');
+    ctx.stdout.write(`imported ${summary.exchanges} exchanges from ${file} into ${out}${report.skipped ? ` (${report.skipped} skipped)` : ''}\n`);
     return 0;
   },
 };

@@ -37,7 +37,9 @@ export const storeCat: Command = {
     const limit = parsed.values.limit === undefined ? Infinity : Number(parsed.values.limit);
     const source = readExchanges(store!, { filter: filterFromArgs(parsed), report, onCorrupt: parsed.values['skip-corrupt'] ? 'skip' : 'throw' });
     await writeNdjson(take(source, limit), ctx.stdout);
-    for (const p of report.problems) ctx.stderr.write(`reprise: warning: ${p}\n`);
+    if (report.problems.length > 0) {
+      ctx.log?.warn({ skippedLines: report.skippedLines, tornTails: report.tornTails, problems: report.problems }, 'store has damaged records; the rest was read');
+    }
     return 0;
   },
 };

@@ -14,7 +14,8 @@ const CREATOR = { name: 'reprise', version: '0.1.0' };
 /**
  * Write exchanges as one HAR 1.2 file, one entry per line. Writing goes to a
  * temporary file beside `outFile` that is renamed into place at the end, so
- * a failed or interrupted export never leaves a half HAR under the real name.
+ * a failed or interrupted export never leaves a half HAR under the real name
+ * (a killed process can leave the `<outFile>.<pid>.tmp` file behind).
  * Backpressure: the next exchange is read only when the file stream has room.
  *
  * @example

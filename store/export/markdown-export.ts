@@ -16,7 +16,8 @@ const INDEX_URL_CHARS = 100;
  * Write one Markdown file per exchange into `outDir` (created if missing) and
  * an index.md table linking them, in input order. Files of an earlier export
  * into the same directory are overwritten when their names match and left
- * alone otherwise. The index is streamed, so memory stays flat for any count.
+ * alone otherwise. The index is streamed, so memory stays flat for any count;
+ * an interrupted export leaves the files written so far and a partial index.
  *
  * @example
  * const { count } = await exportMarkdown(readExchanges('./store', { filter: { paths: ['/users/**'] } }), './review');

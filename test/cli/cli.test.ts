@@ -3,7 +3,7 @@ import { readdir, readFile, stat, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openStoreWriter } from '../../store/segment-writer.js';
-import { syntheticExchange } from '../support/synthetic-exchange.js';
+import { syntheticExchange, writeSyntheticStore } from '../support/synthetic-exchange.js';
 import { makeTempDir } from '../support/temp-dir.js';
 import { expectOneLineError, runCli } from '../support/run-cli.js';
 
@@ -12,13 +12,7 @@ let tmp: Awaited<ReturnType<typeof makeTempDir>>;
 beforeEach(async () => { tmp = await makeTempDir(); });
 afterEach(async () => { await tmp.cleanup(); });
 
-async function writeStore(n: number): Promise<string> {
-  const store = join(tmp.dir, 'store');
-  const w = await openStoreWriter(store);
-  for (let i = 0; i < n; i++) await w.write(syntheticExchange(i));
-  await w.close();
-  return store;
-}
+const writeStore = (n: number): Promise<string> => writeSyntheticStore(tmp.dir, n);
 
 describe('reprise CLI', () => {
   it('--help lists the commands, and every command has its own --help', async () => {

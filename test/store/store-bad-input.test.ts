@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { openStoreWriter } from '../../store/segment-writer.js';
 import { newReadReport, readExchanges } from '../../store/segment-reader.js';
 import { RepriseError } from '../../errors.js';
-import { syntheticExchange } from '../support/synthetic-exchange.js';
+import { syntheticExchange, writeSyntheticStore } from '../support/synthetic-exchange.js';
 import { makeTempDir } from '../support/temp-dir.js';
 
 let tmp: Awaited<ReturnType<typeof makeTempDir>>;
@@ -18,13 +18,7 @@ async function drain(store: string, opts: Parameters<typeof readExchanges>[1] = 
   return n;
 }
 
-async function writeStore(n: number): Promise<string> {
-  const store = join(tmp.dir, 'store');
-  const w = await openStoreWriter(store);
-  for (let i = 0; i < n; i++) await w.write(syntheticExchange(i));
-  await w.close();
-  return store;
-}
+const writeStore = (n: number): Promise<string> => writeSyntheticStore(tmp.dir, n);
 
 /** A hand-made segment holding these NDJSON lines. */
 async function storeWithLines(lines: string[]): Promise<{ store: string; seg: string }> {

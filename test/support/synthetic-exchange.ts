@@ -42,3 +42,14 @@ export function syntheticExchange(i: number, options: { bodyBytes?: number; rand
     },
   };
 }
+
+/** A sealed store of `n` synthetic exchanges at `dir/store`; returns its path. */
+export async function writeSyntheticStore(dir: string, n: number): Promise<string> {
+  const { join } = await import('node:path');
+  const { openStoreWriter } = await import('../../store/segment-writer.js');
+  const store = join(dir, 'store');
+  const w = await openStoreWriter(store);
+  for (let i = 0; i < n; i++) await w.write(syntheticExchange(i));
+  await w.close();
+  return store;
+}

@@ -1,3 +1,6 @@
+// Why this file exists: the scanner is the one byte-level parser in HAR import; these tests feed it
+// tricky strings, every chunking down to one byte, and broken documents, and check that each error
+// names the right line and column.
 import { describe, expect, it } from 'vitest';
 import { HarEntryScanner, locateInEntry, type ScannedEntry } from '../../../capture/har/har-entry-scanner.js';
 import { RepriseError } from '../../../errors.js';

@@ -1,3 +1,6 @@
+// Why this file exists: dates, URLs and HTTP versions in HAR files come in many spellings; these
+// tests pin down how each spelling is read: µs precision and offsets, raw paths and queries kept,
+// and versions mapped to the Exchange's '1.1' / '2' / '3'.
 import { describe, expect, it } from 'vitest';
 import { normalizeHttpVersion, parseIsoMicros, splitUrl } from '../../../capture/har/har-fields.js';
 

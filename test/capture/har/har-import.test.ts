@@ -1,3 +1,6 @@
+// Why this file exists: it checks the HAR → Exchange mapping field by field (versions, pseudo-headers,
+// bodies, timings, provenance) and that bad input of any kind — wrong fields, broken JSON, random
+// bytes, fuzzed files — ends as a RepriseError with the file and line of the problem.
 import { randomBytes } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { importHar, newHarImportReport } from '../../../capture/har/har-import.js';

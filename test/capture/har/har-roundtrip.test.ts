@@ -1,3 +1,6 @@
+// Why this file exists: it is the acceptance test for HAR support — HAR → store → HAR keeps what was
+// on the wire (method, URL, header order and duplicates, bodies byte for byte), and
+// import → export → import gives back deep-equal Exchanges.
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -10,9 +13,6 @@ import { readExchanges } from '../../../store/segment-reader.js';
 import { openStoreWriter } from '../../../store/segment-writer.js';
 import { makeTempDir } from '../../support/temp-dir.js';
 import { collect, harEntry, writeHar } from './har-test-files.js';
-
-// The acceptance test for HAR support: HAR → store → HAR keeps what was on the wire (method, URL,
-// header order and duplicates, bodies byte for byte), and import → export → import is lossless.
 
 let tmp: Awaited<ReturnType<typeof makeTempDir>>;
 beforeEach(async () => { tmp = await makeTempDir(); });

@@ -1,3 +1,6 @@
+// Why this file exists: it checks that exported HAR carries the full set of HAR 1.2 fields tools
+// expect, derived from the stored Exchange, and that a failed export leaves no half-written file
+// and closes its source.
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';

@@ -1,3 +1,6 @@
+// Why this file exists: the Markdown export is for people; these tests check that it reads like a
+// wire dump, names files predictably, indexes them, and cannot be broken or turned into live
+// HTML by what the traffic contains (backticks, pipes, tags).
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
