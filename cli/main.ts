@@ -3,6 +3,7 @@ import { createLogger } from '../log.js';
 import { formatCommandHelp, parseCommandArgs, type Command, type CommandContext } from './command.js';
 import { exportHarCommand, exportMarkdownCommand, importHarCommand } from './commands/har-commands.js';
 import { storeCat, storeInspect } from './commands/store-commands.js';
+import { captureVxlanCommand, capturePcapCommand } from './commands/capture-commands.js';
 
 /**
  * The `reprise` entry point: finds the command, parses its flags, runs it,
@@ -12,7 +13,7 @@ import { storeCat, storeInspect } from './commands/store-commands.js';
  * 70 internal error (a bug: printed with its stack).
  */
 
-export const COMMANDS: Command[] = [storeInspect, storeCat, importHarCommand, exportHarCommand, exportMarkdownCommand];
+export const COMMANDS: Command[] = [capturePcapCommand, captureVxlanCommand, importHarCommand, storeInspect, storeCat, exportHarCommand, exportMarkdownCommand];
 
 export const EXIT = { ok: 0, userError: 1, usage: 2, bug: 70 } as const;
 

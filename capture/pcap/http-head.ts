@@ -1,0 +1,197 @@
+import type { Header } from '../../store/exchange.js';
+
+/**
+ * HTTP/1.x message heads: start lines, header fields and the framing rules of
+ * RFC 9112 §6. Pure functions over complete head blocks; the incremental work
+ * (finding where a head ends) is in http-parser.ts.
+ */
+
+export type HttpVersion = '1.0' | '1.1';
+
+export interface RequestHead {
+  kind: 'request';
+  method: string;
+  target: string;
+  version: HttpVersion;
+  headers: Header[];
+}
+
+export interface ResponseHead {
+  kind: 'response';
+  status: number;
+  statusText: string;
+  version: HttpVersion;
+  headers: Header[];
+}
+
+export type MessageHead = RequestHead | ResponseHead;
+export type MessageKind = MessageHead['kind'];
+
+export type Framing =
+  | { kind: 'none' }
+  | { kind: 'length'; length: number }
+  | { kind: 'chunked' }
+  | { kind: 'close' }
+  | { kind: 'tunnel' };
+
+/** Node's default is 2,000; a head with more fields than this is a flood, not a message. */
+export const MAX_HEADERS = 1000;
+
+const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+const REQUEST_LINE = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+) ([^\s\x00-\x1f\x7f]+) HTTP\/1\.([01])$/;
+const STATUS_LINE = /^HTTP\/1\.([01]) (\d{3})(?: ([^\x00-\x08\x0a-\x1f\x7f]*))?$/;
+// While resynchronising inside arbitrary bytes, only a conventional method and
+// target count as a message start, to keep false positives out.
+const RESYNC_REQUEST = /^[A-Z][A-Z-]{2,19} (?:\/|\*|https?:\/\/|[A-Za-z0-9.-]+:\d+ )/;
+/** 1 for the bytes allowed in a token (RFC 9110 §5.6.2). */
+export const TCHAR = new Uint8Array(256);
+for (const c of "!#$%&'*+.^_`|~-") TCHAR[c.charCodeAt(0)] = 1;
+for (let c = 0x30; c <= 0x39; c++) TCHAR[c] = 1;
+for (let c = 0x41; c <= 0x5a; c++) TCHAR[c] = 1;
+for (let c = 0x61; c <= 0x7a; c++) TCHAR[c] = 1;
+
+/**
+ * Whether `prefix` (the first bytes of a line) could begin a start line of
+ * `kind`. Cheap enough to run on every partial line, so binary data is
+ * rejected after a few bytes instead of after a 64 KiB head.
+ */
+export function couldStartLine(prefix: Buffer, kind: MessageKind): boolean {
+  if (kind === 'response') {
+    const n = Math.min(prefix.length, STATUS_PREFIX.length);
+    for (let i = 0; i < n; i++) if (prefix[i] !== STATUS_PREFIX[i]) return false;
+    return true;
+  }
+  const n = Math.min(prefix.length, 21);
+  for (let i = 0; i < n; i++) {
+    const b = prefix[i]!;
+    if (b === 0x20) return i > 0;
+    if (TCHAR[b] !== 1) return false;
+  }
+  return n < 21;
+}
+const STATUS_PREFIX = Buffer.from('HTTP/1.');
+
+/** A complete line (no CR/LF) that is a plausible start line; stricter when resynchronising. */
+export function isStartLine(line: string, kind: MessageKind, resync: boolean): boolean {
+  if (kind === 'response') return STATUS_LINE.test(line);
+  if (!REQUEST_LINE.test(line)) return false;
+  return !resync || RESYNC_REQUEST.test(line);
+}
+
+/** Parse a head block (start line and fields, without the final empty line), read as latin1. */
+export function parseHead(block: string, kind: MessageKind): MessageHead | string {
+  const lines = splitLines(block);
+  const first = lines[0] ?? '';
+  const headers = parseFields(lines, 1);
+  if (typeof headers === 'string') return headers;
+  if (kind === 'request') {
+    const m = REQUEST_LINE.exec(first);
+    if (!m) return `bad request line ${JSON.stringify(first.slice(0, 60))}`;
+    return { kind, method: m[1]!, target: m[2]!, version: m[3] === '0' ? '1.0' : '1.1', headers };
+  }
+  const m = STATUS_LINE.exec(first);
+  if (!m) return `bad status line ${JSON.stringify(first.slice(0, 60))}`;
+  return { kind, status: Number(m[2]), statusText: m[3] ?? '', version: m[1] === '0' ? '1.0' : '1.1', headers };
+}
+
+/** Parse a trailer section (fields only). */
+export function parseTrailers(block: string): Header[] | string {
+  return parseFields(splitLines(block), 0);
+}
+
+function splitLines(block: string): string[] {
+  const lines = block.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const l = lines[i]!;
+    if (l.endsWith('\r')) lines[i] = l.slice(0, -1);
+  }
+  if (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
+  return lines;
+}
+
+function parseFields(lines: string[], from: number): Header[] | string {
+  const headers: Header[] = [];
+  for (let i = from; i < lines.length; i++) {
+    const line = lines[i]!;
+    if (line === '') continue;
+    if (line[0] === ' ' || line[0] === '\t') {
+      // obs-fold (RFC 9112 §5.2): a continuation line joins the previous value with one space.
+      const last = headers[headers.length - 1];
+      if (!last) return 'header block starts with a continuation line';
+      last[1] = `${last[1]} ${line.trim()}`.trim();
+      continue;
+    }
+    const colon = line.indexOf(':');
+    if (colon <= 0) return `bad header line ${JSON.stringify(line.slice(0, 60))}`;
+    const name = line.slice(0, colon);
+    if (!TOKEN.test(name)) return `bad header name ${JSON.stringify(name.slice(0, 60))}`;
+    if (headers.length >= MAX_HEADERS) return `more than ${MAX_HEADERS} header fields`;
+    headers.push([name, line.slice(colon + 1).replace(/^[ \t]+|[ \t]+$/g, '')]);
+  }
+  return headers;
+}
+
+/** All values of a field, comma-split, trimmed, lower-cased. */
+export function fieldTokens(headers: readonly Header[], name: string): string[] {
+  const out: string[] = [];
+  for (const [n, v] of headers) {
+    if (n.length !== name.length || n.toLowerCase() !== name) continue;
+    for (const part of v.split(',')) {
+      const t = part.trim().toLowerCase();
+      if (t !== '') out.push(t);
+    }
+  }
+  return out;
+}
+
+/** Content-Length: null when absent, a number, or an error string (RFC 9112 §6.3 rule 5). */
+export function contentLength(headers: readonly Header[]): number | null | string {
+  const values = fieldTokens(headers, 'content-length');
+  if (values.length === 0) return null;
+  const first = values[0]!;
+  if (!/^\d{1,16}$/.test(first) || values.some((v) => v !== first)) return `bad content-length ${JSON.stringify(values.join(', ').slice(0, 60))}`;
+  const n = Number(first);
+  return Number.isSafeInteger(n) ? n : `content-length ${first} is too large`;
+}
+
+/** Body framing of a request (RFC 9112 §6.3 rules 4–6). */
+export function requestFraming(head: RequestHead, notes: string[]): Framing | string {
+  const te = fieldTokens(head.headers, 'transfer-encoding');
+  const cl = contentLength(head.headers);
+  if (te.length > 0) {
+    if (cl !== null) notes.push('request has both Transfer-Encoding and Content-Length; Transfer-Encoding wins');
+    if (te[te.length - 1] !== 'chunked') return 'request Transfer-Encoding does not end in chunked';
+    return { kind: 'chunked' };
+  }
+  if (typeof cl === 'string') return cl;
+  return cl === null || cl === 0 ? { kind: 'none' } : { kind: 'length', length: cl };
+}
+
+/** Body framing of a final response to a request made with `method` (RFC 9112 §6.3 rules 1–7). */
+export function responseFraming(head: ResponseHead, method: string, notes: string[]): Framing | string {
+  const s = head.status;
+  if (s === 101) return { kind: 'tunnel' };
+  if (method === 'CONNECT' && s >= 200 && s < 300) return { kind: 'tunnel' };
+  if (method === 'HEAD' || (s >= 100 && s < 200) || s === 204 || s === 304) return { kind: 'none' };
+  const te = fieldTokens(head.headers, 'transfer-encoding');
+  const cl = contentLength(head.headers);
+  if (te.length > 0) {
+    if (cl !== null) notes.push('response has both Transfer-Encoding and Content-Length; Transfer-Encoding wins');
+    return te[te.length - 1] === 'chunked' ? { kind: 'chunked' } : { kind: 'close' };
+  }
+  if (typeof cl === 'string') return cl;
+  return cl === null ? { kind: 'close' } : cl === 0 ? { kind: 'none' } : { kind: 'length', length: cl };
+}
+
+/** The request asks to leave HTTP on success: CONNECT, or an Upgrade field. */
+export function mayLeaveHttp(head: RequestHead): boolean {
+  return head.method === 'CONNECT' || fieldTokens(head.headers, 'upgrade').length > 0;
+}
+
+/** Parse a chunk-size line (no CR/LF): the size, or an error string. Extensions are ignored. */
+export function parseChunkSize(line: string): number | string {
+  const semi = line.indexOf(';');
+  const hex = (semi === -1 ? line : line.slice(0, semi)).trim();
+  if (!/^[0-9a-fA-F]{1,13}$/.test(hex)) return `bad chunk size ${JSON.stringify(line.slice(0, 40))}`;
+  return parseInt(hex, 16);
+}
