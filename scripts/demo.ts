@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { main } from '../cli/main.js';
 
 const har = fileURLToPath(new URL('../test/fixtures/har/sample-api.har', import.meta.url));
+const pcap = fileURLToPath(new URL('../test/fixtures/pcap/loopback-curl.pcap', import.meta.url));
 const dir = await mkdtemp(join(tmpdir(), 'reprise-demo-'));
 const store = join(dir, 'store');
 const io = { stdout: process.stdout, stderr: process.stderr, debug: false };
@@ -28,6 +29,8 @@ try {
   await step('one exchange as a readable wire dump', ['export', 'md', store, '--out', join(dir, 'md'), '--status', '5xx']);
   const files = (await readdir(join(dir, 'md'))).filter((f) => f !== 'index.md');
   if (files[0]) process.stdout.write(`\n${await readFile(join(dir, 'md', files[0]), 'utf8')}\n`);
+  await step('capture from packets (a real tcpdump capture of curl on loopback)', ['capture', 'pcap', pcap, '--out', join(dir, 'from-pcap')]);
+  await step('what the packets held', ['store', 'inspect', join(dir, 'from-pcap'), '--top', '5']);
   process.stdout.write(`\ndemo: done (store was ${store}, removed)\n`);
 } finally {
   await rm(dir, { recursive: true, force: true });
