@@ -1,6 +1,8 @@
 /**
  * One TCP connection seen as HTTP/1: a request parser on the client's stream,
- * a response parser on the server's, and the FIFO that pairs them.
+ * a response parser on the server's, and the FIFO that pairs them
+ * (http-exchange-queue.ts). Roles come from the reassembler, or from content
+ * (http-role-probe.ts) when it could only guess.
  *
  * Pairing. A request joins the queue as soon as its head is parsed (the
  * response's framing depends on its method, and a server may answer before
@@ -17,9 +19,10 @@
  * no response. Pairing after a gap is therefore right whenever at most one
  * message was lost per gap — always so for clients that do not pipeline.
  */
-import type { Exchange, ExchangeError, SourceKind } from '../../store/exchange.js';
-import { buildExchange, type InterimResponse } from './http-exchange-builder.js';
-import { mayLeaveHttp, type RequestHead, type ResponseHead } from './http-head.js';
+import type { Exchange, SourceKind } from '../../store/exchange.js';
+import { buildExchange, type PairedMessages } from './http-exchange-builder.js';
+import { ExchangeQueue } from './http-exchange-queue.js';
+import { mayLeaveHttp } from './http-head.js';
 import { HttpStreamParser, type HttpParserEvents, type ParsedMessage } from './http-parser.js';
 import { RoleProbe } from './http-role-probe.js';
 import type { ByteBudget } from './tcp-byte-budget.js';
@@ -46,32 +49,18 @@ export interface ConnectionContext {
   flush: (info: TcpConnectionInfo, fromClient: boolean) => void;
 }
 
-interface Entry {
-  /** -1 for a placeholder (a request lost to a gap). */
-  seq: number;
-  request: ParsedMessage | null;
-  requestDone: boolean;
-  response: ParsedMessage | null;
-  responseDone: boolean;
-  interim: InterimResponse[];
-  error?: ExchangeError;
-  incomplete: string[];
-  notes: string[];
-}
-
-/** Clients rarely pipeline more than a few requests; a longer queue means the capture sees only one direction. */
-const MAX_QUEUE = 256;
-
 export class HttpConnection implements TcpStreamHandler {
   private req: HttpStreamParser | null = null;
   private res: HttpStreamParser | null = null;
-  private readonly queue: Entry[] = [];
+  private readonly queue: ExchangeQueue;
+  /** A response being parsed that answers no request. */
   private orphan: ParsedMessage | null = null;
-  private nextSeq = 0;
   /** The HTTP client is the reassembler's server. */
   private swapped = false;
   private probe: RoleProbe | null = null;
   private notHttp = false;
+  /** The client's first bytes were not an HTTP request; the server's side decides what to count. */
+  private requestNotHttp = false;
   private sawBytes = false;
   private label = '';
   private clientText = '';
@@ -81,6 +70,7 @@ export class HttpConnection implements TcpStreamHandler {
     private readonly info: TcpConnectionInfo,
     private readonly ctx: ConnectionContext,
   ) {
+    this.queue = new ExchangeQueue((p) => this.emit(p), (response) => this.drop(response));
     if (info.roleSource === 'guess') this.probe = new RoleProbe(ctx.budget);
     else this.decide(false);
   }
@@ -107,34 +97,21 @@ export class HttpConnection implements TcpStreamHandler {
 
   close(reason: StreamEndReason): void {
     if (this.probe) this.endProbe();
-    for (const e of this.queue) {
-      if (!e.requestDone) {
-        e.requestDone = true;
-        e.incomplete.push(`connection closed (${reason}) during the request`);
-      }
-      if (!e.responseDone) {
-        e.responseDone = true;
-        if (e.response) e.incomplete.push(`connection closed (${reason}) during the response`);
-        else e.error = reason === 'reset'
-          ? { kind: 'reset', message: 'connection reset before a response was seen' }
-          : { kind: 'no-response', message: `no response seen before the connection ended (${reason})` };
-      }
-    }
-    this.flushReady();
+    this.queue.close(reason);
     if (this.orphan) {
       this.orphan.body.release();
       this.orphan = null;
     }
-    const messages = (this.req?.messages ?? 0) + (this.res?.messages ?? 0);
-    if (!this.notHttp && this.sawBytes && messages === 0) countDrop(this.ctx.drops, 'not-http');
+    if (this.notHttp) return;
+    const responses = this.res?.messages ?? 0;
+    if (this.requestNotHttp) countDrop(this.ctx.drops, responses > 0 ? 'http-parse-error' : 'not-http');
+    else if (this.sawBytes && responses + (this.req?.messages ?? 0) === 0) countDrop(this.ctx.drops, 'not-http');
   }
 
   private decide(swapped: boolean): void {
     this.swapped = swapped;
-    const client = swapped ? this.info.server : this.info.client;
-    const server = swapped ? this.info.client : this.info.server;
-    this.clientText = endpointText(client);
-    this.serverText = endpointText(server);
+    this.clientText = endpointText(swapped ? this.info.server : this.info.client);
+    this.serverText = endpointText(swapped ? this.info.client : this.info.server);
     this.label = `${this.clientText}-${this.serverText}#${this.info.index}`;
   }
 
@@ -166,103 +143,69 @@ export class HttpConnection implements TcpStreamHandler {
   private requestEvents(): HttpParserEvents {
     return {
       requestMethod: () => undefined,
-      head: (msg) => {
-        this.queue.push({ seq: this.nextSeq++, request: msg, requestDone: false, response: null, responseDone: false, interim: [], incomplete: [], notes: [] });
-        const first = this.queue[0]!;
-        if (this.queue.length > MAX_QUEUE && !first.response && !first.responseDone) {
-          first.responseDone = true;
-          first.error = { kind: 'no-response', message: `more than ${MAX_QUEUE} requests waiting for responses` };
-          this.flushReady();
-        }
-      },
+      head: (msg) => this.queue.addRequest(msg),
       message: (msg) => {
         if (msg.parseError) countDrop(this.ctx.drops, 'http-parse-error');
-        const e = this.queue.find((x) => x.request === msg);
-        if (e) e.requestDone = true;
-        this.flushReady();
+        this.queue.requestEnded(msg);
       },
       interim: () => {},
-      lost: (reason) => this.pushPlaceholder(reason),
-      notHttp: () => this.markNotHttp(),
-      error: (reason) => {
+      lost: () => this.queue.addPlaceholder(),
+      // A malformed first request (the server may still answer it with a 400): counted at close.
+      notHttp: () => void (this.requestNotHttp = true),
+      error: () => {
         countDrop(this.ctx.drops, 'http-parse-error');
-        this.pushPlaceholder(reason);
+        this.queue.addPlaceholder();
       },
     };
   }
 
   private responseEvents(): HttpParserEvents {
     return {
-      requestMethod: () => {
-        const t = this.target(true);
-        return t?.request ? (t.request.head as RequestHead).method : undefined;
-      },
+      requestMethod: () => this.waiting()?.method,
       head: (msg) => {
-        const t = this.target(false);
-        if (t) t.response = msg;
-        else this.orphan = msg;
+        if (!this.queue.responseStarted(msg)) this.orphan = msg;
       },
-      message: (msg) => this.responseDone(msg),
-      interim: (head: ResponseHead) => {
-        this.target(true)?.interim.push({ status: head.status, statusText: head.statusText, headers: head.headers });
+      message: (msg) => this.responseEnded(msg),
+      interim: (head) => {
+        if (this.waiting()) this.queue.addInterim(head);
       },
-      lost: (reason) => {
-        const t = this.target(false);
-        if (!t) return;
-        t.responseDone = true;
-        t.incomplete.push(`response lost: ${reason}`);
-        t.error = { kind: 'no-response', message: 'the response was lost in a capture gap' };
-        this.flushReady();
-      },
+      lost: (reason) => this.queue.responseFailed(`response lost: ${reason}`, { kind: 'no-response', message: 'the response was lost in a capture gap' }),
       notHttp: (reason) => {
-        if (this.queue.length === 0 && (this.req?.messages ?? 0) === 0) return this.markNotHttp();
+        if (this.queue.length === 0 && (this.req?.messages ?? 0) === 0) {
+          this.requestNotHttp = false;
+          return this.markNotHttp();
+        }
         countDrop(this.ctx.drops, 'http-parse-error');
-        this.failTarget(`response is not HTTP/1: ${reason}`);
+        this.queue.responseFailed(null, { kind: 'protocol', message: `response is not HTTP/1: ${reason}` });
       },
       error: (reason) => {
         countDrop(this.ctx.drops, 'http-parse-error');
-        this.failTarget(`bad response: ${reason}`);
+        this.queue.responseFailed(null, { kind: 'protocol', message: `bad response: ${reason}` });
       },
     };
   }
 
-  /** The entry the response parser is answering; with `flush`, give up client holes first when there is none. */
-  private target(flush: boolean): Entry | undefined {
-    let t = this.queue.find((e) => !e.responseDone);
-    if (!t && flush) {
-      this.ctx.flush(this.info, !this.swapped);
-      t = this.queue.find((e) => !e.responseDone);
-    }
-    return t;
+  /**
+   * What the next response answers. When nothing waits, the client stream's
+   * holes are given up first: the request may be stuck behind one.
+   */
+  private waiting(): { method: string | undefined } | undefined {
+    const w = this.queue.waiting();
+    if (w) return w;
+    this.ctx.flush(this.info, !this.swapped);
+    return this.queue.waiting();
   }
 
-  private responseDone(msg: ParsedMessage): void {
+  private responseEnded(msg: ParsedMessage): void {
     if (msg.parseError) countDrop(this.ctx.drops, 'http-parse-error');
     if (this.orphan === msg) {
       this.orphan = null;
-      this.ctx.counters.orphanResponses++;
-      msg.body.release();
-      return;
+      return this.drop(msg);
     }
-    const e = this.queue.find((x) => x.response === msg);
-    if (!e) return msg.body.release();
-    e.responseDone = true;
+    const request = this.queue.responseEnded(msg);
+    if (request === undefined) return msg.body.release();
     if (msg.framing === 'tunnel') this.req?.release(true);
-    else if (e.request && mayLeaveHttp(e.request.head as RequestHead)) this.req?.release(false);
-    this.flushReady();
-  }
-
-  private failTarget(message: string): void {
-    const t = this.target(false);
-    if (t && !t.response) {
-      t.responseDone = true;
-      t.error = { kind: 'protocol', message };
-      this.flushReady();
-    }
-  }
-
-  private pushPlaceholder(reason: string): void {
-    this.queue.push({ seq: -1, request: null, requestDone: true, response: null, responseDone: false, interim: [], incomplete: [reason], notes: [] });
+    else if (request?.head.kind === 'request' && mayLeaveHttp(request.head)) this.req?.release(false);
   }
 
   private markNotHttp(): void {
@@ -273,28 +216,21 @@ export class HttpConnection implements TcpStreamHandler {
     this.res?.kill();
   }
 
-  /** Emit finished entries from the front of the queue, in request order. */
-  private flushReady(): void {
-    while (this.queue.length > 0) {
-      const e = this.queue[0]!;
-      if (!e.requestDone || !e.responseDone) return;
-      this.queue.shift();
-      if (!e.request) {
-        if (e.response) {
-          this.ctx.counters.orphanResponses++;
-          e.response.body.release();
-        }
-        continue;
-      }
-      const ex = buildExchange(
-        { seq: e.seq, request: e.request, response: e.response, interim: e.interim, error: e.error, incomplete: e.incomplete, notes: e.notes },
-        { captureId: this.ctx.captureId, sourceKind: this.ctx.sourceKind, connection: this.label, client: this.clientText, server: this.serverText, bodyCap: this.ctx.bodyCap, drops: this.ctx.drops },
-      );
-      const c = this.ctx.counters;
-      c.exchanges++;
-      if (ex.incomplete !== undefined) c.incomplete++;
-      if (ex.response === null) c.noResponse++;
-      this.ctx.emit(ex);
-    }
+  /** A response with no request to pair with: parsed for its framing, then dropped (counted). */
+  private drop(response: ParsedMessage): void {
+    this.ctx.counters.orphanResponses++;
+    response.body.release();
+  }
+
+  private emit(p: PairedMessages): void {
+    const ex = buildExchange(p, {
+      captureId: this.ctx.captureId, sourceKind: this.ctx.sourceKind, connection: this.label,
+      client: this.clientText, server: this.serverText, bodyCap: this.ctx.bodyCap, drops: this.ctx.drops,
+    });
+    const c = this.ctx.counters;
+    c.exchanges++;
+    if (ex.incomplete !== undefined) c.incomplete++;
+    if (ex.response === null) c.noResponse++;
+    this.ctx.emit(ex);
   }
 }

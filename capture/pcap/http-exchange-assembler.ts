@@ -34,13 +34,13 @@ export interface HttpExchangeAssemblerOptions {
   sourceKind?: SourceKind;
   /** Ports that mark the server when no SYN was seen. Default: 80, 8000, 8008, 8080, 8081, 8888, 3000, 5000, 9000. */
   serverPorts?: readonly number[];
-  /** Bytes of each body kept (decoded). Default 1 MiB; the true size is always recorded. */
+  /** Bytes of each body kept (decoded). Default 1 MiB — API payloads fit, media files do not need to; the true size is always recorded. */
   bodyCap?: number;
-  /** Capture-time idle expiry of a connection, µs. Default 120 s. */
+  /** Capture-time idle expiry of a connection, µs. Default 120 s, above common keep-alive timeouts (60–75 s). */
   idleTimeoutUs?: number;
-  /** Live connections tracked at once. Default 50,000. */
+  /** Live connections tracked at once. Default 50,000: a busy front end, at a few KiB of state each. */
   maxConnections?: number;
-  /** Bytes held across all connections (buffers and stored bodies). Default 256 MiB. */
+  /** Bytes held across all connections (buffers and stored bodies). Default 256 MiB: ~250 bodies at the cap in flight at once. */
   maxBufferedBytes?: number;
   /** Out-of-order bytes one connection may buffer. Default 4 MiB. */
   maxConnectionBufferBytes?: number;

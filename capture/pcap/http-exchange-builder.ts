@@ -9,7 +9,11 @@ import { countDrop, type DropCounts } from './tcp-segment.js';
 /**
  * Turns a request and its response, as parsed off the wire, into an Exchange
  * record: URL pieces, decoded bodies, and the notes that say what was odd
- * about the capture (interim responses, trailers, gaps, decoding trouble).
+ * about the capture. `meta` keys (each only when there is something to say):
+ *   interimResponses  [{ status, statusText, headers }] — 1xx before the final response
+ *   requestTrailers / responseTrailers  Header[] — trailer fields of chunked bodies
+ *   tunnel  true — the response switched protocols (101) or opened a CONNECT tunnel
+ *   notes   string[] — TE+CL conflicts, Content-Encoding trouble, bodies cut by the budget
  */
 
 export interface InterimResponse {
@@ -28,7 +32,6 @@ export interface PairedMessages {
   error?: ExchangeError;
   /** Reasons from the pairing layer (e.g. the response was lost in a gap). */
   incomplete: string[];
-  notes: string[];
 }
 
 export interface ExchangeContext {
@@ -47,12 +50,12 @@ export interface ExchangeContext {
  * bodies are taken (and their memory budget given back).
  *
  * @example
- * const ex = buildExchange({ seq: 0, request, response, interim: [], incomplete: [], notes: [] }, ctx);
+ * const ex = buildExchange({ seq: 0, request, response, interim: [], incomplete: [] }, ctx);
  */
 export function buildExchange(p: PairedMessages, ctx: ExchangeContext): Exchange {
   const req = p.request;
   const head = req.head as RequestHead;
-  const notes = [...p.notes, ...req.notes];
+  const notes = [...req.notes];
   const start = req.startTs;
   const url = splitTarget(head, ctx.server);
   const ex: Exchange = {
@@ -121,6 +124,10 @@ function bodyOf(msg: ParsedMessage, label: string, ctx: ExchangeContext, notes: 
  * Authority, path and raw query of a request target. The authority of an
  * absolute-form target wins (RFC 9112 §3.2.2), then the Host header, then the
  * server address. CONNECT's authority-form target is the authority; its path is ''.
+ *
+ * @example
+ * splitTarget({ kind: 'request', method: 'GET', target: '/a?b=1', version: '1.1', headers: [['Host', 'x']] }, '10.0.0.2:80')
+ * // { authority: 'x', path: '/a', query: 'b=1' }
  */
 export function splitTarget(head: RequestHead, server: string): { authority: string; path: string; query: string } {
   const host = getHeader(head.headers, 'host')?.trim() || undefined;

@@ -78,7 +78,13 @@ export function isStartLine(line: string, kind: MessageKind, resync: boolean): b
   return !resync || RESYNC_REQUEST.test(line);
 }
 
-/** Parse a head block (start line and fields, without the final empty line), read as latin1. */
+/**
+ * Parse a head block (start line and fields, the final empty line optional), read as latin1.
+ *
+ * @example
+ * parseHead('GET /a HTTP/1.1\r\nHost: x\r\n', 'request')
+ * // { kind: 'request', method: 'GET', target: '/a', version: '1.1', headers: [['Host', 'x']] }
+ */
 export function parseHead(block: string, kind: MessageKind): MessageHead | string {
   const lines = splitLines(block);
   const first = lines[0] ?? '';

@@ -36,7 +36,8 @@ import {
   couldStartLine, mayLeaveHttp, parseChunkSize, parseHead, parseTrailers, requestFraming, responseFraming,
   type Framing, type MessageHead, type MessageKind, type ResponseHead,
 } from './http-head.js';
-import { BlockBuffer, StartLineScanner } from './http-lines.js';
+import { BlockBuffer } from './http-block-buffer.js';
+import { StartLineScanner } from './http-start-scanner.js';
 import type { StreamEndReason } from './tcp-reassembler.js';
 import type { ByteBudget } from './tcp-byte-budget.js';
 
@@ -87,6 +88,7 @@ export interface HttpParserOptions {
 
 type State = 'sync' | 'head' | 'body' | 'chunk-size' | 'chunk-data' | 'chunk-end' | 'trailers' | 'until-close' | 'hold' | 'opaque' | 'dead';
 
+/** A chunk-size line is a few hex digits; 4 KiB leaves room for extensions and refuses a flood. */
 const MAX_CHUNK_LINE = 4096;
 
 interface Held {
@@ -95,6 +97,11 @@ interface Held {
   ts: number;
 }
 
+/**
+ * @example
+ * const p = new HttpStreamParser({ kind: 'response', atMessageStart: true, bodyCap: 1 << 20, budget }, events);
+ * p.write(bytes, ts); p.gap(1448, ts); p.end('fin', ts);
+ */
 export class HttpStreamParser {
   /** Messages seen; a stream with bytes and no message was not HTTP (or never resynchronised). */
   messages = 0;
@@ -281,8 +288,13 @@ export class HttpStreamParser {
 
   /** The connection left HTTP: ignore everything from now on. */
   toOpaque(): void {
+    const msg = this.msg;
+    if (msg) {
+      msg.incomplete ??= `the connection left HTTP before the ${this.opts.kind} ended`;
+      this.finish(msg.endTs);
+    }
     this.dropHeld();
-    this.block.reset();
+    this.resetBuffers();
     this.state = 'opaque';
   }
 

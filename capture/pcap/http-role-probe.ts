@@ -1,4 +1,4 @@
-import { StartLineScanner } from './http-lines.js';
+import { StartLineScanner } from './http-start-scanner.js';
 import type { ByteBudget } from './tcp-byte-budget.js';
 
 /**

@@ -136,6 +136,17 @@ class Connection {
   }
 }
 
+/**
+ * @example
+ * const r = new TcpReassembler({
+ *   onConnection: (info) => ({
+ *     data: (fromClient, bytes, ts) => {}, gap: (fromClient, n, ts) => {},
+ *     end: (fromClient, reason, ts) => {}, close: (reason, ts) => {},
+ *   }),
+ * });
+ * for (const seg of segments) r.push(seg);
+ * r.end();
+ */
 export class TcpReassembler {
   readonly stats: TcpReassemblerStats = { connections: 0, segments: 0, payloadBytes: 0, duplicateBytes: 0, gaps: 0, gapBytes: 0, forcedGaps: 0 };
   readonly drops: DropCounts;
@@ -486,7 +497,8 @@ function anchor(dir: Direction, seq: number): void {
   dir.nextAbs = 0;
 }
 
-function endpointText(e: TcpEndpoint): string {
+/** 'ip:port', with IPv6 addresses in brackets ('[::1]:8080'). */
+export function endpointText(e: TcpEndpoint): string {
   return e.ip.includes(':') ? `[${e.ip}]:${e.port}` : `${e.ip}:${e.port}`;
 }
 
@@ -499,6 +511,3 @@ function keyOf(a: TcpEndpoint, b: TcpEndpoint): string {
 function connectionKey(seg: TcpSegment): string {
   return keyOf({ ip: seg.srcIp, port: seg.srcPort }, { ip: seg.dstIp, port: seg.dstPort });
 }
-
-/** 'ip:port', with IPv6 addresses in brackets ('[::1]:8080'). */
-export { endpointText };
