@@ -1,0 +1,23 @@
+import { describe, expect, it } from 'vitest';
+import * as reprise from '../index.js';
+import { makeTempDir } from './support/temp-dir.js';
+import { syntheticExchange } from './support/synthetic-exchange.js';
+
+describe("the public API ('reprise')", () => {
+  it('writes, reads and inspects a store through the exported functions only', async () => {
+    const tmp = await makeTempDir();
+    try {
+      const store = `${tmp.dir}/store`;
+      const ex = reprise.redactSecretHeaders({ ...syntheticExchange(1), request: { ...syntheticExchange(1).request, headers: [['Authorization', 'Bearer x']] } });
+      await reprise.writeExchanges([ex], store);
+      const back: reprise.Exchange[] = [];
+      for await (const x of reprise.readExchanges(store)) back.push(x);
+      expect(back).toEqual([ex]);
+      expect(reprise.isExchange(back[0])).toBe(true);
+      expect((await reprise.inspectStore(store)).exchanges).toBe(1);
+      expect(back[0]!.redactions).toEqual(['request.headers.authorization']);
+    } finally {
+      await tmp.cleanup();
+    }
+  });
+});
