@@ -1,0 +1,169 @@
+import type { Exchange } from '../../store/exchange.js';
+import { endpointKey } from '../../store/endpoint-template.js';
+import { openStoreWriter, type StoreWriterOptions } from '../../store/segment-writer.js';
+import { DEFAULT_SECRET_HEADERS, redactSecretHeaders } from '../../transform/redact-headers.js';
+
+/**
+ * The off-the-hot-path half of a recording proxy. The proxy hands each
+ * finished Exchange to `offer()`, which never blocks and never throws:
+ * redaction, sampling and queueing happen here, and a single drain loop
+ * writes to the store. When the store is slow or stuck the queue fills to
+ * `queueLimit`, then records are dropped and counted — traffic keeps flowing
+ * (fail-open). Secrets are redacted before a record is queued, so they never
+ * sit in memory longer than the request itself, nor reach disk.
+ */
+
+export interface RecordSink {
+  write(ex: Exchange): Promise<void>;
+  close(): Promise<unknown>;
+}
+
+export interface SamplingOptions {
+  /** Fraction of exchanges kept, 0–1 (default 1). */
+  rate?: number;
+  /** At most this many exchanges per second per endpoint template (`GET /users/:id`). */
+  perEndpointPerSecond?: number;
+  /** Keep 5xx responses and upstream failures whatever the sampling says (default true). */
+  keepErrors?: boolean;
+}
+
+export interface RecorderOptions {
+  /** Header names redacted before queueing; false disables (default: DEFAULT_SECRET_HEADERS). */
+  redactHeaders?: readonly string[] | false;
+  sampling?: SamplingOptions;
+  /** Records waiting for the store before new ones are dropped (default 10,000 ≈ tens of MB at most with the 1 MiB body cap… typically a few MB). */
+  queueLimit?: number;
+  /** Injected for tests and tools; a Math.random replacement in [0, 1). */
+  random?: () => number;
+  /** Clock for per-endpoint caps, ms. */
+  now?: () => number;
+}
+
+export interface RecorderStats {
+  /** Exchanges offered by the proxy. */
+  seen: number;
+  /** Written to the store. */
+  recorded: number;
+  sampledOut: number;
+  /** Dropped because the queue was full (store slow or stuck). */
+  dropped: number;
+  /** Records the store refused (I/O errors); counted, never thrown at the proxy. */
+  writeErrors: number;
+  /** Waiting in the queue now. */
+  queued: number;
+  /** Upstream failures among the offered exchanges (no response). */
+  upstreamErrors: number;
+}
+
+export class ExchangeRecorder {
+  private readonly sink: RecordSink;
+  private readonly redact: readonly string[] | null;
+  private readonly sampling: Required<Omit<SamplingOptions, 'perEndpointPerSecond'>> & { perEndpointPerSecond: number | undefined };
+  private readonly queueLimit: number;
+  private readonly random: () => number;
+  private readonly now: () => number;
+  private readonly queue: Exchange[] = [];
+  private readonly buckets = new Map<string, { second: number; count: number }>();
+  private draining: Promise<void> | null = null;
+  private closed = false;
+  private lastError: unknown = null;
+  readonly stats: RecorderStats = { seen: 0, recorded: 0, sampledOut: 0, dropped: 0, writeErrors: 0, queued: 0, upstreamErrors: 0 };
+
+  constructor(sink: RecordSink, options: RecorderOptions = {}) {
+    this.sink = sink;
+    this.redact = options.redactHeaders === false ? null : (options.redactHeaders ?? DEFAULT_SECRET_HEADERS);
+    this.sampling = {
+      rate: options.sampling?.rate ?? 1,
+      perEndpointPerSecond: options.sampling?.perEndpointPerSecond,
+      keepErrors: options.sampling?.keepErrors ?? true,
+    };
+    this.queueLimit = options.queueLimit ?? 10_000;
+    this.random = options.random ?? Math.random;
+    this.now = options.now ?? Date.now;
+  }
+
+  /** Hand over a finished exchange. Never blocks, never throws. */
+  offer(ex: Exchange): void {
+    this.stats.seen++;
+    const failed = ex.response === null;
+    if (failed) this.stats.upstreamErrors++;
+    if (this.closed) {
+      this.stats.dropped++;
+      return;
+    }
+    const isError = failed || (ex.response !== null && ex.response.status >= 500);
+    if (!(isError && this.sampling.keepErrors) && !this.sampled(ex)) {
+      this.stats.sampledOut++;
+      return;
+    }
+    if (this.queue.length >= this.queueLimit) {
+      this.stats.dropped++;
+      return;
+    }
+    this.queue.push(this.redact ? redactSecretHeaders(ex, this.redact) : ex);
+    this.stats.queued = this.queue.length;
+    this.draining ??= this.drain();
+  }
+
+  /** The last store error, if any (for logs; never thrown at the proxy). */
+  get error(): unknown {
+    return this.lastError;
+  }
+
+  /** Stop accepting, write what is queued, close the store. */
+  async close(): Promise<RecorderStats> {
+    this.closed = true;
+    while (this.draining) await this.draining;
+    await this.sink.close();
+    return { ...this.stats };
+  }
+
+  private sampled(ex: Exchange): boolean {
+    if (this.sampling.rate < 1 && this.random() >= this.sampling.rate) return false;
+    const cap = this.sampling.perEndpointPerSecond;
+    if (cap === undefined) return true;
+    const key = endpointKey(ex.request.method, ex.request.path);
+    const second = Math.floor(this.now() / 1000);
+    const bucket = this.buckets.get(key);
+    if (!bucket || bucket.second !== second) {
+      // Bounded: a flood of distinct paths resets the map rather than growing it.
+      if (!bucket && this.buckets.size >= 10_000) this.buckets.clear();
+      this.buckets.set(key, { second, count: 1 });
+      return true;
+    }
+    if (bucket.count >= cap) return false;
+    bucket.count++;
+    return true;
+  }
+
+  private async drain(): Promise<void> {
+    try {
+      while (this.queue.length > 0) {
+        const ex = this.queue.shift()!;
+        this.stats.queued = this.queue.length;
+        try {
+          await this.sink.write(ex);
+          this.stats.recorded++;
+        } catch (err) {
+          this.stats.writeErrors++;
+          this.lastError = err;
+        }
+      }
+    } finally {
+      this.draining = null;
+    }
+  }
+}
+
+/**
+ * A recorder writing to a store directory.
+ *
+ * @example
+ * const rec = await openRecorder('./store', { sampling: { rate: 0.1 } });
+ * rec.offer(exchange);
+ * await rec.close();
+ */
+export async function openRecorder(store: string, options: RecorderOptions & { writer?: StoreWriterOptions } = {}): Promise<ExchangeRecorder> {
+  const writer = await openStoreWriter(store, options.writer);
+  return new ExchangeRecorder(writer, options);
+}
