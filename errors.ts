@@ -21,7 +21,10 @@ export type ErrorCode =
   | 'PCAP_INVALID'
   | 'PCAP_UNSUPPORTED'
   | 'CAPTURE_LISTEN'
-  | 'CAPTURE_OPTIONS_INVALID';
+  | 'CAPTURE_OPTIONS_INVALID'
+  | 'APIGW_PAYLOAD_INVALID'
+  | 'APIGW_POINTER_UNRESOLVED'
+  | 'APIGW_CONFIG_INVALID';
 
 export interface ErrorLocation {
   file?: string;

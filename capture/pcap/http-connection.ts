@@ -149,7 +149,7 @@ export class HttpConnection implements TcpStreamHandler {
         this.queue.requestEnded(msg);
       },
       interim: () => {},
-      lost: () => this.queue.addPlaceholder(),
+      lost: () => this.queue.requestLost(),
       // A malformed first request (the server may still answer it with a 400): counted at close.
       notHttp: () => void (this.requestNotHttp = true),
       error: () => {
@@ -169,7 +169,7 @@ export class HttpConnection implements TcpStreamHandler {
       interim: (head) => {
         if (this.waiting()) this.queue.addInterim(head);
       },
-      lost: (reason) => this.queue.responseFailed(`response lost: ${reason}`, { kind: 'no-response', message: 'the response was lost in a capture gap' }),
+      lost: (reason) => this.queue.responseLost(`response lost: ${reason}`, { kind: 'no-response', message: 'the response was lost in a capture gap' }),
       notHttp: (reason) => {
         if (this.queue.length === 0 && (this.req?.messages ?? 0) === 0) {
           this.requestNotHttp = false;

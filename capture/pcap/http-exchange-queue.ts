@@ -11,6 +11,15 @@ import type { StreamEndReason } from './tcp-reassembler.js';
  * response have both ended (or it is known that no response will come).
  * Placeholders stand for requests lost in a capture gap: the response that
  * answers one is dropped instead of being paired with the next request.
+ *
+ * A capture that drops packets often loses a request and its response
+ * together, and the two gaps are not found in order: the server's gap can be
+ * reported first (the client ACKs past it), or the response can arrive as an
+ * orphan before the client's gap shows (only the client's next bytes reveal
+ * it). Responses seen or lost while nothing waited are therefore remembered
+ * until the next request is seen: a request found lost in that time is the
+ * one they answered, and gets no placeholder — which would otherwise take
+ * the response of the request after it and shift every later pairing.
  */
 
 interface Entry {
@@ -31,6 +40,8 @@ const MAX_WAITING = 256;
 export class ExchangeQueue {
   private readonly entries: Entry[] = [];
   private nextSeq = 0;
+  /** Responses seen or lost while nothing waited, since the last request: answers to requests not seen (yet). */
+  private unclaimedResponses = 0;
 
   constructor(
     private readonly emit: (paired: PairedMessages) => void,
@@ -43,6 +54,7 @@ export class ExchangeQueue {
   }
 
   addRequest(msg: ParsedMessage): void {
+    this.unclaimedResponses = 0;
     this.entries.push({ seq: this.nextSeq++, request: msg, requestDone: false, response: null, responseDone: false, interim: [], incomplete: [] });
     const first = this.entries[0]!;
     if (this.entries.length > MAX_WAITING && !first.response && !first.responseDone) {
@@ -52,6 +64,17 @@ export class ExchangeQueue {
     }
   }
 
+  /** A request head was lost in a capture gap. */
+  requestLost(): void {
+    if (this.unclaimedResponses > 0) {
+      // Its response already came, or was lost too (see the top of this file).
+      this.unclaimedResponses--;
+      return;
+    }
+    this.addPlaceholder();
+  }
+
+  /** A request that will have a response but is not recorded (lost, or its head did not parse). */
   addPlaceholder(): void {
     this.entries.push({ seq: -1, request: null, requestDone: true, response: null, responseDone: false, interim: [], incomplete: [] });
   }
@@ -73,6 +96,7 @@ export class ExchangeQueue {
   responseStarted(msg: ParsedMessage): boolean {
     const t = this.target();
     if (t) t.response = msg;
+    else this.unclaimedResponses++;
     return t !== undefined;
   }
 
@@ -87,6 +111,12 @@ export class ExchangeQueue {
     e.responseDone = true;
     this.flush();
     return e.request;
+  }
+
+  /** A response head was lost in a capture gap: the next waiting request gets none (or one not seen yet had one). */
+  responseLost(incomplete: string, error: ExchangeError): void {
+    if (!this.target()) this.unclaimedResponses++;
+    else this.responseFailed(incomplete, error);
   }
 
   /** The response to the next waiting request was lost in a gap, or was not HTTP. */

@@ -6,14 +6,18 @@ import type { Header } from '../../store/exchange.js';
  * (finding where a head ends) is in http-parser.ts.
  */
 
-export type HttpVersion = '1.0' | '1.1';
+/** '0.9': a request line without a version (see LOOSE_REQUEST_LINE). */
+export type HttpVersion = '0.9' | '1.0' | '1.1';
 
 export interface RequestHead {
   kind: 'request';
   method: string;
+  /** As sent; '' when the request line had none. */
   target: string;
   version: HttpVersion;
   headers: Header[];
+  /** Set when the request line was malformed but read anyway: what was wrong, in words. */
+  malformed?: string;
 }
 
 export interface ResponseHead {
@@ -40,6 +44,14 @@ export const MAX_HEADERS = 1000;
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 const REQUEST_LINE = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+) ([^\s\x00-\x1f\x7f]+) HTTP\/1\.([01])$/;
 const STATUS_LINE = /^HTTP\/1\.([01]) (\d{3})(?: ([^\x00-\x08\x0a-\x1f\x7f]*))?$/;
+/**
+ * Request lines servers receive and answer (with a 4xx) although they break
+ * the grammar: "OPTIONS", "OPTIONS HTTP/1.1" and "GET /HTTP/1.1" (no version:
+ * the HTTP/0.9 form, so the lone word is the target), "OPTIONS  HTTP/1.1"
+ * (empty target), "GET / HTTP/1." (a 1.x version cut short). The method must
+ * be a token; anything else after it is refused.
+ */
+const LOOSE_REQUEST_LINE = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+)(?: ([^\s\x00-\x1f\x7f]*))?(?: HTTP\/1(?:\.(\d*))?)?$/;
 // While resynchronising inside arbitrary bytes, only a conventional method and
 // target count as a message start, to keep false positives out.
 const RESYNC_REQUEST = /^[A-Z][A-Z-]{2,19} (?:\/|\*|https?:\/\/|[A-Za-z0-9.-]+:\d+ )/;
@@ -64,7 +76,8 @@ export function couldStartLine(prefix: Buffer, kind: MessageKind): boolean {
   const n = Math.min(prefix.length, 21);
   for (let i = 0; i < n; i++) {
     const b = prefix[i]!;
-    if (b === 0x20) return i > 0;
+    // A method, then a space — or the end of the line (a malformed line: a method alone).
+    if (b === 0x20 || b === 0x0d || b === 0x0a) return i > 0;
     if (TCHAR[b] !== 1) return false;
   }
   return n < 21;
@@ -80,10 +93,15 @@ export function isStartLine(line: string, kind: MessageKind, resync: boolean): b
 
 /**
  * Parse a head block (start line and fields, the final empty line optional), read as latin1.
+ * A malformed request line (LOOSE_REQUEST_LINE) is read when at least one
+ * header field follows it — the sign that the client speaks HTTP and merely
+ * got its first line wrong — and says so in `malformed`.
  *
  * @example
  * parseHead('GET /a HTTP/1.1\r\nHost: x\r\n', 'request')
  * // { kind: 'request', method: 'GET', target: '/a', version: '1.1', headers: [['Host', 'x']] }
+ * parseHead('GET /a\r\nHost: x\r\n', 'request')
+ * // { kind: 'request', method: 'GET', target: '/a', version: '0.9', headers: [['Host', 'x']], malformed: 'no HTTP version (read as HTTP/0.9)' }
  */
 export function parseHead(block: string, kind: MessageKind): MessageHead | string {
   const lines = splitLines(block);
@@ -92,12 +110,42 @@ export function parseHead(block: string, kind: MessageKind): MessageHead | strin
   if (typeof headers === 'string') return headers;
   if (kind === 'request') {
     const m = REQUEST_LINE.exec(first);
-    if (!m) return `bad request line ${JSON.stringify(first.slice(0, 60))}`;
-    return { kind, method: m[1]!, target: m[2]!, version: m[3] === '0' ? '1.0' : '1.1', headers };
+    if (m) return { kind, method: m[1]!, target: m[2]!, version: m[3] === '0' ? '1.0' : '1.1', headers };
+    const loose = headers.length > 0 ? parseLooseRequestLine(first) : null;
+    if (!loose) return `bad request line ${JSON.stringify(first.slice(0, 60))}`;
+    return { kind, ...loose, headers };
   }
   const m = STATUS_LINE.exec(first);
   if (!m) return `bad status line ${JSON.stringify(first.slice(0, 60))}`;
   return { kind, status: Number(m[2]), statusText: m[3] ?? '', version: m[1] === '0' ? '1.0' : '1.1', headers };
+}
+
+/**
+ * A request line that LOOSE_REQUEST_LINE accepts. Versions: none → '0.9'
+ * (the form is HTTP/0.9's, and no later version was claimed; framing is the
+ * same as for any request — a body only with Content-Length or chunked);
+ * "HTTP/1" or "HTTP/1." → '1.0', the least a 1.x client speaks; "HTTP/1.x"
+ * with x ≥ 2 → '1.1' (RFC 9112 §2.3: the highest minor version known).
+ */
+function parseLooseRequestLine(line: string): Pick<RequestHead, 'method' | 'target' | 'version' | 'malformed'> | null {
+  const m = LOOSE_REQUEST_LINE.exec(line);
+  if (!m) return null;
+  const target = m[2] ?? '';
+  const versioned = line.length > m[1]!.length + 1 + target.length;
+  const minor = m[3];
+  const problems: string[] = [];
+  if (target === '') problems.push('no request target');
+  let version: HttpVersion;
+  if (!versioned) {
+    version = '0.9';
+    problems.push('no HTTP version (read as HTTP/0.9)');
+  } else if (minor === '0' || minor === '1') {
+    version = minor === '0' ? '1.0' : '1.1';
+  } else {
+    version = minor === undefined || minor === '' ? '1.0' : '1.1';
+    problems.push(`HTTP version "${line.slice(m[1]!.length + 2 + target.length)}" (read as ${version})`);
+  }
+  return { method: m[1]!, target, version, malformed: problems.join('; ') };
 }
 
 /** Parse a trailer section (fields only). */

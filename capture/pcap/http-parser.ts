@@ -23,6 +23,10 @@
  *   is lost: the message in progress is finished as incomplete and the parser
  *   resynchronises. A gap that swallowed (part of) a message head reports
  *   `lost`, so the pairing layer knows a message went missing.
+ * - Malformed request lines that servers still answer ("OPTIONS", "GET /x"
+ *   without a version, "GET / HTTP/1.") are read in HEAD when header fields
+ *   follow them (http-head.ts), and noted; never while resynchronising, where
+ *   only well-formed start lines count.
  * - HOLD (request side only): after an Upgrade or CONNECT request, further
  *   client bytes wait until the response says whether the connection left
  *   HTTP (`release(true)` → OPAQUE) or not (`release(false)` → replayed).
@@ -370,6 +374,7 @@ export class HttpStreamParser {
     let orphan = false;
     let framing: Framing | string;
     if (head.kind === 'request') {
+      if (head.malformed) notes.push(`malformed request line: ${head.malformed}`);
       framing = requestFraming(head, notes);
     } else {
       if (head.status >= 100 && head.status < 200 && head.status !== 101) {

@@ -62,7 +62,8 @@ export class PacketDecoder {
       }
       return this.drop(network);
     }
-    const ip = network.version === 4 ? parseIPv4(frame, network.offset) : parseIPv6(frame, network.offset);
+    const packet = network.end === undefined ? frame : frame.subarray(0, network.end);
+    const ip = network.version === 4 ? parseIPv4(packet, network.offset) : parseIPv6(packet, network.offset);
     if (typeof ip === 'string') return this.drop(ip);
     if (!ip.fragment) return this.fromTransport(ip, ip.protocol, ip.payload, ts, frameBytes, depth);
 

@@ -1,4 +1,5 @@
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
+import { promisify } from 'node:util';
 
 /**
  * What tshark decodes as HTTP exchanges in a capture: requests in frame order,
@@ -14,11 +15,16 @@ export interface TsharkExchange {
 }
 
 export function hasTshark(): boolean {
+  return tsharkVersion() !== undefined;
+}
+
+/** '4.0.17', or undefined when tshark is not installed. */
+export function tsharkVersion(): string | undefined {
   try {
-    execFileSync('tshark', ['--version'], { stdio: 'ignore' });
-    return true;
+    const out = execFileSync('tshark', ['--version'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    return /\b(\d+\.\d+\.\d+)\b/.exec(out)?.[1] ?? 'unknown';
   } catch {
-    return false;
+    return undefined;
   }
 }
 
@@ -26,12 +32,25 @@ export function hasTshark(): boolean {
 const SEP = '\u0002';
 const AGG = '\u0003';
 
+function tsharkArgs(file: string): string[] {
+  // -n: no name resolution (no DNS lookups from a test).
+  return ['-n', '-r', file, '-Y', 'http.request || http.response', '-T', 'fields', '-E', `separator=${SEP}`, '-E', `aggregator=${AGG}`, '-e', 'frame.number', '-e', 'http.request.method', '-e', 'http.request.uri', '-e', 'http.response.code', '-e', 'http.request_in'];
+}
+
+/** 256 MiB: the field dump of a large capture; far above any fixture's. */
+const MAX_OUTPUT = 256 << 20;
+
 export function tsharkExchanges(file: string): TsharkExchange[] {
-  const out = execFileSync(
-    'tshark',
-    ['-r', file, '-Y', 'http.request || http.response', '-T', 'fields', '-E', `separator=${SEP}`, '-E', `aggregator=${AGG}`, '-e', 'frame.number', '-e', 'http.request.method', '-e', 'http.request.uri', '-e', 'http.response.code', '-e', 'http.request_in'],
-    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], maxBuffer: 256 << 20 },
-  );
+  return parseFields(execFileSync('tshark', tsharkArgs(file), { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], maxBuffer: MAX_OUTPUT }));
+}
+
+/** The same, without blocking: several files can be decoded at once. */
+export async function tsharkExchangesAsync(file: string): Promise<TsharkExchange[]> {
+  const { stdout } = await promisify(execFile)('tshark', tsharkArgs(file), { encoding: 'utf8', maxBuffer: MAX_OUTPUT });
+  return parseFields(stdout);
+}
+
+function parseFields(out: string): TsharkExchange[] {
   const requests = new Map<number, TsharkExchange>();
   const order: number[] = [];
   for (const line of out.split('\n')) {

@@ -101,11 +101,27 @@ describe.skipIf(!existsSync(dir))('real captures', () => {
     expect(exchanges[0]!.meta?.notes).toEqual(['request has both Transfer-Encoding and Content-Length; Transfer-Encoding wins']);
   });
 
-  it('malformed request lines are counted, valid ones kept', async () => {
+  it('malformed request lines that the server answered are kept, noted; the rest counted', async () => {
     const { exchanges, stats } = await exchangesOf('zeek/http_methods.pcap');
-    expect(exchanges.length).toBe(9);
-    expect(stats.drops['http-parse-error']).toBe(40);
+    expect(exchanges.length).toBe(27);
+    // 22 connections whose first line has no valid method ("GET/ HTTP/1.1", "OPTIONSHTTP/1.1", bytes ≥ 0x80).
+    expect(stats.drops['http-parse-error']).toBe(22);
     expect(stats.drops['not-http']).toBeUndefined();
+    const line = (x: Exchange) => [x.request.method, x.request.path, x.request.httpVersion, x.response?.status, x.meta?.notes];
+    const byConnection = (n: number) => exchanges.find((x) => x.source.connection!.endsWith(`#${n}`))!;
+    expect(line(byConnection(1))).toEqual(['OPTIONS', 'HTTP/1.1', '0.9', 400, ['malformed request line: no HTTP version (read as HTTP/0.9)']]);
+    expect(line(byConnection(3))).toEqual(['OPTIONS', '', '0.9', 400, ['malformed request line: no request target; no HTTP version (read as HTTP/0.9)']]);
+    expect(line(byConnection(5))).toEqual(['GET', '/', '1.0', 200, ['malformed request line: HTTP version "HTTP/1." (read as 1.0)']]);
+    expect(line(byConnection(6))).toEqual(['GET', '/HTTP/1.1', '0.9', 403, ['malformed request line: no HTTP version (read as HTTP/0.9)']]);
+    expect(line(byConnection(4))).toEqual(['GET', '/', '1.1', 200, undefined]);
+  });
+
+  it('a request and its response both dropped: the pairs after them stay right', async () => {
+    const { exchanges, stats } = await exchangesOf('zeek/http_zero-length-bodies-with-drops.pcap');
+    expect(exchanges.map((x) => x.response?.status)).toEqual([302, 200, 302, 200, 200, 200, 200]);
+    // Each response came 0.1–0.2 s after its request; a shifted pairing would span seconds to minutes.
+    for (const x of exchanges) expect(x.duration).toBeLessThan(250_000);
+    expect(stats.orphanResponses).toBe(1); // the answer to the request lost in the second drop
   });
 
   it('HTTP inside VXLAN', async () => {

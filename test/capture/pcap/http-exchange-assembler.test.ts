@@ -6,6 +6,12 @@ import { bodyToBuffer } from '../../../store/body.js';
 import type { Exchange } from '../../../store/exchange.js';
 import { exchangeProblems } from '../../../store/validate-exchange.js';
 import { HttpExchangeAssembler } from '../../../capture/pcap/http-exchange-assembler.js';
+import type { PairedMessages } from '../../../capture/pcap/http-exchange-builder.js';
+import { ExchangeQueue } from '../../../capture/pcap/http-exchange-queue.js';
+import type { MessageHead } from '../../../capture/pcap/http-head.js';
+import { BodyStore } from '../../../capture/pcap/http-body-store.js';
+import type { ParsedMessage } from '../../../capture/pcap/http-parser.js';
+import { ByteBudget } from '../../../capture/pcap/tcp-byte-budget.js';
 import { assemble, bodyText, conversation, dataOf, http, rng, shuffle, slice, T0 } from '../../support/tcp-conversation.js';
 
 const GET = (path: string, extra: string[] = []) => http([`GET ${path} HTTP/1.1`, 'Host: api.test', ...extra]);
@@ -271,6 +277,55 @@ describe('HttpExchangeAssembler: capture damage', () => {
     const { exchanges, stats } = assemble(lost);
     expect(exchanges.map((x) => `${x.request.path}=${bodyText(x)}`)).toEqual(['/one=one', '/three=three']);
     expect(stats.orphanResponses).toBe(1);
+  });
+
+  it('a request and its response both lost, the server gap found first: the pairs after them stay right', () => {
+    const segs = conversation([
+      { from: 'client', data: GET('/one') },
+      { from: 'server', data: OK('one') },
+      { from: 'client', data: GET('/two') },
+      { from: 'server', data: OK('two') },
+      { from: 'client', data: GET('/three') },
+      { from: 'server', data: OK('three') },
+      { from: 'client', data: GET('/four') },
+      { from: 'server', data: OK('four') },
+    ]);
+    // GET /three ACKs past the lost response (server gap: nothing waits), then OK('three') ACKs past the lost request.
+    const lost = segs.filter((s) => !s.payload.toString().startsWith('GET /two') && !s.payload.toString().endsWith('two'));
+    const { exchanges, stats } = assemble(lost);
+    expect(exchanges.map((x) => `${x.request.path}=${bodyText(x)}`)).toEqual(['/one=one', '/three=three', '/four=four']);
+    expect(stats.noResponse).toBe(0);
+  });
+
+  it('a response that came while nothing waited answers the request found lost just after it', () => {
+    const queue = new ExchangeQueue((p) => emitted.push(p), () => dropped++);
+    const emitted: PairedMessages[] = [];
+    let dropped = 0;
+    const msg = (head: MessageHead): ParsedMessage => ({
+      head, startTs: 0, endTs: 0, framing: 'none', body: new BodyStore(0, new ByteBudget(1024)), trailers: null, incomplete: null, parseError: null, orphan: false, notes: [],
+    });
+    const req = (target: string) => msg({ kind: 'request', method: 'GET', target, version: '1.1', headers: [] });
+    const res = () => msg({ kind: 'response', status: 200, statusText: 'OK', version: '1.1', headers: [] });
+    const answer = (r: ParsedMessage) => (queue.responseStarted(r) ? queue.responseEnded(r) : undefined);
+    const one = req('/one');
+    queue.addRequest(one);
+    queue.requestEnded(one);
+    answer(res());
+    expect(answer(res())).toBeUndefined(); // an orphan: the answer to a request not seen yet
+    queue.requestLost(); // ... which the client's next bytes show was lost
+    const three = req('/three');
+    queue.addRequest(three);
+    queue.requestEnded(three);
+    answer(res());
+    expect(emitted.map((p) => [(p.request.head as { target: string }).target, p.response !== null])).toEqual([['/one', true], ['/three', true]]);
+    // Once a request was seen, older orphans answer nothing that is found lost later.
+    queue.requestLost();
+    const four = req('/four');
+    queue.addRequest(four);
+    queue.requestEnded(four);
+    answer(res()); // the lost request's
+    expect(dropped).toBe(1);
+    expect(emitted).toHaveLength(2);
   });
 
   it('capture starting mid-connection: the tail of an earlier response is skipped, parsing resynchronises', () => {

@@ -81,6 +81,44 @@ describe('HttpStreamParser', () => {
     expect(looksLikeGet.events).toEqual(['not-http: bad header line']);
   });
 
+  it('reads malformed request lines a server would still answer, when header fields follow; notes them', () => {
+    const heads = (data: string) => feed(parser('request'), data).messages.map((m) => {
+      const h = m.head.kind === 'request' ? m.head : undefined;
+      return [h?.method, h?.target, h?.version, m.notes.join(' | ')];
+    });
+    expect(heads('OPTIONS\nHost: x\n\n')).toEqual([['OPTIONS', '', '0.9', 'malformed request line: no request target; no HTTP version (read as HTTP/0.9)']]);
+    expect(heads('OPTIONS HTTP/1.1\r\nHost: x\r\n\r\n')).toEqual([['OPTIONS', 'HTTP/1.1', '0.9', 'malformed request line: no HTTP version (read as HTTP/0.9)']]);
+    expect(heads('GET /HTTP/1.1\r\nHost: x\r\n\r\n')).toEqual([['GET', '/HTTP/1.1', '0.9', 'malformed request line: no HTTP version (read as HTTP/0.9)']]);
+    expect(heads('OPTIONS  HTTP/1.1\r\nHost: x\r\n\r\n')).toEqual([['OPTIONS', '', '1.1', 'malformed request line: no request target']]);
+    expect(heads('CCM_POST / HTTP/1.\r\nHost: x\r\n\r\n')).toEqual([['CCM_POST', '/', '1.0', 'malformed request line: HTTP version "HTTP/1." (read as 1.0)']]);
+    expect(heads('GET / HTTP/1.2\r\nHost: x\r\n\r\n')).toEqual([['GET', '/', '1.1', 'malformed request line: HTTP version "HTTP/1.2" (read as 1.1)']]);
+    // Framing is the usual one: a body only with Content-Length (or chunked); then the next request.
+    const s = feed(parser('request'), 'POST /up\r\nContent-Length: 3\r\n\r\nabcGET /next HTTP/1.1\r\nHost: x\r\n\r\n', 4);
+    expect(s.bodies).toEqual(['abc', '']);
+    // Also later on a keep-alive connection.
+    expect(heads('GET /a HTTP/1.1\r\nHost: x\r\n\r\nDELETE /b\r\nHost: x\r\n\r\n').map((h) => h[2])).toEqual(['1.1', '0.9']);
+  });
+
+  it('refuses lines without a token method, other versions, and malformed lines with no header field', () => {
+    for (const bad of [
+      'GET/ HTTP/1.1\r\nHost: x\r\n\r\n',
+      'OPTIONSHTTP/1.1\r\nHost: x\r\n\r\n',
+      '\xc3\x82\xc3 / HTTP/1.1\r\nHost: x\r\n\r\n',
+      'PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n',
+      'GET / HTTP/1.1 extra\r\nHost: x\r\n\r\n',
+      'GET / FTP/1.1\r\nHost: x\r\n\r\n',
+      'GET /x\r\n\r\n',
+      'SSH-2.0-OpenSSH_9.6\r\n\x00\x00\x05\xdc\x0a\x14binary\r\n',
+    ]) {
+      const s = feed(parser('request'), bad);
+      expect(s.messages, JSON.stringify(bad)).toEqual([]);
+      expect(s.events, JSON.stringify(bad)).toHaveLength(1);
+      expect(s.events[0]).toMatch(/^not-http/);
+    }
+    // While resynchronising only well-formed start lines count.
+    expect(feed(parser('request', { atMessageStart: false }), 'tail}\r\nOPTIONS\r\nHost: x\r\n\r\nGET /x\r\nHost: x\r\n\r\n').messages).toEqual([]);
+  });
+
   it('resynchronises mid-stream on a start line that follows a body without a line break', () => {
     const s = feed(parser('request', { atMessageStart: false }), 'tail of a previous body, no newline}PUT /x HTTP/1.1\r\nContent-Length: 1\r\n\r\nZ', 5);
     expect(s.messages.map((m) => m.head.kind === 'request' && m.head.method)).toEqual(['PUT']);

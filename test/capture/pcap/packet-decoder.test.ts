@@ -5,7 +5,7 @@ import { compileSegmentFilter } from '../../../capture/pcap/packet-filter.js';
 import { newPacketStats } from '../../../capture/pcap/packet-stats.js';
 import { decapsulateVxlan } from '../../../capture/pcap/vxlan.js';
 import { RepriseError } from '../../../errors.js';
-import { ETH_IPV4, ethernet, ipv4, ipv4Fragments, ipv6, ipv6Bytes, tcp, udp, vxlan } from './pcap-builder.js';
+import { ETH_IPV4, ethernet, ipv4, ipv4Fragments, ipv6, ipv6Bytes, nflog, nflogTlv, tcp, udp, vxlan } from './pcap-builder.js';
 
 /** Frame-level decoding without files: fragments and their bounds, VXLAN, header checks, filters. */
 
@@ -100,6 +100,34 @@ describe('PacketDecoder', () => {
     const tso = Buffer.from(segmentIp);
     tso.writeUInt16BE(0, 2);
     expect(d.decodeFrame(101, tso, T)?.payload.length).toBe(200);
+  });
+
+  it('NFLOG: the packet is the payload TLV; every TLV length is checked against the frame', () => {
+    const { d, stats } = decoder();
+    const v6 = ipv6('2001:db8::1', '2001:db8::2', 6, tcp(spec));
+    expect(d.decodeFrame(239, nflog(2, segmentIp), T)).toMatchObject({ srcIp: '10.0.0.1', dstPort: 80, payload: spec.payload });
+    expect(d.decodeFrame(239, nflog(10, v6), T)).toMatchObject({ srcIp: '2001:db8::1', payload: spec.payload });
+    // IP length 0 (a TSO frame) runs to the end of the payload TLV, not into the TLV after it.
+    const tso = Buffer.from(segmentIp);
+    tso.writeUInt16BE(0, 2);
+    expect(d.decodeFrame(239, nflog(2, tso, [nflogTlv(11, Buffer.alloc(4, 0xee))]), T)?.payload).toEqual(spec.payload);
+    expect(stats.drops).toEqual({});
+    expect(stats.payloadCut).toBe(0);
+
+    // Cut by the snap length inside the payload: the segment keeps what was captured, like any link type.
+    const full = nflog(2, segmentIp);
+    expect(d.decodeFrame(239, full.subarray(0, full.length - 50), T)?.payload).toEqual(spec.payload.subarray(0, 150));
+    expect(stats.payloadCut).toBe(1);
+
+    const header = Buffer.from([2, 0, 0, 0]);
+    const zeroLength = Buffer.concat([header, Buffer.from([0, 0, 9, 0])]);
+    const cutBeforePayload = full.subarray(0, 20);
+    const noPayload = Buffer.concat([header, nflogTlv(10, Buffer.from('only a prefix'))]);
+    const emptyPayload = Buffer.concat([header, nflogTlv(9, Buffer.alloc(0))]);
+    for (const frame of [Buffer.from([2, 0]), cutBeforePayload, noPayload, emptyPayload]) expect(d.decodeFrame(239, frame, T)).toBeUndefined();
+    for (const frame of [zeroLength, nflog(7, segmentIp)]) expect(d.decodeFrame(239, frame, T)).toBeUndefined();
+    expect(stats.drops).toEqual({ 'truncated-frame': 4, 'not-ip': 2 });
+    expect(stats.unsupportedLinkTypes).toEqual([]);
   });
 
   it('VXLAN: the UDP-payload entry point, custom ports, and a nesting bound', () => {

@@ -161,6 +161,24 @@ export function nullLink(family: number, payload: Buffer, littleEndian = true): 
   return Buffer.concat([h, payload]);
 }
 
+/** One NFLOG TLV: length(2) and type(2) little-endian, the value, padding to 4 bytes. */
+export function nflogTlv(type: number, value: Buffer): Buffer {
+  const t = Buffer.alloc(4 + value.length + ((4 - (value.length % 4)) % 4));
+  t.writeUInt16LE(4 + value.length, 0);
+  t.writeUInt16LE(type, 2);
+  value.copy(t, 4);
+  return t;
+}
+
+/** LINKTYPE_NFLOG (239): family, version 0, resource id (BE), the packet header and prefix TLVs, the payload TLV (9), then `after`. */
+export function nflog(family: number, payload: Buffer, after: Buffer[] = []): Buffer {
+  const h = Buffer.from([family, 0, 0, 5]);
+  const packetHdr = nflogTlv(1, Buffer.from([0x08, 0x00, 3, 0])); // hw protocol (BE) 0x0800, hook 3
+  const prefix = nflogTlv(10, Buffer.from('http-in\0')); // 8 bytes: no padding
+  const oddPrefix = nflogTlv(10, Buffer.from('x\0')); // 2 bytes: padded to 4
+  return Buffer.concat([h, packetHdr, prefix, oddPrefix, nflogTlv(9, payload), ...after]);
+}
+
 export function vxlan(innerFrame: Buffer, vni = 1): Buffer {
   const h = Buffer.alloc(8);
   h.writeUInt8(0x08, 0);

@@ -60,8 +60,7 @@ const fixtures: Expectation[] = [
   // Fragments of one UDP datagram that contradict each other (a later offset-0 fragment reaches past the end the last fragment set).
   { file: 'zeek/ipv4_fragmented-1.pcap', format: 'pcap', linkType: 1, records: 3, segments: 0, payload: 0, drops: { 'bad-ip-header': 3 } },
   { file: 'zeek/ipv6-http-atomic-frag.pcap', format: 'pcap', linkType: 1, records: 38, segments: 36, payload: 412, drops: { 'not-tcp': 2 } }, // 2 ICMPv6 ND
-  // tshark decodes 13 TCP segments (1682 payload bytes) from NFLOG; we do not read that link type.
-  { file: 'zeek/nflog-http.pcap', format: 'pcap', linkType: 239, records: 13, segments: 0, payload: 0, drops: { 'unsupported-linktype': 13 } },
+  { file: 'zeek/nflog-http.pcap', format: 'pcap', linkType: 239, records: 13, segments: 13, payload: 1682 },
   { file: 'zeek/pcapng-multi-interface.pcapng', format: 'pcapng', linkType: 1, records: 6, segments: 0, payload: 0, drops: { 'not-tcp': 6 } }, // DNS
   { file: 'zeek/tunnels_vxlan-encapsulated-http.pcap', format: 'pcap', linkType: 1, records: 12, segments: 12, payload: 9299 },
 ];
@@ -124,9 +123,10 @@ describe.skipIf(!existsSync(dir))('public capture fixtures', () => {
     expect(other.stats.drops).toEqual({ 'not-tcp': 12 });
   });
 
-  it('NFLOG is reported once as an unsupported link type', async () => {
-    const { stats } = await readAll(createReadStream(path('zeek/nflog-http.pcap')));
-    expect(stats.unsupportedLinkTypes).toEqual([239]);
+  it('NFLOG: the IP packet is the NFULA_PAYLOAD TLV', async () => {
+    const { segments, stats } = await readAll(createReadStream(path('zeek/nflog-http.pcap')));
+    expect(stats.unsupportedLinkTypes).toEqual([]);
+    expect(segments.find((s) => s.payload.length > 0)?.payload.subarray(0, 16).toString()).toBe('GET / HTTP/1.1\r\n');
   });
 
   it('IPv6 extension headers and atomic fragments carry the GET requests', async () => {
@@ -168,6 +168,7 @@ const compared = [
   'zeek/http_connect-with-header.pcap',
   'zeek/http_zeek-image-1080-80-x.pcapng',
   'zeek/ipv6-http-atomic-frag.pcap',
+  'zeek/nflog-http.pcap',
   'zeek/tunnels_vxlan-encapsulated-http.pcap',
 ];
 

@@ -9,6 +9,8 @@ import {
   ipv6,
   ipv6Extension,
   ipv6FragmentHeader,
+  nflog,
+  nflogTlv,
   nullLink,
   pcapFile,
   pcapngFile,
@@ -89,6 +91,8 @@ const variants: [string, () => Buffer][] = [
   ['pcap, NULL little-endian', () => pcapFile(0, records(frames((ip) => nullLink(2, ip))))],
   ['pcap BE, NULL big-endian', () => pcapFile(0, records(frames((ip) => nullLink(2, ip, false))), { bigEndian: true })],
   ['pcap, LOOP', () => pcapFile(108, records(frames((ip) => nullLink(2, ip, false))))],
+  // A TLV after the payload (NFULA_UID) is not part of the IP packet.
+  ['pcap, NFLOG', () => pcapFile(239, records(frames((ip, _s, i) => nflog(2, ip, i % 2 ? [nflogTlv(11, Buffer.from([0, 0, 3, 232]))] : []))))],
   ['pcap, RAW', () => pcapFile(101, records(frames((ip) => ip)))],
   ['pcap, IPV4', () => pcapFile(228, records(frames((ip) => ip)))],
   ['802.1Q', () => pcapFile(1, records(frames((ip) => ethernet(ETH_IPV4, ip, [{ tpid: 0x8100, vid: 42 }]))))],
@@ -195,11 +199,12 @@ describe('the same TCP conversation in every supported container', () => {
     expect(stats.drops).toEqual({});
   });
 
-  it('IPv6 on RAW, IPV6 (229) and NULL with each BSD AF_INET6 value', async () => {
+  it('IPv6 on RAW, IPV6 (229), NULL with each BSD AF_INET6 value, and NFLOG', async () => {
     for (const [linkType, wrap] of [
       [101, (ip: Buffer) => ip],
       [229, (ip: Buffer) => ip],
       [0, (ip: Buffer, i: number) => nullLink([24, 28, 30][i % 3]!, ip, i % 2 === 0)],
+      [239, (ip: Buffer) => nflog(10, ip)],
     ] as const) {
       const { segments } = await readAll(pcapFile(linkType, flow().map((s, i) => ({ ts: s.ts, data: wrap(ip6(s), i) }))));
       expect(segments.map((s) => ({ ...view(s), srcIp: from6(s.srcIp), dstIp: from6(s.dstIp) }))).toEqual(expected);
