@@ -61,6 +61,7 @@ export class StoreWriter {
   private batchBytes = 0;
   private timer: NodeJS.Timeout | null = null;
   private closed = false;
+  private failure: Error | null = null;
   private lockFile: string;
   private totals = { exchanges: 0, bytes: 0, segments: 0 };
 
@@ -85,6 +86,7 @@ export class StoreWriter {
   /** Append one record; resolves at once unless gzip is backed up (backpressure). */
   async write(ex: Exchange): Promise<void> {
     if (this.closed) throw new RepriseError('STORE_IO', `store writer for ${this.dir} is closed`);
+    if (this.failure) throw this.failure;
     if (!this.gzip) this.openSegment();
     const line = `${JSON.stringify(ex)}\n`;
     this.batch.push(line);
@@ -107,7 +109,23 @@ export class StoreWriter {
     if (!gzip || (this.batch.length === 0 && this.flushedRaw === this.currentRaw)) return Promise.resolve();
     if (this.batch.length > 0) this.pushBatch();
     this.flushedRaw = this.currentRaw;
-    return new Promise((resolve) => gzip.flush(zlib.constants.Z_SYNC_FLUSH, () => resolve()));
+    // zlib's flush callback carries no error: a failed file write destroys the
+    // gzip stream instead, so listen for that and reject rather than hang.
+    return new Promise((resolve, reject) => {
+      if (this.failure) return reject(this.failure);
+      const onError = (err: Error): void => reject(err);
+      gzip.once('error', onError);
+      gzip.flush(zlib.constants.Z_SYNC_FLUSH, () => {
+        gzip.off('error', onError);
+        if (this.failure) reject(this.failure);
+        else resolve();
+      });
+    });
+  }
+
+  /** The first write error, after which the writer refuses further records. */
+  get error(): Error | null {
+    return this.failure;
   }
 
   /** Flush, seal the open segment, update the manifest and release the store. */
@@ -152,12 +170,15 @@ export class StoreWriter {
       try {
         writeSync(fd, c);
       } catch (err) {
-        gzip.destroy(new RepriseError('STORE_IO', `cannot write segment: ${(err as Error).message}`, { cause: err, location: { file: path } }));
+        this.failure ??= new RepriseError('STORE_IO', `cannot write segment: ${(err as Error).message}`, { cause: err, location: { file: path } });
+        gzip.destroy(this.failure);
         return;
       }
       this.currentBytes += c.length;
       this.totals.bytes += c.length;
     });
+    // Without a listener a destroyed gzip would crash the process; the failure is surfaced by write/flush/close.
+    gzip.on('error', (err: Error) => { this.failure ??= err; });
     this.gzip = gzip;
     this.totals.segments++;
   }
