@@ -4,6 +4,7 @@ import { formatCommandHelp, parseCommandArgs, type Command, type CommandContext 
 import { exportHarCommand, exportMarkdownCommand, importHarCommand } from './commands/har-commands.js';
 import { storeCat, storeInspect } from './commands/store-commands.js';
 import { captureVxlanCommand, capturePcapCommand } from './commands/capture-commands.js';
+import { captureProxyCommand } from './commands/proxy-commands.js';
 
 /**
  * The `reprise` entry point: finds the command, parses its flags, runs it,
@@ -13,7 +14,7 @@ import { captureVxlanCommand, capturePcapCommand } from './commands/capture-comm
  * 70 internal error (a bug: printed with its stack).
  */
 
-export const COMMANDS: Command[] = [capturePcapCommand, captureVxlanCommand, importHarCommand, storeInspect, storeCat, exportHarCommand, exportMarkdownCommand];
+export const COMMANDS: Command[] = [capturePcapCommand, captureVxlanCommand, captureProxyCommand, importHarCommand, storeInspect, storeCat, exportHarCommand, exportMarkdownCommand];
 
 export const EXIT = { ok: 0, userError: 1, usage: 2, bug: 70 } as const;
 

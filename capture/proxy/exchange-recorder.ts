@@ -31,8 +31,14 @@ export interface RecorderOptions {
   /** Header names redacted before queueing; false disables (default: DEFAULT_SECRET_HEADERS). */
   redactHeaders?: readonly string[] | false;
   sampling?: SamplingOptions;
-  /** Records waiting for the store before new ones are dropped (default 10,000 ≈ tens of MB at most with the 1 MiB body cap… typically a few MB). */
+  /** Records waiting for the store before new ones are dropped (default 10,000). */
   queueLimit?: number;
+  /**
+   * Approximate bytes of body text waiting for the store before new records
+   * are dropped (default 32 MiB). The count limit alone does not bound memory:
+   * 10,000 records with 1 MiB bodies would be 10 GB.
+   */
+  queueBytes?: number;
   /** Injected for tests and tools; a Math.random replacement in [0, 1). */
   random?: () => number;
   /** Clock for per-endpoint caps, ms. */
@@ -51,6 +57,8 @@ export interface RecorderStats {
   writeErrors: number;
   /** Waiting in the queue now. */
   queued: number;
+  /** Approximate bytes those queued records hold. */
+  queuedBytes: number;
   /** Upstream failures among the offered exchanges (no response). */
   upstreamErrors: number;
 }
@@ -60,14 +68,16 @@ export class ExchangeRecorder {
   private readonly redact: readonly string[] | null;
   private readonly sampling: Required<Omit<SamplingOptions, 'perEndpointPerSecond'>> & { perEndpointPerSecond: number | undefined };
   private readonly queueLimit: number;
+  private readonly queueBytes: number;
   private readonly random: () => number;
   private readonly now: () => number;
-  private readonly queue: Exchange[] = [];
+  private readonly queue: Array<{ ex: Exchange; bytes: number }> = [];
   private readonly buckets = new Map<string, { second: number; count: number }>();
   private draining: Promise<void> | null = null;
   private closed = false;
+  private abandoned = false;
   private lastError: unknown = null;
-  readonly stats: RecorderStats = { seen: 0, recorded: 0, sampledOut: 0, dropped: 0, writeErrors: 0, queued: 0, upstreamErrors: 0 };
+  readonly stats: RecorderStats = { seen: 0, recorded: 0, sampledOut: 0, dropped: 0, writeErrors: 0, queued: 0, queuedBytes: 0, upstreamErrors: 0 };
 
   constructor(sink: RecordSink, options: RecorderOptions = {}) {
     this.sink = sink;
@@ -78,12 +88,19 @@ export class ExchangeRecorder {
       keepErrors: options.sampling?.keepErrors ?? true,
     };
     this.queueLimit = options.queueLimit ?? 10_000;
+    this.queueBytes = options.queueBytes ?? 32 * 1024 * 1024;
     this.random = options.random ?? Math.random;
     this.now = options.now ?? Date.now;
   }
 
-  /** Hand over a finished exchange. Never blocks, never throws. */
-  offer(ex: Exchange): void {
+  /**
+   * Hand over a finished exchange. Never blocks, never throws.
+   *
+   * `complete`, when given, turns a light record (method, path, status — what
+   * sampling looks at) into the full one (headers, decoded bodies). It runs
+   * only for records that are kept, so a 10% sample decodes 10% of bodies.
+   */
+  offer(ex: Exchange, complete?: (ex: Exchange) => Exchange): void {
     this.stats.seen++;
     const failed = ex.response === null;
     if (failed) this.stats.upstreamErrors++;
@@ -91,17 +108,29 @@ export class ExchangeRecorder {
       this.stats.dropped++;
       return;
     }
-    const isError = failed || (ex.response !== null && ex.response.status >= 500);
+    // A response cut short (reset, timeout mid-body) is an upstream failure too.
+    const isError = failed || ex.error !== undefined || ex.response!.status >= 500;
     if (!(isError && this.sampling.keepErrors) && !this.sampled(ex)) {
       this.stats.sampledOut++;
       return;
     }
-    if (this.queue.length >= this.queueLimit) {
+    if (this.queue.length >= this.queueLimit || this.stats.queuedBytes >= this.queueBytes) {
       this.stats.dropped++;
       return;
     }
-    this.queue.push(this.redact ? redactSecretHeaders(ex, this.redact) : ex);
+    let full: Exchange;
+    try {
+      full = complete ? complete(ex) : ex;
+    } catch (err) {
+      // A bug in a source's builder must not take the proxy down with it.
+      this.stats.writeErrors++;
+      this.lastError = err;
+      return;
+    }
+    const bytes = approximateBytes(full);
+    this.queue.push({ ex: this.redact ? redactSecretHeaders(full, this.redact) : full, bytes });
     this.stats.queued = this.queue.length;
+    this.stats.queuedBytes += bytes;
     this.draining ??= this.drain();
   }
 
@@ -110,11 +139,35 @@ export class ExchangeRecorder {
     return this.lastError;
   }
 
-  /** Stop accepting, write what is queued, close the store. */
-  async close(): Promise<RecorderStats> {
+  /**
+   * Stop accepting, write what is queued, close the store. With `timeoutMs`,
+   * a store that is stuck is given up on after that long: what is still queued
+   * is counted as dropped and the returned promise settles anyway, so a
+   * shutdown never hangs on a dead disk or network share.
+   */
+  async close(options: { timeoutMs?: number } = {}): Promise<RecorderStats> {
     this.closed = true;
-    while (this.draining) await this.draining;
-    await this.sink.close();
+    const flushAndClose = (async () => {
+      while (this.draining) await this.draining;
+      await this.sink.close();
+    })();
+    if (options.timeoutMs === undefined) {
+      await flushAndClose;
+      return { ...this.stats };
+    }
+    let timer: NodeJS.Timeout | undefined;
+    const expired = new Promise<'expired'>((resolve) => (timer = setTimeout(() => resolve('expired'), options.timeoutMs)));
+    const outcome = await Promise.race([flushAndClose.then(() => 'done' as const), expired]);
+    clearTimeout(timer);
+    if (outcome === 'expired') {
+      flushAndClose.catch((err: unknown) => (this.lastError = err));
+      this.abandoned = true;
+      this.stats.dropped += this.queue.length;
+      this.queue.length = 0;
+      this.stats.queued = 0;
+      this.stats.queuedBytes = 0;
+      this.lastError ??= new Error(`store did not finish writing within ${options.timeoutMs} ms; queued records dropped`);
+    }
     return { ...this.stats };
   }
 
@@ -138,9 +191,10 @@ export class ExchangeRecorder {
 
   private async drain(): Promise<void> {
     try {
-      while (this.queue.length > 0) {
-        const ex = this.queue.shift()!;
+      while (this.queue.length > 0 && !this.abandoned) {
+        const { ex, bytes } = this.queue.shift()!;
         this.stats.queued = this.queue.length;
+        this.stats.queuedBytes -= bytes;
         try {
           await this.sink.write(ex);
           this.stats.recorded++;
@@ -153,6 +207,11 @@ export class ExchangeRecorder {
       this.draining = null;
     }
   }
+}
+
+/** Body text dominates a record's memory; 1 KiB stands in for the rest. */
+function approximateBytes(ex: Exchange): number {
+  return 1024 + (ex.request.body?.data.length ?? 0) + (ex.response?.body?.data.length ?? 0);
 }
 
 /**
