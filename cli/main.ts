@@ -1,10 +1,13 @@
 import { RepriseError } from '../errors.js';
 import { createLogger } from '../log.js';
 import { formatCommandHelp, parseCommandArgs, type Command, type CommandContext } from './command.js';
+import { applyS3Options, logS3Events } from './s3-options.js';
 import { exportHarCommand, exportMarkdownCommand, importHarCommand } from './commands/har-commands.js';
 import { storeCat, storeInspect } from './commands/store-commands.js';
 import { captureVxlanCommand, capturePcapCommand } from './commands/capture-commands.js';
 import { captureProxyCommand } from './commands/proxy-commands.js';
+import { caInitCommand } from './commands/ca-commands.js';
+import { captureIngestCommand, importApigwCommand } from './commands/apigw-commands.js';
 
 /**
  * The `reprise` entry point: finds the command, parses its flags, runs it,
@@ -14,7 +17,7 @@ import { captureProxyCommand } from './commands/proxy-commands.js';
  * 70 internal error (a bug: printed with its stack).
  */
 
-export const COMMANDS: Command[] = [capturePcapCommand, captureVxlanCommand, captureProxyCommand, importHarCommand, storeInspect, storeCat, exportHarCommand, exportMarkdownCommand];
+export const COMMANDS: Command[] = [capturePcapCommand, captureVxlanCommand, captureProxyCommand, caInitCommand, captureIngestCommand, importHarCommand, importApigwCommand, storeInspect, storeCat, exportHarCommand, exportMarkdownCommand];
 
 export const EXIT = { ok: 0, userError: 1, usage: 2, bug: 70 } as const;
 
@@ -41,7 +44,14 @@ export async function main(argv: string[], ctx: CommandContext): Promise<number>
       return EXIT.ok;
     }
     const log = ctx.log ?? createLogger({ level: debug ? 'debug' : undefined });
-    return await cmd.run(parsed, { ...ctx, debug, log });
+    const restoreEnv = applyS3Options(parsed.values);
+    const stopS3Log = logS3Events(log);
+    try {
+      return await cmd.run(parsed, { ...ctx, debug, log });
+    } finally {
+      stopS3Log();
+      restoreEnv();
+    }
   } catch (err) {
     return reportError(err, ctx, debug);
   }

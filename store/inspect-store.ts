@@ -1,11 +1,13 @@
 import { stat } from 'node:fs/promises';
 import { listSegments, newReadReport, readExchanges } from './segment-reader.js';
 import { StoreStats, type StoreStatsJson } from './store-stats.js';
+import type { S3Access } from './s3/s3-client.js';
 
 /**
  * "What is in this store?" — counts, time range, endpoints, status mix and
  * bytes. Sealed segments are answered from the manifest without reading
- * them; only segments a killed writer left unsealed are scanned.
+ * them; only segments a killed writer left unsealed are scanned. Works the
+ * same on `s3://bucket/prefix` stores (sizes come from the object listing).
  */
 export interface StoreSummary {
   path: string;
@@ -14,7 +16,7 @@ export interface StoreSummary {
   exchanges: number;
   firstStart: number | null;
   lastStart: number | null;
-  /** Compressed bytes on disk. */
+  /** Compressed bytes on disk (or in S3). */
   diskBytes: number;
   bodyBytes: number;
   noResponse: number;
@@ -35,14 +37,14 @@ export interface StoreSummary {
  * const s = await inspectStore('./store');
  * console.log(s.exchanges, s.topEndpoints[0]);
  */
-export async function inspectStore(path: string, options: { top?: number } = {}): Promise<StoreSummary> {
-  const segments = await listSegments(path);
+export async function inspectStore(path: string, options: { top?: number; s3?: S3Access } = {}): Promise<StoreSummary> {
+  const segments = await listSegments(path, options.s3);
   const totals = new StoreStats();
   let diskBytes = 0;
   let unsealed = 0;
   let tornTails = 0;
   for (const seg of segments) {
-    diskBytes += (await stat(seg.path)).size;
+    diskBytes += seg.bytes ?? (await stat(seg.path)).size;
     if (seg.entry) {
       totals.merge(seg.entry.stats);
       continue;
@@ -50,7 +52,7 @@ export async function inspectStore(path: string, options: { top?: number } = {})
     unsealed++;
     const report = newReadReport();
     const scanned = new StoreStats();
-    for await (const ex of readExchanges(seg.path, { report, onCorrupt: 'skip' })) scanned.add(ex);
+    for await (const ex of readExchanges(seg.path, { report, onCorrupt: 'skip', ...(options.s3 && { s3: options.s3 }) })) scanned.add(ex);
     tornTails += report.tornTails;
     totals.merge(scanned.toJSON());
   }

@@ -48,6 +48,11 @@ export async function readManifest(storeDir: string): Promise<Manifest | null> {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
     throw new RepriseError('STORE_IO', `cannot read ${file}: ${(err as Error).message}`, { cause: err, location: { file } });
   }
+  return parseManifest(text, file);
+}
+
+/** Validate manifest.json text; `file` names it in errors (a path or `s3://bucket/key`). */
+export function parseManifest(text: string, file: string): Manifest {
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);

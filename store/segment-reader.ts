@@ -1,6 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
+import type { Readable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import zlib from 'node:zlib';
 import { RepriseError } from '../errors.js';
@@ -8,6 +9,7 @@ import type { Exchange } from './exchange.js';
 import { compileFilter, type ExchangeFilter } from './exchange-filter.js';
 import { readManifest, segmentNumber, SEGMENTS_DIR, type SegmentEntry } from './manifest.js';
 import { exchangeProblems } from './validate-exchange.js';
+import type { S3Access } from './s3/s3-client.js';
 
 /**
  * Streaming reader over a store: segments in write order, one record at a
@@ -17,13 +19,20 @@ import { exchangeProblems } from './validate-exchange.js';
  * line there is corruption and an error. An unsealed segment — the one a
  * killed writer left open — may end mid-record: the torn tail is skipped and
  * counted in the ReadReport, and everything before it is returned.
+ *
+ * A store path may be `s3://bucket/prefix` (or `s3://bucket/key` of one
+ * segment): listing and opening go to store/s3/, loaded only then, and the
+ * bytes go through the same parser.
  */
 
 export interface SegmentRef {
+  /** A file path, or `s3://bucket/key`. */
   path: string;
   /** Listed in the manifest, i.e. closed cleanly by its writer. */
   sealed: boolean;
   entry?: SegmentEntry;
+  /** Stored (compressed) size, when listing already knew it (S3). */
+  bytes?: number;
 }
 
 export interface ReadReport {
@@ -46,6 +55,8 @@ export interface ReadOptions {
   onCorrupt?: 'throw' | 'skip';
   /** Filled in while reading; inspect it after the iteration ends. */
   report?: ReadReport;
+  /** How to reach S3 for `s3://` stores (default: the AWS chain and REPRISE_S3_* env). */
+  s3?: S3Access;
 }
 
 export function newReadReport(): ReadReport {
@@ -66,14 +77,14 @@ export async function* readExchanges(store: string, options: ReadOptions = {}): 
   const report = options.report ?? newReadReport();
   const keep = compileFilter(options.filter);
   const { from, to } = options.filter ?? {};
-  for (const seg of await listSegments(store)) {
+  for (const seg of await listSegments(store, options.s3)) {
     const st = seg.entry?.stats;
     // The manifest's time range lets a time-filtered read skip whole segments.
     if (st && st.firstStart !== null && st.lastStart !== null) {
       if ((to !== undefined && st.firstStart >= to) || (from !== undefined && st.lastStart < from)) continue;
     }
     report.segments++;
-    for await (const batch of readSegment(seg, options.onCorrupt ?? 'throw', report)) {
+    for await (const batch of readSegment(await openSegment(seg, options.s3), seg, options.onCorrupt ?? 'throw', report)) {
       report.records += batch.length;
       for (const ex of batch) {
         if (keep(ex)) {
@@ -86,7 +97,8 @@ export async function* readExchanges(store: string, options: ReadOptions = {}): 
 }
 
 /** The store's segments in write order, each marked sealed or not. */
-export async function listSegments(store: string): Promise<SegmentRef[]> {
+export async function listSegments(store: string, s3?: S3Access): Promise<SegmentRef[]> {
+  if (isS3Path(store)) return (await import('./s3/s3-store-reader.js')).listS3Segments(store, s3);
   let info;
   try {
     info = await stat(store);
@@ -121,20 +133,42 @@ function isSegmentName(name: string): boolean {
   return /\.ndjson(\.gz)?$/.test(name);
 }
 
+function isS3Path(path: string): boolean {
+  return path.startsWith('s3://');
+}
+
 // Records are handed up one decompressed chunk at a time: an async hop per
 // record costs as much as parsing it, an array per chunk costs nothing.
 // 256 KiB chunks: few hops, and still a small, fixed amount of memory.
 const CHUNK = 256 * 1024;
 
-async function* readSegment(seg: SegmentRef, onCorrupt: 'throw' | 'skip', report: ReadReport): AsyncGenerator<Exchange[]> {
+/** The bytes of one segment, from disk or S3. */
+async function openSegment(seg: SegmentRef, s3: S3Access | undefined): Promise<Readable> {
+  if (isS3Path(seg.path)) return (await import('./s3/s3-store-reader.js')).openS3Segment(seg.path, s3);
+  return createReadStream(seg.path, { highWaterMark: CHUNK });
+}
+
+/**
+ * Parse one segment's bytes (`source`, named `seg.path` in errors) into
+ * batches of records, applying the sealed/unsealed rules above.
+ */
+async function* readSegment(source: Readable, seg: SegmentRef, onCorrupt: 'throw' | 'skip', report: ReadReport): AsyncGenerator<Exchange[]> {
+  try {
+    yield* parseSegment(source, seg, onCorrupt, report);
+  } finally {
+    source.destroy(); // a reader that stops early (`--limit`) must not leave a file or an S3 socket open
+  }
+}
+
+async function* parseSegment(source: Readable, seg: SegmentRef, onCorrupt: 'throw' | 'skip', report: ReadReport): AsyncGenerator<Exchange[]> {
   const file = seg.path;
-  const source = createReadStream(file, { highWaterMark: CHUNK });
   const gz = file.endsWith('.gz');
   const stream = gz ? source.pipe(zlib.createGunzip({ chunkSize: CHUNK })) : source;
   if (gz) source.on('error', (err) => (stream as zlib.Gunzip).destroy(err));
   const decoder = new StringDecoder('utf8');
   let rest = '';
   let line = 0;
+  let consumed = 0; // bytes of a plain (not gzip) segment handed to the parser, for error offsets
   const fail = (err: RepriseError): void => {
     if (onCorrupt === 'throw') throw err;
     report.skippedLines++;
@@ -142,6 +176,7 @@ async function* readSegment(seg: SegmentRef, onCorrupt: 'throw' | 'skip', report
   };
   try {
     for await (const chunk of stream as AsyncIterable<Buffer>) {
+      consumed += chunk.length;
       const text = rest + decoder.write(chunk);
       let pos = 0;
       const batch: Exchange[] = [];
@@ -163,10 +198,10 @@ async function* readSegment(seg: SegmentRef, onCorrupt: 'throw' | 'skip', report
     if (truncated && !seg.sealed) {
       noteUnsealed(seg, report);
     } else {
-      const offset = gz ? (stream as zlib.Gunzip).bytesWritten : source.bytesRead;
-      const why = truncated
-        ? `segment is truncated (gzip stream ends early${seg.entry ? `; sealed at ${seg.entry.bytes} bytes` : ''})`
-        : e.code?.startsWith('Z_') ? `segment is corrupt (gzip: ${e.message})` : `cannot read segment: ${e.message}`;
+      const offset = gz ? (stream as zlib.Gunzip).bytesWritten : consumed;
+      // A read failure (disk error, S3 connection reset) is not corruption: never skipped.
+      if (!e.code?.startsWith('Z_')) throw new RepriseError('STORE_IO', `cannot read segment: ${e.message}`, { cause: err, location: { file, offset } });
+      const why = truncated ? `segment is truncated (gzip stream ends early${seg.entry ? `; sealed at ${seg.entry.bytes} bytes` : ''})` : `segment is corrupt (gzip: ${e.message})`;
       fail(new RepriseError('STORE_CORRUPT', why, { cause: err, location: { file, offset } }));
       return;
     }

@@ -1,9 +1,9 @@
-import { once } from 'node:events';
+import { once, type EventEmitter } from 'node:events';
 import type { Exchange } from './exchange.js';
-import { openStoreWriter, type StoreWriterOptions, type StoreWriterSummary } from './segment-writer.js';
+import { openAnyStoreWriter, type AnyStoreWriterOptions, type AnyStoreWriterSummary } from './open-store-writer.js';
 
 /**
- * Drain an Exchange stream into a store. On a source error the records
+ * Drain an Exchange stream into a store (a directory or `s3://bucket/prefix`). On a source error the records
  * already written are kept: the writer is closed (sealing the segment) before
  * the error is rethrown.
  *
@@ -13,9 +13,9 @@ import { openStoreWriter, type StoreWriterOptions, type StoreWriterSummary } fro
 export async function writeExchanges(
   exchanges: AsyncIterable<Exchange> | Iterable<Exchange>,
   storeDir: string,
-  options: StoreWriterOptions & { onProgress?: (count: number) => void } = {},
-): Promise<StoreWriterSummary> {
-  const writer = await openStoreWriter(storeDir, options);
+  options: AnyStoreWriterOptions & { onProgress?: (count: number) => void } = {},
+): Promise<AnyStoreWriterSummary> {
+  const writer = await openAnyStoreWriter(storeDir, options);
   try {
     for await (const ex of exchanges) {
       await writer.write(ex);
@@ -43,10 +43,18 @@ export async function writeNdjson(exchanges: AsyncIterable<Exchange>, out: NodeJ
     for await (const ex of exchanges) {
       if (closed) break;
       n++;
-      if (!out.write(`${JSON.stringify(ex)}\n`)) await Promise.race([once(out, 'drain'), once(out, 'close')]);
+      if (!out.write(`${JSON.stringify(ex)}\n`)) await drainOrClose(out);
     }
   } finally {
     out.off('error', onError);
   }
   return n;
+}
+
+/** Wait for 'drain' or 'close', then drop both listeners (left behind, they pile up on every full write). */
+async function drainOrClose(out: NodeJS.WritableStream): Promise<void> {
+  const ac = new AbortController();
+  const wait = (event: string): Promise<void> => once(out as unknown as EventEmitter, event, { signal: ac.signal }).then(() => undefined, () => undefined);
+  await Promise.race([wait('drain'), wait('close')]);
+  ac.abort();
 }

@@ -59,21 +59,34 @@ function redactList(headers: Header[], secret: Set<string>, side: string, marks:
 }
 
 function maskValue(name: string, value: string): string {
+  return redactHeaderValue(name, value, () => REDACTED);
+}
+
+/**
+ * A header value with its secret parts replaced by `replace(secret)`, keeping
+ * the shape: cookie names, Set-Cookie attributes, the auth scheme. `name` is
+ * lower-case. The redact step uses this with its mask or keyed-hash replacer.
+ *
+ * @example
+ * redactHeaderValue('authorization', 'Bearer abc', () => 'x') // 'Bearer x'
+ */
+export function redactHeaderValue(name: string, value: string, replace: (secret: string) => string): string {
   if (name === 'cookie') {
     return value.split(';').map((part) => {
       const eq = part.indexOf('=');
-      return eq === -1 ? part : `${part.slice(0, eq)}=${REDACTED}`;
+      return eq === -1 ? part : `${part.slice(0, eq)}=${replace(part.slice(eq + 1))}`;
     }).join(';');
   }
   if (name === 'set-cookie') {
     const semi = value.indexOf(';');
     const first = semi === -1 ? value : value.slice(0, semi);
     const eq = first.indexOf('=');
-    return `${eq === -1 ? first : first.slice(0, eq)}=${REDACTED}${semi === -1 ? '' : value.slice(semi)}`;
+    const secret = eq === -1 ? '' : first.slice(eq + 1);
+    return `${eq === -1 ? first : first.slice(0, eq)}=${replace(secret)}${semi === -1 ? '' : value.slice(semi)}`;
   }
   if (name === 'authorization' || name === 'proxy-authorization') {
     const space = value.indexOf(' ');
-    if (space > 0 && /^[A-Za-z][\w-]*$/.test(value.slice(0, space))) return `${value.slice(0, space)} ${REDACTED}`;
+    if (space > 0 && /^[A-Za-z][\w-]*$/.test(value.slice(0, space))) return `${value.slice(0, space)} ${replace(value.slice(space + 1))}`;
   }
-  return REDACTED;
+  return replace(value);
 }

@@ -5,9 +5,10 @@ import { parseTimeBound } from '../../store/exchange-filter.js';
 import { writeExchanges } from '../../store/write-exchanges.js';
 import { DEFAULT_SECRET_HEADERS } from '../../transform/redact-headers.js';
 import { requirePositionals, requireString, type Command, type OptionSpec, type ParsedArgs } from '../command.js';
+import { S3_OPTIONS } from '../s3-options.js';
 
 const CAPTURE_OPTIONS: Record<string, OptionSpec> = {
-  out: { type: 'string', short: 'o', hint: 'store', description: 'store directory to append to (created if missing)' },
+  out: { type: 'string', short: 'o', hint: 'store', description: 'store to append to: a directory (created if missing) or s3://bucket/prefix' },
   'server-port': { type: 'string', multiple: true, hint: 'port', description: 'ports that mark the server side (default: detect HTTP by parsing)' },
   port: { type: 'string', multiple: true, hint: 'port', description: 'keep only traffic to or from this port' },
   host: { type: 'string', multiple: true, hint: 'ip', description: 'keep only traffic to or from this address' },
@@ -17,6 +18,7 @@ const CAPTURE_OPTIONS: Record<string, OptionSpec> = {
   'redact-header': { type: 'string', multiple: true, hint: 'name', description: 'also redact this header (Authorization, Cookie, Set-Cookie, API keys always are)' },
   'no-redact': { type: 'boolean', description: 'store secret headers in clear' },
   json: { type: 'boolean', description: 'print the summary as JSON' },
+  ...S3_OPTIONS,
 };
 
 function captureOptionsFromArgs(cmd: Command, parsed: ParsedArgs): Omit<PcapCaptureOptions, 'name'> {

@@ -7,15 +7,17 @@ import { DEFAULT_SECRET_HEADERS, redactSecretHeaders } from '../../transform/red
 import type { Exchange } from '../../store/exchange.js';
 import { requirePositionals, requireString, type Command } from '../command.js';
 import { FILTER_OPTIONS, filterFromArgs } from '../filter-options.js';
+import { S3_OPTIONS } from '../s3-options.js';
 
 export const importHarCommand: Command = {
   path: ['import', 'har'],
   args: '<file.har>',
   summary: 'Import a HAR 1.2 file (browser devtools, proxies) into a store; the file is streamed, not loaded whole.',
   options: {
-    out: { type: 'string', short: 'o', hint: 'store', description: 'store directory to append to (created if missing)' },
+    out: { type: 'string', short: 'o', hint: 'store', description: 'store to append to: a directory (created if missing) or s3://bucket/prefix' },
     'redact-header': { type: 'string', multiple: true, hint: 'name', description: 'also redact this header (Authorization, Cookie, Set-Cookie, API keys always are)' },
     'no-redact': { type: 'boolean', description: 'store secret headers in clear (off by default: secrets never reach disk)' },
+    ...S3_OPTIONS,
   },
   examples: ['reprise import har session.har --out ./store', 'reprise import har session.har --out ./store --redact-header x-session-id'],
   async run(parsed, ctx) {
@@ -37,7 +39,7 @@ export const exportHarCommand: Command = {
   path: ['export', 'har'],
   args: '<store>',
   summary: 'Export a store (or a filtered part of it) as one HAR 1.2 file.',
-  options: { ...FILTER_OPTIONS, out: { type: 'string', short: 'o', hint: 'file.har', description: 'HAR file to write' } },
+  options: { ...FILTER_OPTIONS, ...S3_OPTIONS, out: { type: 'string', short: 'o', hint: 'file.har', description: 'HAR file to write' } },
   examples: ['reprise export har ./store --out session.har --status 5xx'],
   async run(parsed, ctx) {
     const [store] = requirePositionals(this, parsed, ['<store>']);
@@ -52,7 +54,7 @@ export const exportMarkdownCommand: Command = {
   path: ['export', 'md'],
   args: '<store>',
   summary: 'Export each exchange as a readable Markdown file (an HTTP wire dump) plus an index.md.',
-  options: { ...FILTER_OPTIONS, out: { type: 'string', short: 'o', hint: 'dir', description: 'directory to write' } },
+  options: { ...FILTER_OPTIONS, ...S3_OPTIONS, out: { type: 'string', short: 'o', hint: 'dir', description: 'directory to write' } },
   examples: ['reprise export md ./store --out ./exchanges --path "/users/**"'],
   async run(parsed, ctx) {
     const [store] = requirePositionals(this, parsed, ['<store>']);

@@ -5,6 +5,7 @@ import { DEFAULT_ADMIN_PATH, validateReverseProxyOptions, type ReverseProxyOptio
 import { RepriseError } from '../../errors.js';
 import { DEFAULT_SECRET_HEADERS } from '../../transform/redact-headers.js';
 import { requirePositionals, requireString, type Command, type CommandContext, type OptionSpec, type ParsedArgs } from '../command.js';
+import { FORWARD_PROXY_OPTIONS, runForwardProxy } from './forward-proxy-command.js';
 
 /**
  * `reprise capture proxy`: a recording proxy that runs until SIGINT/SIGTERM.
@@ -29,6 +30,7 @@ const PROXY_OPTIONS: Record<string, OptionSpec> = {
   'redact-header': { type: 'string', multiple: true, hint: 'name', description: 'also redact this header (Authorization, Cookie, Set-Cookie, API keys always are)' },
   'no-redact': { type: 'boolean', description: 'store secret headers in clear' },
   json: { type: 'boolean', description: 'print the final stats as JSON' },
+  ...FORWARD_PROXY_OPTIONS,
 };
 
 export const captureProxyCommand: Command = {
@@ -43,14 +45,13 @@ export const captureProxyCommand: Command = {
   ],
   async run(parsed, ctx) {
     requirePositionals(this, parsed, []);
-    if (parsed.values.forward) return runForwardProxy(this, parsed, ctx);
+    if (parsed.values.forward) {
+      const flags = new FlagReader(this, parsed);
+      return runForwardProxy(this, parsed, ctx, { flags, recorderOptions: recorderOptionsFromArgs(flags), serve: serveUntilSignal });
+    }
     return runReverseProxy(this, parsed, ctx);
   },
 };
-
-async function runForwardProxy(cmd: Command, _parsed: ParsedArgs, _ctx: CommandContext): Promise<number> {
-  throw new RepriseError('CLI_USAGE', `${cmd.path.join(' ')}: forward mode: not built yet`);
-}
 
 async function runReverseProxy(cmd: Command, parsed: ParsedArgs, ctx: CommandContext): Promise<number> {
   const flags = new FlagReader(cmd, parsed);

@@ -3,6 +3,7 @@ import { formatStoreSummary, inspectStore } from '../../store/inspect-store.js';
 import { writeNdjson } from '../../store/write-exchanges.js';
 import { requirePositionals, type Command } from '../command.js';
 import { FILTER_OPTIONS, filterFromArgs } from '../filter-options.js';
+import { S3_OPTIONS } from '../s3-options.js';
 
 export const storeInspect: Command = {
   path: ['store', 'inspect'],
@@ -11,8 +12,9 @@ export const storeInspect: Command = {
   options: {
     json: { type: 'boolean', description: 'print the summary as JSON' },
     top: { type: 'string', hint: 'n', description: 'how many endpoint templates to list (default 10)' },
+    ...S3_OPTIONS,
   },
-  examples: ['reprise store inspect ./store', 'reprise store inspect ./store --json --top 50'],
+  examples: ['reprise store inspect ./store', 'reprise store inspect ./store --json --top 50', 'reprise store inspect s3://traffic/prod'],
   async run(parsed, ctx) {
     const [store] = requirePositionals(this, parsed, ['<store>']);
     const summary = await inspectStore(store!, { top: Number(parsed.values.top ?? 10) || 10 });
@@ -29,6 +31,7 @@ export const storeCat: Command = {
     ...FILTER_OPTIONS,
     limit: { type: 'string', hint: 'n', description: 'stop after n exchanges' },
     'skip-corrupt': { type: 'boolean', description: 'skip corrupt lines and segments (counted on stderr) instead of stopping' },
+    ...S3_OPTIONS,
   },
   examples: ['reprise store cat ./store --status 5xx --path "/api/**" | jq .request.path'],
   async run(parsed, ctx) {

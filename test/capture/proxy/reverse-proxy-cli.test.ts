@@ -90,9 +90,9 @@ describe('reprise capture proxy (the real executable)', () => {
     const tmp = await makeTempDir('reprise-proxy-cli-');
     try {
       const store = join(tmp.dir, 'store');
-      const forward = await runCli(['capture', 'proxy', '--forward', '--listen', '127.0.0.1:0', '--out', store]);
+      const forward = await runCli(['capture', 'proxy', '--forward', '--upstream', 'http://127.0.0.1:1', '--listen', '127.0.0.1:0', '--out', store]);
       expect(forward.code).toBe(2);
-      expect(expectOneLineError(forward, 'CLI_USAGE')).toContain('forward mode: not built yet');
+      expect(expectOneLineError(forward, 'CLI_USAGE')).toContain('do not go together');
       const flags = await runCli(['capture', 'proxy', '--listen', 'nope', '--upstream', 'http://127.0.0.1:1', '--out', store, '--sample', '2', '--queue-limit', '0']);
       expect(flags.code).toBe(2);
       const line = expectOneLineError(flags, 'CLI_USAGE');

@@ -1,0 +1,106 @@
+// Why this file exists: a payload we cannot store must not vanish. The sender is told why (400),
+// and the payload itself goes here, one NDJSON line each, so someone can fix and re-import it
+// (`reprise import apigw` reads the `payload` fields back with `jq -c .payload`).
+import { mkdir, open, type FileHandle } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { RepriseError } from '../../errors.js';
+import { DEFAULT_SECRET_HEADERS, REDACTED } from '../../transform/redact-headers.js';
+import { FIELD_ALIASES, isObject } from './apigw-fields.js';
+import type { PayloadPointer } from './apigw-pointer.js';
+
+export interface DeadLetterRecord {
+  /** When reprise received it (ISO 8601). */
+  receivedAt: string;
+  /** `ingest` (with the peer address) or `file:line` / `s3://bucket/key:line`. */
+  source: string;
+  /** Which item of the delivery: '[3]', 'line 7', or '' for the whole of it. */
+  item: string;
+  problems: string[];
+  /** The parsed payload, secret header values redacted; absent when it was not JSON. */
+  payload?: unknown;
+  /** The raw text, when it was not JSON. */
+  text?: string;
+  /** The S3 object the payload came from, for pointer payloads. */
+  pointer?: PayloadPointer;
+  /** Why `payload` is missing although it was JSON (e.g. nested too deeply to write back). */
+  payloadOmitted?: string;
+}
+
+/**
+ * An append-only NDJSON dead-letter file. `append` resolves once the lines are in the kernel
+ * (a write(2) to a file opened O_APPEND), so "dead-lettered" in a response is true even if the
+ * process is killed right after. Appends are serialized: lines never interleave.
+ *
+ * @example
+ * const dl = await openDeadLetter('./dead-letter.ndjson');
+ * await dl.append([{ receivedAt: new Date().toISOString(), source: 'ingest', item: '', problems: ['status: missing'], payload }]);
+ */
+export class DeadLetterFile {
+  private chain: Promise<void> = Promise.resolve();
+  /** Records appended through this handle. */
+  count = 0;
+
+  /** @internal use openDeadLetter */
+  constructor(readonly path: string, private readonly fh: FileHandle) {}
+
+  append(records: DeadLetterRecord[]): Promise<void> {
+    if (records.length === 0) return Promise.resolve();
+    const text = records.map((r) => `${serialize(r)}\n`).join('');
+    const next = this.chain.then(async () => {
+      await this.fh.appendFile(text);
+      this.count += records.length;
+    });
+    this.chain = next.catch(() => undefined);
+    return next.catch((err: unknown) => {
+      throw new RepriseError('OUTPUT_UNWRITABLE', `cannot append to dead-letter file: ${(err as Error).message}`, { cause: err, location: { file: this.path } });
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.chain;
+    await this.fh.close();
+  }
+}
+
+/** Open (create, append to) a dead-letter file, creating its directory. */
+export async function openDeadLetter(path: string): Promise<DeadLetterFile> {
+  try {
+    await mkdir(dirname(path), { recursive: true });
+    return new DeadLetterFile(path, await open(path, 'a'));
+  } catch (err) {
+    throw new RepriseError('OUTPUT_UNWRITABLE', `cannot open dead-letter file: ${(err as Error).message}`, { cause: err, location: { file: path } });
+  }
+}
+
+function serialize(r: DeadLetterRecord): string {
+  try {
+    return JSON.stringify(r.payload === undefined ? r : { ...r, payload: redactPayloadSecrets(r.payload) });
+  } catch (err) {
+    // JSON.stringify recurses: a hostile payload nested 100k levels deep cannot be written back.
+    // The record still says what arrived and why it was refused; only the payload is left out.
+    const { payload: _payload, ...rest } = r;
+    return JSON.stringify({ ...rest, payloadOmitted: `could not be serialized (${(err as Error).message})` });
+  }
+}
+
+const HEADER_FIELDS = ['request_headers', 'response_headers', ...FIELD_ALIASES.requestMultiHeaders, ...FIELD_ALIASES.responseMultiHeaders];
+const SECRET = new Set(DEFAULT_SECRET_HEADERS);
+
+/**
+ * A copy of a (possibly malformed) payload with secret header values replaced, so the
+ * dead-letter file never holds credentials the store itself would not. Best effort: only the
+ * header objects a payload normally has are looked at.
+ */
+export function redactPayloadSecrets(payload: unknown): unknown {
+  if (!isObject(payload)) return payload;
+  let copy: Record<string, unknown> | null = null;
+  for (const field of HEADER_FIELDS) {
+    const headers = payload[field];
+    if (!isObject(headers)) continue;
+    const keys = Object.keys(headers).filter((k) => SECRET.has(k.toLowerCase()));
+    if (keys.length === 0) continue;
+    copy ??= { ...payload };
+    copy[field] = { ...headers, ...Object.fromEntries(keys.map((k) => [k, REDACTED])) };
+  }
+  return copy ?? payload;
+}
