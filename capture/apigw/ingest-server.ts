@@ -8,7 +8,8 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { RepriseError } from '../../errors.js';
 import type { Logger } from '../../log.js';
-import { openStoreWriter, type StoreWriterOptions, type StoreWriterSummary } from '../../store/segment-writer.js';
+import type { StoreWriterOptions, StoreWriterSummary } from '../../store/segment-writer.js';
+import { openAnyStoreWriter } from '../../store/open-store-writer.js';
 import type { ApigwMapOptions } from './apigw-payload.js';
 import { PointerUnresolvedError, type ResolvePointer } from './apigw-pointer.js';
 import { openDeadLetter } from './dead-letter.js';
@@ -78,7 +79,7 @@ export async function startIngestServer(options: IngestServerOptions): Promise<I
   const budget = options.maxInflightBytes ?? 256 * 1024 * 1024;
   const now = options.now ?? Date.now;
   const deadLetterFile = options.deadLetterFile ?? join(options.store, 'dead-letter.ndjson');
-  const sink = options.sink ?? (await openStoreWriter(options.store, options.writer));
+  const sink = options.sink ?? (await openAnyStoreWriter(options.store, options.writer));
   const deadLetter = await openDeadLetter(deadLetterFile).catch(async (err: unknown) => {
     await sink.close();
     throw err;

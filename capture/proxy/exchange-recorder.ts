@@ -1,6 +1,6 @@
 import type { Exchange } from '../../store/exchange.js';
 import { endpointKey } from '../../store/endpoint-template.js';
-import { openStoreWriter, type StoreWriterOptions } from '../../store/segment-writer.js';
+import { openAnyStoreWriter, type AnyStoreWriterOptions } from '../../store/open-store-writer.js';
 import { DEFAULT_SECRET_HEADERS, redactSecretHeaders } from '../../transform/redact-headers.js';
 
 /**
@@ -215,14 +215,14 @@ function approximateBytes(ex: Exchange): number {
 }
 
 /**
- * A recorder writing to a store directory.
+ * A recorder writing to a store: a directory, or `s3://bucket/prefix` (spooled locally, uploaded as segments seal).
  *
  * @example
  * const rec = await openRecorder('./store', { sampling: { rate: 0.1 } });
  * rec.offer(exchange);
  * await rec.close();
  */
-export async function openRecorder(store: string, options: RecorderOptions & { writer?: StoreWriterOptions } = {}): Promise<ExchangeRecorder> {
-  const writer = await openStoreWriter(store, options.writer);
+export async function openRecorder(store: string, options: RecorderOptions & { writer?: AnyStoreWriterOptions } = {}): Promise<ExchangeRecorder> {
+  const writer = await openAnyStoreWriter(store, options.writer);
   return new ExchangeRecorder(writer, options);
 }
