@@ -18,6 +18,9 @@ export { compileFilter } from './store/exchange-filter.js';
 export type { StoreSummary } from './store/inspect-store.js';
 export { inspectStore, formatStoreSummary } from './store/inspect-store.js';
 export { writeExchanges, writeNdjson } from './store/write-exchanges.js';
+export type { ExchangeStoreWriter, AnyStoreWriterOptions } from './store/open-store-writer.js';
+export { openAnyStoreWriter } from './store/open-store-writer.js';
+export { parseS3Url, makeS3Client } from './store/s3/s3-client.js';
 export { exportHar } from './store/export/har-export.js';
 export { exportMarkdown } from './store/export/markdown-export.js';
 
@@ -25,6 +28,16 @@ export { importHar, newHarImportReport } from './capture/har/har-import.js';
 export type { PcapCaptureOptions, PcapCaptureSummary } from './capture/pcap/capture-pcap.js';
 export { capturePcap, pcapExchanges, newPcapCaptureSummary } from './capture/pcap/capture-pcap.js';
 export { listenVxlan } from './capture/pcap/vxlan-listener.js';
+export type { ReverseProxy, ReverseProxyOptions, ProxyStats } from './capture/proxy/reverse-proxy.js';
+export { startReverseProxy } from './capture/proxy/reverse-proxy.js';
+export type { ForwardProxy, ForwardProxyOptions } from './capture/proxy/forward-proxy.js';
+export { startForwardProxy } from './capture/proxy/forward-proxy.js';
+export { initCa, loadCa } from './capture/proxy/ca-files.js';
+export type { RecorderOptions, RecorderStats, RecordSink, SamplingOptions } from './capture/proxy/exchange-recorder.js';
+export { ExchangeRecorder, openRecorder } from './capture/proxy/exchange-recorder.js';
+export type { IngestServer, IngestServerOptions } from './capture/apigw/ingest-server.js';
+export { startIngestServer } from './capture/apigw/ingest-server.js';
+export { importApigw, newApigwImportReport } from './capture/apigw/apigw-import.js';
 
 export { redactSecretHeaders, DEFAULT_SECRET_HEADERS } from './transform/redact-headers.js';
 
