@@ -1,4 +1,5 @@
 import { closeSync, openSync, writeSync } from 'node:fs';
+import { isProcessAlive } from './process-alive.js';
 import { mkdir, open, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { once } from 'node:events';
@@ -241,19 +242,10 @@ async function takeLock(dir: string): Promise<void> {
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw new RepriseError('STORE_IO', `cannot lock ${dir}: ${(err as Error).message}`, { cause: err });
       const pid = Number(await readFile(lock, 'utf8').catch(() => 'NaN'));
-      if (Number.isInteger(pid) && pid > 0 && isAlive(pid)) {
+      if (Number.isInteger(pid) && pid > 0 && isProcessAlive(pid)) {
         throw new RepriseError('STORE_LOCKED', `store ${dir} is being written by process ${pid}`, { location: { file: lock } });
       }
       await rm(lock, { force: true }); // stale lock from a killed writer
     }
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }

@@ -1,4 +1,5 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import { listenOrFail } from './proxy-listen.js';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { createSecureContext, rootCertificates, type SecureContext } from 'node:tls';
@@ -161,18 +162,7 @@ class ForwardProxyServer implements ForwardProxy, ForwardRelayContext, ConnectCo
   }
 
   async listen(): Promise<void> {
-    const { host, port } = this.o.listen;
-    await new Promise<void>((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(port, host, () => {
-        this.server.off('error', reject);
-        resolve();
-      });
-    }).catch(async (err: unknown) => {
-      await this.agent.destroy();
-      throw new RepriseError('CAPTURE_LISTEN', `cannot listen on ${host}:${port}: ${(err as Error).message}`, { cause: err });
-    });
-    this.bound = this.server.address() as AddressInfo;
+    this.bound = await listenOrFail(this.server, this.o.listen, () => this.agent.destroy());
   }
 
   close(): Promise<ForwardProxyStats> {

@@ -6,7 +6,7 @@ import type { ExchangeRecorder } from './exchange-recorder.js';
 import { forwardableHeaders } from './hop-by-hop.js';
 import { nowMicros, recordObserved, type ObservedExchange } from './proxy-exchange-builder.js';
 import type { ProxyCounters } from './proxy-stats.js';
-import { classifyUpstreamError, exchangeErrorOf, type UpstreamFailure } from './upstream-errors.js';
+import { classifyUpstreamError, exchangeErrorOf, type UpstreamFailure, sendGatewayError } from './upstream-errors.js';
 
 /**
  * One request through the forward proxy — plain HTTP in absolute-form, or a
@@ -180,7 +180,7 @@ export function relayForward(req: IncomingMessage, res: ServerResponse, conn: Fo
   function fail(err: unknown): void {
     if (clientGone) return settle();
     const failure = classifyUpstreamError(err);
-    sendGatewayError(req, res, failure, target.upstream);
+    sendGatewayError(req, res, failure, `${target.upstream} `);
     settle(failure);
   }
 
@@ -210,23 +210,6 @@ function upstreamHeaders(raw: readonly string[], target: ForwardTarget): string[
   }
   if (!host) out.unshift('Host', target.authority);
   return out;
-}
-
-function sendGatewayError(req: IncomingMessage, res: ServerResponse, f: UpstreamFailure, upstream: string): void {
-  if (res.headersSent || res.destroyed) {
-    // The status line is gone: the only honest signal left is an abrupt close.
-    res.destroy();
-    return;
-  }
-  // A request body still arriving cannot be left half-read on a keep-alive connection.
-  if (!req.complete) {
-    res.shouldKeepAlive = false;
-    req.unpipe();
-    req.resume();
-  }
-  const text = `reprise proxy: upstream ${upstream} ${f.kind}: ${f.message}\n`;
-  res.writeHead(f.status, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(text), 'x-reprise-upstream-error': f.kind });
-  res.end(text);
 }
 
 /** A body follows the head (RFC 9112 §6.3): chunked, or a non-zero Content-Length. */

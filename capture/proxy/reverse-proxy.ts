@@ -1,4 +1,5 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import { listenOrFail } from './proxy-listen.js';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { Pool } from 'undici';
@@ -109,18 +110,7 @@ class ReverseProxyServer implements ReverseProxy, RelayContext {
   }
 
   async listen(): Promise<void> {
-    const { host, port } = this.options.listen;
-    await new Promise<void>((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(port, host, () => {
-        this.server.off('error', reject);
-        resolve();
-      });
-    }).catch(async (err: unknown) => {
-      await this.dispatcher.destroy();
-      throw new RepriseError('CAPTURE_LISTEN', `cannot listen on ${host}:${port}: ${(err as Error).message}`, { cause: err });
-    });
-    this.bound = this.server.address() as AddressInfo;
+    this.bound = await listenOrFail(this.server, this.options.listen, () => this.dispatcher.destroy());
   }
 
   close(): Promise<ProxyStats> {

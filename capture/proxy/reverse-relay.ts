@@ -6,7 +6,7 @@ import { forwardableHeaders } from './hop-by-hop.js';
 import { nowMicros, recordObserved, splitTarget, type ObservedExchange } from './proxy-exchange-builder.js';
 import type { ProxyCounters } from './proxy-stats.js';
 import type { ResolvedReverseProxyOptions } from './reverse-proxy-options.js';
-import { classifyUpstreamError, exchangeErrorOf, type UpstreamFailure } from './upstream-errors.js';
+import { classifyUpstreamError, exchangeErrorOf, type UpstreamFailure, sendGatewayError } from './upstream-errors.js';
 
 /**
  * One request through the reverse proxy: client → undici pool → upstream,
@@ -195,23 +195,6 @@ function settle(state: RelayState, err: Error | null): void {
   ctx.counters.inFlight--;
   ctx.settled();
   recordObserved(ctx.options.recorder, obs, ctx.options.bodyCap);
-}
-
-function sendGatewayError(req: IncomingMessage, res: ServerResponse, f: UpstreamFailure): void {
-  if (res.headersSent || res.destroyed) {
-    res.destroy();
-    return;
-  }
-  // A request body still arriving cannot be left half-read on a keep-alive
-  // connection: close it after this response and discard the rest.
-  if (!req.complete) {
-    res.shouldKeepAlive = false;
-    req.unpipe();
-    req.resume();
-  }
-  const text = `reprise proxy: upstream ${f.kind}: ${f.message}\n`;
-  res.writeHead(f.status, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(text), 'x-reprise-upstream-error': f.kind });
-  res.end(text);
 }
 
 /** A body follows the head (RFC 9112 §6.3): chunked, or a non-zero Content-Length. */

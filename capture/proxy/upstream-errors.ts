@@ -1,3 +1,4 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ExchangeError } from '../../store/exchange.js';
 
 /**
@@ -49,4 +50,27 @@ export function classifyUpstreamError(err: unknown): UpstreamFailure {
 /** The record's error field for a failure. */
 export function exchangeErrorOf(f: UpstreamFailure): ExchangeError {
   return { kind: f.kind, message: f.message };
+}
+
+/**
+ * Answer the client for a failed upstream: 502/504 with a one-line text body
+ * and `x-reprise-upstream-error`, or — once the status line is gone — an
+ * abrupt close, the only honest signal left. `upstream` is prefixed to the
+ * text (forward mode names the host; reverse mode has one upstream).
+ */
+export function sendGatewayError(req: IncomingMessage, res: ServerResponse, f: UpstreamFailure, upstream = ''): void {
+  if (res.headersSent || res.destroyed) {
+    res.destroy();
+    return;
+  }
+  // A request body still arriving cannot be left half-read on a keep-alive
+  // connection: close it after this response and discard the rest.
+  if (!req.complete) {
+    res.shouldKeepAlive = false;
+    req.unpipe();
+    req.resume();
+  }
+  const text = `reprise proxy: upstream ${upstream}${f.kind}: ${f.message}\n`;
+  res.writeHead(f.status, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(text), 'x-reprise-upstream-error': f.kind });
+  res.end(text);
 }

@@ -1,4 +1,5 @@
 import { open, readdir, readFile, rm, writeFile, rename } from 'node:fs/promises';
+import { isProcessAlive } from '../process-alive.js';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { RepriseError } from '../../errors.js';
@@ -78,20 +79,11 @@ export async function lockSpool(dir: string, store: string): Promise<() => Promi
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw new RepriseError('STORE_IO', `cannot lock spool ${dir}: ${(err as Error).message}`, { cause: err });
       const pid = Number(await readFile(lock, 'utf8').catch(() => 'NaN'));
-      if (Number.isInteger(pid) && pid > 0 && isAlive(pid)) {
+      if (Number.isInteger(pid) && pid > 0 && isProcessAlive(pid)) {
         throw new RepriseError('STORE_LOCKED', `store ${store} is being written by process ${pid} (spool ${dir})`, { location: { file: lock } });
       }
       await rm(lock, { force: true });
     }
   }
   throw new RepriseError('STORE_LOCKED', `cannot take spool lock ${lock}`, { location: { file: lock } });
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
