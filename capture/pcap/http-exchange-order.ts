@@ -13,8 +13,14 @@ import type { Exchange } from '../../store/exchange.js';
 export interface StartOrderOptions {
   /** Default 30 s of capture time: longer than almost every request/response. */
   windowUs?: number;
-  /** Default 10,000 exchanges, so the buffer stays bounded whatever the window. */
+  /** Default 1,000 exchanges — more than a capture has in flight at once — so the buffer stays bounded whatever the window. */
   maxBuffered?: number;
+  /**
+   * Default 16 MiB of stored body bytes held, so big responses cannot make the
+   * buffer grow toward maxBuffered × bodyCap. Crossing it releases the oldest
+   * early (it may then come out late, and is counted).
+   */
+  maxBufferedBytes?: number;
 }
 
 export interface StartOrderBuffer {
@@ -24,6 +30,7 @@ export interface StartOrderBuffer {
   /** Exchanges that came out of order despite the window. */
   readonly late: number;
   readonly buffered: number;
+  readonly bufferedBytes: number;
 }
 
 /**
@@ -36,7 +43,9 @@ export interface StartOrderBuffer {
  */
 export function orderByStart(emit: (ex: Exchange) => void, options: StartOrderOptions = {}): StartOrderBuffer {
   const windowUs = options.windowUs ?? 30_000_000;
-  const maxBuffered = options.maxBuffered ?? 10_000;
+  const maxBuffered = options.maxBuffered ?? 1_000;
+  const maxBytes = options.maxBufferedBytes ?? 16 * 1024 * 1024;
+  let bytes = 0;
   const heap: Held[] = [];
   let arrivals = 0;
   let maxStart = -Infinity;
@@ -44,7 +53,8 @@ export function orderByStart(emit: (ex: Exchange) => void, options: StartOrderOp
   let late = 0;
 
   const release = (): void => {
-    const { ex } = popMin(heap);
+    const { ex, size } = popMin(heap);
+    bytes -= size;
     lastReleased = ex.start;
     emit(ex);
   };
@@ -56,9 +66,11 @@ export function orderByStart(emit: (ex: Exchange) => void, options: StartOrderOp
         emit(ex);
         return;
       }
-      pushHeap(heap, { ex, n: arrivals++ });
+      const size = heldBytes(ex);
+      bytes += size;
+      pushHeap(heap, { ex, n: arrivals++, size });
       if (ex.start > maxStart) maxStart = ex.start;
-      while (heap.length > 0 && (heap[0]!.ex.start <= maxStart - windowUs || heap.length > maxBuffered)) release();
+      while (heap.length > 0 && (heap[0]!.ex.start <= maxStart - windowUs || heap.length > maxBuffered || bytes > maxBytes)) release();
     },
     flush() {
       while (heap.length > 0) release();
@@ -69,6 +81,9 @@ export function orderByStart(emit: (ex: Exchange) => void, options: StartOrderOp
     get buffered() {
       return heap.length;
     },
+    get bufferedBytes() {
+      return bytes;
+    },
   };
 }
 
@@ -76,6 +91,12 @@ export function orderByStart(emit: (ex: Exchange) => void, options: StartOrderOp
 interface Held {
   ex: Exchange;
   n: number;
+  /** Approximate bytes the held record keeps alive (bodies dominate). */
+  size: number;
+}
+
+function heldBytes(ex: Exchange): number {
+  return 1024 + (ex.request?.body?.data.length ?? 0) + (ex.response?.body?.data.length ?? 0);
 }
 
 function before(a: Held, b: Held): boolean {
