@@ -1,5 +1,14 @@
 import { execFileSync } from 'node:child_process';
 
+/** `--name=value` flags given to `npm run bench` (a bare `--name` is "true"). */
+export type BenchFlags = Map<string, string>;
+
+/** A comma-separated numeric flag (`--pcap-mb=7,70`), or undefined when not given. */
+export function numberListFlag(flags: BenchFlags, name: string): number[] | undefined {
+  const raw = flags.get(name);
+  return raw === undefined ? undefined : raw.split(',').map(Number);
+}
+
 export interface BenchResult {
   name: string;
   value: number;

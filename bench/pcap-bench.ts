@@ -3,7 +3,7 @@ import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, wri
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { pinnedNode, type BenchResult } from './bench-support.js';
+import { numberListFlag, pinnedNode, type BenchFlags, type BenchResult } from './bench-support.js';
 import { toolVersions, wrkCapture } from './wrk-capture.js';
 
 /**
@@ -117,4 +117,9 @@ function emptyCapture(tmp: string): string {
   const file = join(tmp, 'empty.pcap');
   writeFileSync(file, header);
   return file;
+}
+
+/** `npm run bench -- pcap [--pcap-mb=7,70]` (captures cached under bench/out/ by size). */
+export function runBench(flags: BenchFlags): Promise<BenchResult[]> {
+  return benchPcap({ sizesMB: numberListFlag(flags, 'pcap-mb') });
 }

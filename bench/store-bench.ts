@@ -3,7 +3,7 @@ import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { pinnedNode, type BenchResult } from './bench-support.js';
+import { numberListFlag, pinnedNode, type BenchFlags, type BenchResult } from './bench-support.js';
 
 /**
  * Store write/read throughput for small exchanges, each phase in a child
@@ -41,4 +41,9 @@ function timeShell(cmd: string): number {
   const t0 = process.hrtime.bigint();
   execFileSync('taskset', ['-c', '0', 'sh', '-c', cmd], { stdio: 'ignore' });
   return Number(process.hrtime.bigint() - t0) / 1e9;
+}
+
+/** `npm run bench -- store [--store-sizes=100000,1000000]` */
+export function runBench(flags: BenchFlags): Promise<BenchResult[]> {
+  return benchStore({ sizes: numberListFlag(flags, 'store-sizes') });
 }

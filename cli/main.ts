@@ -4,6 +4,7 @@ import { formatCommandHelp, parseCommandArgs, type Command, type CommandContext 
 import { applyS3Options, logS3Events } from './s3-options.js';
 import { exportHarCommand, exportMarkdownCommand, importHarCommand } from './commands/har-commands.js';
 import { storeCat, storeInspect } from './commands/store-commands.js';
+import { transformCommand } from './commands/transform-commands.js';
 import { captureVxlanCommand, capturePcapCommand } from './commands/capture-commands.js';
 import { captureProxyCommand } from './commands/proxy-commands.js';
 import { caInitCommand } from './commands/ca-commands.js';
@@ -17,7 +18,7 @@ import { captureIngestCommand, importApigwCommand } from './commands/apigw-comma
  * 70 internal error (a bug: printed with its stack).
  */
 
-export const COMMANDS: Command[] = [capturePcapCommand, captureVxlanCommand, captureProxyCommand, caInitCommand, captureIngestCommand, importHarCommand, importApigwCommand, storeInspect, storeCat, exportHarCommand, exportMarkdownCommand];
+export const COMMANDS: Command[] = [capturePcapCommand, captureVxlanCommand, captureProxyCommand, caInitCommand, captureIngestCommand, importHarCommand, importApigwCommand, storeInspect, storeCat, transformCommand, exportHarCommand, exportMarkdownCommand];
 
 export const EXIT = { ok: 0, userError: 1, usage: 2, bug: 70 } as const;
 

@@ -1,0 +1,47 @@
+// One transform benchmark phase in its own process, so its peak RSS is its own:
+//   transform-worker.ts pipeline <n> [none]   in-memory records through every step (or none: the anchor)
+//   transform-worker.ts make <dir> <n>        write the input store (not timed)
+//   transform-worker.ts store <in> <out> [none]  transformStore, store → store
+import { fileURLToPath } from 'node:url';
+import { writeExchanges } from '../store/write-exchanges.js';
+import { compilePipeline } from '../transform/compile-pipeline.js';
+import { parsePipelineYaml, validatePipeline } from '../transform/config/load-pipeline.js';
+import { transformStore } from '../transform/transform-store.js';
+import { BENCH_PIPELINE, benchExchanges } from './transform-records.js';
+
+const [phase, a, b, c] = process.argv.slice(2);
+const here = fileURLToPath(new URL('.', import.meta.url));
+const env = { REPRISE_REDACT_KEY: 'bench-key-0123456789abcdef' };
+// BENCH_LOOKAHEAD=n tries another correlate window (for experiments; the reported runs use the default).
+const yaml = process.env.BENCH_LOOKAHEAD ? BENCH_PIPELINE.replace('type: correlate', `type: correlate\n    lookahead: ${process.env.BENCH_LOOKAHEAD}`) : BENCH_PIPELINE;
+const definition = (none: boolean) => (none ? validatePipeline({ steps: [] }) : parsePipelineYaml(yaml, 'bench', here));
+
+let t0 = process.hrtime.bigint();
+let count = 0;
+let out = 0;
+let extra: Record<string, unknown> = {};
+if (phase === 'pipeline') {
+  const n = Number(a);
+  const pipeline = await compilePipeline(definition(b === 'none'), { env });
+  t0 = process.hrtime.bigint(); // compiling (reading keys, importing the plugin through tsx) is not throughput
+  // The library's synchronous form (push/end): no plugin here returns a promise, so no async hop per record.
+  for (const ex of benchExchanges(n)) {
+    const r = pipeline.push(ex);
+    out += (r instanceof Promise ? await r : r).length;
+  }
+  const rest = pipeline.end();
+  out += (rest instanceof Promise ? await rest : rest).length;
+  count = n;
+  extra = { dropped: pipeline.stats.dropped, redactions: pipeline.stats.redactions, templated: pipeline.stats.templated };
+} else if (phase === 'make') {
+  const s = await writeExchanges(benchExchanges(Number(b)), a!);
+  count = s.exchanges;
+} else if (phase === 'store') {
+  const pipeline = await compilePipeline(definition(c === 'none'), { env });
+  t0 = process.hrtime.bigint();
+  const s = await transformStore(a!, b!, pipeline);
+  count = s.in;
+  out = s.out;
+}
+const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+process.stdout.write(`${JSON.stringify({ phase, count, out, seconds, perSecond: count / seconds, maxRssMB: process.resourceUsage().maxRSS / 1024, ...extra })}\n`);

@@ -1,0 +1,74 @@
+import { existsSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { importHar } from '../../capture/har/har-import.js';
+import { readExchanges } from '../../store/segment-reader.js';
+import { writeExchanges } from '../../store/write-exchanges.js';
+import { runCli } from '../support/run-cli.js';
+import { makeTempDir } from '../support/temp-dir.js';
+
+const har = fileURLToPath(new URL('../fixtures/har/sample-api.har', import.meta.url));
+const plugin = fileURLToPath(new URL('./fixtures/tag-plugin.ts', import.meta.url));
+let tmp: Awaited<ReturnType<typeof makeTempDir>>;
+beforeEach(async () => {
+  tmp = await makeTempDir();
+});
+afterEach(async () => tmp.cleanup());
+
+describe('reprise transform', () => {
+  it('runs a pipeline store → store and prints what it did; --dry-run --explain writes nothing and shows what was learned', async () => {
+    const input = join(tmp.dir, 'in');
+    await writeExchanges(importHar(har), input);
+    const yaml = join(tmp.dir, 'transforms.yaml');
+    await writeFile(yaml, [
+      'steps:',
+      '  - type: filter',
+      '    presets: [drop-static-assets]',
+      '  - type: correlate',
+      '    session: capture',
+      '  - type: redact',
+      '    headers: [authorization, cookie, set-cookie]',
+      '    detectors: default',
+      `  - type: plugin`,
+      `    path: ${JSON.stringify(plugin)}`, // a .ts plugin, loaded through the CLI's tsx
+      '    options: {tenant: cli}',
+      '',
+    ].join('\n'));
+
+    const dry = await runCli(['transform', input, '--with', yaml, '--dry-run', '--explain']);
+    expect(dry.stderr).toBe('');
+    expect(dry.code).toBe(0);
+    expect(dry.stdout).toContain('step 1 (filter drop-static-assets)');
+    expect(dry.stdout).toMatch(/corr\.login_token ← POST \/api\/v1\/auth\/login response json \$\.token \(e\.g\. eyJh…\(69 chars\)/);
+    expect(dry.stdout).toContain('would write 59 of 60 exchanges');
+    expect(dry.stdout).not.toContain('eyJhbGciOiJIUzI1NiJ9.eyJ'); // --explain masks what it shows
+
+    const out = join(tmp.dir, 'out');
+    const run = await runCli(['transform', input, '--out', out, '--with', yaml]);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/^wrote 59 of 60 exchanges from .* \(1 dropped\)\ndropped by step:\n {2}step 1 \(filter drop-static-assets\): 1\nredactions: .*detector:email \d+/);
+    let n = 0;
+    for await (const x of readExchanges(out)) {
+      n++;
+      expect(x.request.headers.some(([k, v]) => k === 'X-Tenant' && v === 'tenant-cli')).toBe(true);
+    }
+    expect(n).toBe(59);
+  });
+
+  it('a bad pipeline is a user error listing every problem with its place, before anything runs', async () => {
+    const yaml = join(tmp.dir, 'bad.yaml');
+    await writeFile(yaml, 'steps:\n  - type: redact\n    jsonPath: [$.a]\n  - type: sample\n    percent: 150\n');
+    const r = await runCli(['transform', join(tmp.dir, 'nowhere'), '--out', join(tmp.dir, 'o'), '--with', yaml]);
+    expect(r.code).toBe(1);
+    expect(r.stderr.trimEnd().split('\n')).toEqual([
+      `reprise: TRANSFORM_INVALID: 2 problems in ${yaml}:`,
+      `  ${yaml}:3:5 steps[0].jsonPath: unknown key "jsonPath" (did you mean "jsonPaths"?)`,
+      `  ${yaml}:5:14 steps[1].percent: must be ≤ 100`,
+    ]);
+    expect(existsSync(join(tmp.dir, 'o'))).toBe(false);
+    const help = await runCli(['transform', '--help']);
+    expect(help.stdout).toContain('--with <transforms.yaml>');
+  });
+});

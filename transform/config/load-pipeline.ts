@@ -1,0 +1,208 @@
+import { existsSync } from 'node:fs';
+import { readFile, stat } from 'node:fs/promises';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node as YamlNode } from 'yaml';
+import { RepriseError } from '../../errors.js';
+import type { StepDefinition } from '../step-definitions.js';
+import { explainStep, stepKind, STEP_TYPES } from '../step-registry.js';
+import { didYouMean } from './did-you-mean.js';
+import { checkObject, clip, formatConfigPath, typeName, type ConfigPath, type ConfigProblem, type FieldSpec, type ProblemSink } from './field-spec.js';
+
+/**
+ * transforms.yaml → a validated, frozen PipelineDefinition. Nothing runs
+ * before the whole file is checked: syntax, unknown keys (with "did you
+ * mean"), wrong types, bad regexes, globs and JSON paths, files that do not
+ * exist. Every problem is reported at once as `file:line:col path: message`.
+ * Hostile input is bounded: the file size, YAML aliases (a "billion laughs"
+ * bomb stops at the alias count) and nesting (the parser's own guard).
+ */
+
+export interface PipelineDefinition {
+  readonly steps: readonly StepDefinition[];
+  /** Where relative paths in the steps (plugins, key files) are resolved. */
+  readonly baseDir: string;
+  /** The file the definition came from, for messages. */
+  readonly source?: string;
+  /** Every step in words, one per line. */
+  explain(): string;
+}
+
+export class TransformConfigError extends RepriseError {
+  readonly problems: readonly string[];
+  constructor(source: string, problems: string[]) {
+    const head = `${problems.length} problem${problems.length === 1 ? '' : 's'} in ${source}`;
+    super('TRANSFORM_INVALID', `${head}:\n  ${problems.join('\n  ')}`);
+    this.problems = problems;
+  }
+}
+
+const MAX_FILE_BYTES = 1 << 20; // a pipeline is a page of YAML; a megabyte is not a pipeline
+const MAX_ALIASES = 100;
+
+const TOP: Extract<FieldSpec, { kind: 'object' }> = {
+  kind: 'object',
+  required: ['steps'],
+  fields: { version: { kind: 'number', integer: true, min: 1, max: 1 }, steps: { kind: 'any' } },
+};
+
+/**
+ * Load and validate a pipeline from a YAML file, or from YAML text
+ * (`{ yaml, name, baseDir }`; a string with a line break is taken as text too).
+ *
+ * @example
+ * const def = await loadTransformPipeline('transforms.yaml');
+ * console.log(def.explain());
+ */
+export async function loadTransformPipeline(source: string | { yaml: string; name?: string; baseDir?: string }): Promise<PipelineDefinition> {
+  if (typeof source === 'string' && !source.includes('\n')) {
+    const file = source;
+    let size: number;
+    try {
+      size = (await stat(file)).size;
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      throw new RepriseError(code === 'ENOENT' ? 'INPUT_NOT_FOUND' : 'INPUT_UNREADABLE', `transforms file cannot be read (${code ?? (err as Error).message})`, { cause: err, location: { file } });
+    }
+    if (size > MAX_FILE_BYTES) throw new RepriseError('TRANSFORM_INVALID', `transforms file is ${size} bytes; at most ${MAX_FILE_BYTES} are read`, { location: { file } });
+    const text = await readFile(file, 'utf8');
+    return parsePipelineYaml(text, file, dirname(resolve(file)));
+  }
+  const t = typeof source === 'string' ? { yaml: source } : source;
+  return parsePipelineYaml(t.yaml, t.name ?? '<inline>', t.baseDir ?? process.cwd());
+}
+
+/** Parse and validate YAML text; `name` is used in messages, `baseDir` for relative paths. */
+export function parsePipelineYaml(text: string, name: string, baseDir: string): PipelineDefinition {
+  if (text.length > MAX_FILE_BYTES) throw new RepriseError('TRANSFORM_INVALID', `${name}: ${text.length} characters; at most ${MAX_FILE_BYTES} are read`);
+  const lc = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true, strict: true });
+  const at = (offset: number): string => {
+    const { line, col } = lc.linePos(offset);
+    return `${name}:${line}:${col}`;
+  };
+  const syntax = [...doc.errors, ...doc.warnings].map((e) => `${at(e.pos[0])} ${e.message.split('\n')[0]}`);
+  if (syntax.length > 0) throw new TransformConfigError(name, syntax);
+  let value: unknown;
+  try {
+    value = doc.toJS({ maxAliasCount: MAX_ALIASES });
+  } catch (err) {
+    const why = err instanceof RangeError ? 'is nested too deeply' : `uses too many aliases (more than ${MAX_ALIASES} expansions: refused as a resource-exhaustion guard)`;
+    throw new TransformConfigError(name, [`${name}: the document ${why}`]);
+  }
+  return validatePipeline(value, { baseDir, source: name, locate: yamlLocator(doc, lc, name) });
+}
+
+export interface ValidateOptions {
+  baseDir?: string;
+  source?: string;
+  /** `file:line:col` of a path (from the YAML document), for messages. */
+  locate?: (path: ConfigPath, atKey: boolean) => string | undefined;
+  /** Where the pipeline sits in a larger document (a scenario's `transform`): prefixes every path. */
+  pathPrefix?: ConfigPath;
+}
+
+/**
+ * Validate an already-parsed pipeline (`{ steps: [...] }`, or just the step
+ * list) and freeze it. Scenario files call this with their own locator.
+ *
+ * @example
+ * const def = validatePipeline({ steps: [{ type: 'filter', presets: ['drop-health-checks'] }] });
+ */
+export function validatePipeline(input: unknown, options: ValidateOptions = {}): PipelineDefinition {
+  let value: unknown;
+  try {
+    value = structuredClone(input); // the definition is the caller's data; the frozen result is our own copy
+  } catch (err) {
+    throw new RepriseError('TRANSFORM_INVALID', `the pipeline must be plain data (${(err as Error).message})`, { cause: err });
+  }
+  const prefix = options.pathPrefix ?? [];
+  const problems: ConfigProblem[] = [];
+  const baseDir = options.baseDir ?? process.cwd();
+  const sink = (base: ConfigPath): ProblemSink => ({
+    add: (path, message, atKey) => void problems.push({ path: [...prefix, ...base, ...path], message, ...(atKey && { atKey }) }),
+    fileExists: (p) => existsSync(isAbsolute(p) ? p : resolve(baseDir, p)),
+  });
+  const root = Array.isArray(value) ? { steps: value } : value;
+  const stepsPath: ConfigPath = Array.isArray(value) ? [] : ['steps'];
+  checkObject(TOP, root, [], Array.isArray(value) ? { add: () => {} } : sink([]));
+  const steps = (root as { steps?: unknown } | null)?.steps;
+  if (root !== null && typeof root === 'object' && steps !== undefined) {
+    if (!Array.isArray(steps)) sink(stepsPath).add([], `must be a list of steps, got ${typeName(steps)}`);
+    else steps.forEach((step, i) => checkStep(step, sink([...stepsPath, i])));
+  }
+  if (problems.length > 0) {
+    const lines = problems.map((p) => {
+      const where = options.locate?.(p.path, p.atKey ?? false);
+      const path = formatConfigPath(p.path) || '(document)';
+      return `${where ? `${where} ` : ''}${path}: ${p.message}`;
+    });
+    throw new TransformConfigError(options.source ?? 'the pipeline', lines);
+  }
+  const list = steps as StepDefinition[];
+  for (const step of list) Object.defineProperty(step, 'explain', { value: () => explainStep(step), enumerable: false });
+  const def: PipelineDefinition = {
+    steps: list,
+    baseDir,
+    ...(options.source !== undefined && { source: options.source }),
+    explain: () => list.map((s, i) => `${i + 1}. ${explainStep(s)}`).join('\n'),
+  };
+  return deepFreeze(def);
+}
+
+function checkStep(step: unknown, problems: ProblemSink): void {
+  if (step === null || typeof step !== 'object' || Array.isArray(step)) return problems.add([], `must be a mapping with a type, got ${typeName(step)}`);
+  const type = (step as { type?: unknown }).type;
+  if (type === undefined) return problems.add([], `is missing "type" (one of ${STEP_TYPES.join(', ')})`);
+  if (typeof type !== 'string') return problems.add(['type'], `must be a string, got ${typeName(type)}`);
+  const kind = stepKind(type);
+  if (!kind) {
+    const hint = didYouMean(type, STEP_TYPES);
+    return problems.add(['type'], `unknown step type "${clip(type)}"${hint ? ` (did you mean "${hint}"?)` : `; types: ${STEP_TYPES.join(', ')}`}`);
+  }
+  let count = 0;
+  const counting: ProblemSink = { ...problems, add: (p, m, k) => (count++, problems.add(p, m, k)) };
+  checkObject({ kind: 'object', fields: { type: { kind: 'string' }, name: { kind: 'string', nonEmpty: true }, ...kind.fields } }, step, [], counting);
+  // Cross-field checks only on a step whose fields are each fine: one problem, not a cascade.
+  if (count === 0) kind.check?.(step as StepDefinition, problems);
+}
+
+function yamlLocator(doc: Document, lc: LineCounter, name: string): (path: ConfigPath, atKey: boolean) => string | undefined {
+  return (path, atKey) => {
+    let node: unknown = doc.contents;
+    let range: readonly number[] | undefined = (node as YamlNode | null)?.range ?? undefined;
+    for (let i = 0; i < path.length; i++) {
+      const p = path[i]!;
+      const last = i === path.length - 1;
+      if (isMap(node)) {
+        const pair = node.items.find((it) => (isScalar(it.key) ? String(it.key.value) : String(it.key)) === String(p));
+        if (!pair) break;
+        const keyRange = (pair.key as YamlNode | null)?.range;
+        if (last && atKey && keyRange) {
+          range = keyRange;
+          break;
+        }
+        node = pair.value;
+        range = (node as YamlNode | null)?.range ?? keyRange ?? range;
+      } else if (isSeq(node) && typeof p === 'number') {
+        node = node.items[p];
+        range = (node as YamlNode | null)?.range ?? range;
+      } else break;
+    }
+    if (!range) return name;
+    const { line, col } = lc.linePos(range[0]!);
+    return `${name}:${line}:${col}`;
+  };
+}
+
+function deepFreeze<T>(root: T): T {
+  const stack: unknown[] = [root];
+  const seen = new Set<unknown>();
+  while (stack.length > 0) {
+    const v = stack.pop();
+    if (v === null || typeof v !== 'object' || seen.has(v)) continue;
+    seen.add(v);
+    Object.freeze(v);
+    for (const child of Object.values(v as object)) stack.push(child);
+  }
+  return root;
+}

@@ -1,0 +1,124 @@
+import type { ExtractionRule } from './extraction-rules.js';
+import type { RuleShape } from './value-sites.js';
+
+/**
+ * What correlate learned from a recording: one variable per kind of produced
+ * value (`login_token` for `$.token` of `POST …/login`), with where it was
+ * used, for `--explain`. Variables are named after the producing endpoint
+ * and the value's place; the same place on the same endpoint is the same
+ * variable in every session (each session fills its own value at replay).
+ */
+
+export interface LearnedVariable {
+  /** Name without the `corr.` prefix. */
+  name: string;
+  /** `POST /api/v1/auth/login`. */
+  producer: string;
+  rule: ExtractionRule;
+  /** First characters of an example value (never the whole value). */
+  example: string;
+  /** Uses by request location: `request.headers.authorization` → 58. */
+  uses: Map<string, number>;
+  /** Exchanges that produced a value for it. */
+  producers: number;
+}
+
+// Distinct variables are few (endpoints × places); the cap only guards against a pathological recording.
+const MAX_VARIABLES = 10_000;
+const MAX_USE_PLACES = 32;
+
+export class CorrelationPlan {
+  readonly variables = new Map<string, LearnedVariable>();
+  private readonly bySignature = new Map<string, ExtractionRule>();
+  /** Uses left as recorded: the producing exchange had already left the lookahead window. */
+  missed = 0;
+  /** Correlations not learned because the variable cap was reached. */
+  overflow = 0;
+
+  /** The rule (and so the variable) for a produced value's place; named on first use. Null past the cap. */
+  ruleFor(producer: string, key: string, shape: RuleShape, example: string): ExtractionRule | null {
+    const signature = `${producer} ${JSON.stringify(shape)}`;
+    const known = this.bySignature.get(signature);
+    if (known) return known;
+    if (this.variables.size >= MAX_VARIABLES) {
+      this.overflow++;
+      return null;
+    }
+    const base = variableName(producer, key, shape);
+    let name = base;
+    for (let i = 2; this.variables.has(name); i++) name = `${base}_${i}`;
+    const rule = { var: name, ...shape } as ExtractionRule;
+    this.bySignature.set(signature, rule);
+    this.variables.set(name, { name, producer, rule, example: maskExample(example), uses: new Map(), producers: 0 });
+    return rule;
+  }
+
+  countUse(name: string, where: string): void {
+    const uses = this.variables.get(name)?.uses;
+    if (!uses) return;
+    const n = uses.get(where);
+    if (n !== undefined) uses.set(where, n + 1);
+    else if (uses.size < MAX_USE_PLACES) uses.set(where, 1);
+  }
+
+  explain(lookahead: number): string[] {
+    const lines = [...this.variables.values()].map((v) => {
+      const uses = [...v.uses].sort((a, b) => b[1] - a[1]).map(([where, n]) => `${where} ×${n}`).join(', ');
+      return `corr.${v.name} ← ${v.producer} ${describeRule(v.rule)} (e.g. ${v.example}; from ${v.producers} response${v.producers === 1 ? '' : 's'}) → ${uses}`;
+    });
+    if (this.missed > 0) lines.push(`${this.missed} uses were left as recorded: their value was produced more than ${lookahead} exchanges earlier (raise lookahead)`);
+    if (this.overflow > 0) lines.push(`${this.overflow} correlations were not learned: more than ${MAX_VARIABLES} variables`);
+    if (lines.length === 0) lines.push('nothing: no response value was reused by a later request of its session');
+    return lines;
+  }
+}
+
+const TRIVIAL = /^(?:true|false|null|undefined|none|ok|yes|no|\[redacted\])$/i;
+const ID_KEY = /(?:^|[._-])(?:id|uuid|guid|key|token|code|ref|session|csrf|xsrf|nonce|cursor)$|[a-z](?:Id|Uuid|Key|Token|Code|Ref)$/;
+const NUMBER = /^-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?$/;
+const ISO_TIME = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}|$)/;
+const WORD = /^[A-Za-z]+$/;
+const SPACE = /\s/;
+
+/**
+ * Is a produced value specific enough to correlate on? Short values and
+ * numbers only as ids (`"id": 42`); never booleans, times, plain words or
+ * prose: those recur by coincidence and would wire unrelated requests
+ * together.
+ */
+export function isCandidate(value: string, key: string): boolean {
+  const n = value.length;
+  if (n === 0 || n > 4096) return false;
+  if (n <= 11 && TRIVIAL.test(value)) return false;
+  const c = value.charCodeAt(0);
+  if ((c >= 0x30 && c <= 0x39) || c === 0x2d) {
+    // Numbers are ids only under an id-like key (counts, amounts, sizes recur by chance); times never are.
+    if (NUMBER.test(value)) return value !== '0' && value !== '-1' && ID_KEY.test(key);
+    if (n >= 10 && ISO_TIME.test(value)) return false;
+  }
+  if (n >= 6 && n < 16 && WORD.test(value)) return ID_KEY.test(key); // a plain word
+  if (SPACE.test(value)) return false; // prose: tokens and ids have no spaces
+  return n >= 6 || ID_KEY.test(key);
+}
+
+function variableName(producer: string, key: string, shape: RuleShape): string {
+  const path = producer.split(' ')[1] ?? '';
+  const seg = path.split('/').filter((s) => s !== '' && s !== ':id').at(-1) ?? 'root';
+  const where = shape.from === 'cookie' ? `cookie_${key}` : key;
+  const name = `${seg}_${where}`.toLowerCase().replace(/[^a-z0-9]+/g, '_').replace(/^_+|_+$/g, '').slice(0, 48);
+  return /^[a-z_]/.test(name) ? name : `v_${name}`;
+}
+
+function describeRule(rule: ExtractionRule): string {
+  switch (rule.from) {
+    case 'json': return `response json ${rule.path}`;
+    case 'cookie': return `response cookie ${rule.name}`;
+    case 'header': return `response header ${rule.name}${rule.regex ? ` ~ /${rule.regex}/` : ''}`;
+    case 'body': return `response body ~ /${rule.regex}/`;
+  }
+}
+
+/** `eyJh…(80 chars)`: enough to recognize a value, not enough to use it. */
+export function maskExample(v: string): string {
+  return v.length <= 4 ? `${v[0] ?? ''}…(${v.length} chars)` : `${v.slice(0, 4)}…(${v.length} chars)`;
+}

@@ -1,0 +1,207 @@
+import { endpointKey } from '../../store/endpoint-template.js';
+import type { Exchange } from '../../store/exchange.js';
+import type { ExchangePredicate } from '../../store/exchange-filter.js';
+import { ExchangeEditor } from '../exchange-editor.js';
+import type { BufferingStepRunner, StepContext } from '../step-types.js';
+import { writeTemplate, type CompiledTarget } from '../templates/value-targets.js';
+import { isCandidate, type CorrelationPlan } from './correlation-plan.js';
+import { extractValue, type ExtractionRule } from './extraction-rules.js';
+import { visitRequestValues, visitResponseValues, type RuleShape, type ValueSource } from './value-sites.js';
+
+/**
+ * Correlation in one pass over the stream, with a bounded lookahead.
+ *
+ * Per session, values that responses produce are remembered as candidates.
+ * When a later request of the session uses one, that is a correlation: the
+ * request gets `${corr.name}` in place of the value (as do all later uses),
+ * and the producing exchange gets the extraction rule. The producer has
+ * already gone by then, so exchanges are held in a FIFO buffer for
+ * `lookahead` exchanges (and at most MAX_BUFFER_BYTES) before they leave the
+ * step; a first use that comes later than that is left as recorded, counted
+ * and reported. Order is kept.
+ *
+ * Memory is bounded by: the buffer; candidates and sent values per session
+ * (oldest forgotten); sessions × candidates overall (least recently active
+ * session forgotten); and the plan's variable cap.
+ */
+
+export interface ManualRule {
+  var: string;
+  rule: ExtractionRule;
+  from: ExchangePredicate | null;
+  inject: CompiledTarget[];
+}
+
+export interface CorrelationOptions {
+  learn: boolean;
+  sessionOf: (ex: Exchange) => string;
+  maxValuesPerSession: number;
+  sources: ReadonlySet<ValueSource>;
+  lookahead: number;
+  manual: readonly ManualRule[];
+}
+
+/** A held exchange; `ex` becomes null once it left the step. */
+interface Held {
+  ex: Exchange | null;
+  rules: ExtractionRule[] | null;
+  bytes: number;
+}
+
+interface Candidate {
+  held: Held;
+  method: string;
+  path: string;
+  key: string;
+  shape: RuleShape;
+}
+
+interface Session {
+  candidates: Map<string, Candidate>;
+  /** Values the client sent before any response produced them: it made them up, so they are not correlated. */
+  sent: Set<string>;
+  /** Correlated values → variable, rewritten wherever a request uses them. */
+  active: Map<string, string>;
+  /** Variables of manual rules produced so far in the session. */
+  produced: Set<string>;
+  touched: number;
+}
+
+// Bodies dominate an exchange's size; the buffer also stops at this many bytes so that a run of
+// megabyte responses cannot make the lookahead window a memory problem.
+const MAX_BUFFER_BYTES = 64 << 20;
+const MAX_SESSIONS = 10_000;
+const MAX_TOTAL_CANDIDATES = 200_000;
+
+export function startCorrelation(o: CorrelationOptions, plan: CorrelationPlan, ctx: StepContext): BufferingStepRunner {
+  const sessions = new Map<string, Session>();
+  const held: Held[] = [];
+  let head = 0;
+  let heldBytes = 0;
+  let totalCandidates = 0;
+
+  const sessionFor = (key: string): Session => {
+    let s = sessions.get(key);
+    if (!s) {
+      s = { candidates: new Map(), sent: new Set(), active: new Map(), produced: new Set(), touched: 0 };
+      sessions.set(key, s);
+      while (sessions.size > MAX_SESSIONS || (totalCandidates > MAX_TOTAL_CANDIDATES && sessions.size > 1)) {
+        const [oldKey, old] = sessions.entries().next().value!;
+        totalCandidates -= old.candidates.size;
+        sessions.delete(oldKey);
+      }
+    } else if ((++s.touched & 15) === 0) {
+      // Keep recently active sessions at the back (eviction takes the front); every 16th touch is enough.
+      sessions.delete(key);
+      sessions.set(key, s);
+    }
+    return s;
+  };
+
+  const release = (h: Held): Exchange => {
+    let ex = h.ex!;
+    if (h.rules) {
+      const ed = new ExchangeEditor(ex);
+      for (const r of h.rules) ed.addExtraction(r);
+      ctx.stats().extractRules += h.rules.length;
+      ex = ed.result();
+    }
+    h.ex = null;
+    h.rules = null;
+    heldBytes -= h.bytes;
+    return ex;
+  };
+
+  const releaseDue = (out: Exchange[]): void => {
+    while (head < held.length && (held.length - head > o.lookahead || heldBytes > MAX_BUFFER_BYTES)) out.push(release(held[head++]!));
+    if (head > 1024 && head * 2 > held.length) {
+      held.splice(0, head);
+      head = 0;
+    }
+  };
+
+  const correlated = (n: number): void => {
+    ctx.stats().templated.correlation = (ctx.stats().templated.correlation ?? 0) + n;
+  };
+
+  return {
+    push(ex) {
+      const s = sessionFor(o.sessionOf(ex));
+      const ed = new ExchangeEditor(ex);
+      for (const m of o.manual) {
+        if (!s.produced.has(m.var)) continue;
+        for (const t of m.inject) if (writeTemplate(ed, t, `\${corr.${m.var}}`)) correlated(1);
+      }
+      if (o.learn) {
+        const n = visitRequestValues(ed, (value, where) => {
+          const v = s.active.get(value);
+          if (v !== undefined) {
+            plan.countUse(v, where());
+            return `\${corr.${v}}`;
+          }
+          const c = s.candidates.get(value);
+          if (c === undefined) {
+            if (value.length <= 4096 && !s.sent.has(value)) {
+              s.sent.add(value);
+              if (s.sent.size > o.maxValuesPerSession * 4) s.sent.delete(s.sent.values().next().value!);
+            }
+            return undefined;
+          }
+          s.candidates.delete(value);
+          totalCandidates--;
+          if (c.held.ex === null) {
+            plan.missed++;
+            return undefined;
+          }
+          const rule = plan.ruleFor(endpointKey(c.method, c.path), c.key, c.shape, value);
+          if (rule === null) return undefined;
+          const rules = (c.held.rules ??= []);
+          if (!rules.includes(rule)) {
+            rules.push(rule);
+            plan.variables.get(rule.var)!.producers++;
+          }
+          s.active.set(value, rule.var);
+          if (s.active.size > o.maxValuesPerSession) s.active.delete(s.active.keys().next().value!);
+          plan.countUse(rule.var, where());
+          return `\${corr.${rule.var}}`;
+        });
+        if (n > 0) correlated(n);
+      }
+      const res = ex.response;
+      const h: Held = { ex: null, rules: null, bytes: 512 + (ex.request.body?.data.length ?? 0) + (res?.body?.data.length ?? 0) };
+      if (res) {
+        if (o.learn) {
+          visitResponseValues(ex, o.sources, (value, key, shape) => {
+            if (!isCandidate(value, key) || s.candidates.has(value) || s.active.has(value) || s.sent.has(value)) return;
+            s.candidates.set(value, { held: h, method: ex.request.method, path: ex.request.path, key, shape: shape() });
+            totalCandidates++;
+            if (s.candidates.size > o.maxValuesPerSession) {
+              s.candidates.delete(s.candidates.keys().next().value!);
+              totalCandidates--;
+            }
+          });
+        }
+        for (const m of o.manual) {
+          if ((m.from && !m.from(ex)) || extractValue(m.rule, res) === undefined) continue;
+          ed.addExtraction(m.rule);
+          ctx.stats().extractRules++;
+          s.produced.add(m.var);
+        }
+      }
+      h.ex = ed.result();
+      held.push(h);
+      heldBytes += h.bytes;
+      const out: Exchange[] = [];
+      releaseDue(out);
+      return out;
+    },
+    flush() {
+      const out: Exchange[] = [];
+      while (head < held.length) out.push(release(held[head++]!));
+      held.length = 0;
+      head = 0;
+      if (plan.missed > 0) ctx.warn(`${ctx.label}: ${plan.missed} uses of a response value came more than ${o.lookahead} exchanges after it and were left as recorded (raise lookahead)`);
+      return out;
+    },
+  };
+}

@@ -1,0 +1,282 @@
+import type { Exchange } from '../../store/exchange.js';
+import { bodyText, contentTypeOf, isFormContentType, isJsonContentType, type ExchangeEditor } from '../exchange-editor.js';
+import { decodeParam, encodeParam, formatParams, parseCookieHeader, parseParams, parseSetCookie, spliceAll } from '../http-values.js';
+import { formatConcretePath } from '../json/json-path.js';
+import { applyEdits, decodeJsonString, looksLikeJson, scanJson, type TextEdit } from '../json/json-scanner.js';
+import { escapeTemplates } from '../templates/template-string.js';
+import type { ExtractionRule } from './extraction-rules.js';
+
+/**
+ * Where correlated values live. A response *produces* values (JSON leaves,
+ * Set-Cookie values, the Location header and its parts, token-like headers);
+ * a request *uses* values (header values and auth tokens, cookies, path
+ * segments, query parameters, JSON leaves and form fields of its body).
+ * Matching is always whole-value: a produced value is never searched for
+ * inside a longer string, which is what keeps false correlations rare.
+ */
+
+/** Decides about one request value: a template to write instead, or undefined to keep it. `where` names the spot, lazily. */
+export type UseVisitor = (value: string, where: () => string) => string | undefined;
+
+// Headers that describe the message or the client rather than carry application values.
+const SKIP_HEADERS = new Set([
+  'host', ':authority', ':method', ':path', ':scheme', 'content-length', 'content-type', 'accept', 'accept-encoding',
+  'accept-language', 'user-agent', 'connection', 'keep-alive', 'cache-control', 'pragma', 'te', 'upgrade', 'origin',
+  'referer', 'transfer-encoding', 'expect', 'dnt',
+]);
+
+/** Index of the space after an auth scheme (`Bearer x` → 6), or -1. */
+function authSchemeEnd(v: string): number {
+  const sp = v.indexOf(' ');
+  if (sp <= 0 || sp === v.length - 1) return -1;
+  for (let i = 0; i < sp; i++) {
+    const c = v.charCodeAt(i) | 0x20;
+    if (!((c >= 0x61 && c <= 0x7a) || (i > 0 && (c === 0x2d || (c >= 0x30 && c <= 0x39))))) return -1;
+  }
+  return sp;
+}
+
+/** Visit every value a request uses; templates the visitor returns are written and their fields marked. Returns how many. */
+export function visitRequestValues(ed: ExchangeEditor, visit: UseVisitor): number {
+  let n = 0;
+  const headers = ed.headers('request');
+  for (let i = 0; i < headers.length; i++) {
+    const [name, value] = headers[i]!;
+    const lower = name.toLowerCase();
+    if (SKIP_HEADERS.has(lower) || lower.startsWith('sec-')) continue;
+    let next: string | null = null;
+    if (lower === 'cookie') {
+      const spans = parseCookieHeader(value).flatMap((p) => {
+        const t = visit(p.value, () => `request.cookies.${p.name}`);
+        return t === undefined ? [] : [{ start: p.start, end: p.end, text: t }];
+      });
+      if (spans.length > 0) next = spliceAll(value, spans, ed.isTemplated('request.headers.cookie') ? same : escapeTemplates);
+      n += spans.length;
+    } else {
+      // `Scheme credentials`: the credentials are the value (a token issued by a login response).
+      const sp = lower.endsWith('authorization') ? authSchemeEnd(value) : -1;
+      const t = visit(sp === -1 ? value : value.slice(sp + 1), () => `request.headers.${lower}`);
+      if (t !== undefined) {
+        next = sp === -1 ? t : `${value.slice(0, sp + 1)}${t}`;
+        n++;
+      }
+    }
+    if (next !== null) {
+      ed.setHeaderValue('request', i, next);
+      ed.markTemplate(`request.headers.${lower}`);
+    }
+  }
+  n += visitPath(ed, visit);
+  if (ed.ex.request.query !== '') {
+    const q = visitParams(ed.ex.request.query, (name) => `request.query.${name}`, visit, !ed.isTemplated('request.query'));
+    if (q) {
+      ed.request().query = q.text;
+      ed.markTemplate('request.query');
+      n += q.count;
+    }
+  }
+  n += visitBody(ed, visit);
+  return n;
+}
+
+const same = (s: string): string => s;
+
+const PATH_FIELD = (): string => 'request.path';
+
+function visitPath(ed: ExchangeEditor, visit: UseVisitor): number {
+  const segs = ed.ex.request.path.split('/');
+  let count = 0;
+  let out: Array<string | null> | null = null;
+  for (let i = 0; i < segs.length; i++) {
+    const seg = segs[i]!;
+    if (seg === '') continue;
+    const t = visit(decodeParam(seg), PATH_FIELD);
+    if (t === undefined) continue;
+    (out ??= new Array<string | null>(segs.length).fill(null))[i] = t;
+    count++;
+  }
+  if (out === null) return 0;
+  const gap = ed.isTemplated('request.path') ? same : escapeTemplates;
+  ed.request().path = out.map((t, i) => t ?? gap(segs[i]!)).join('/');
+  ed.markTemplate('request.path');
+  return count;
+}
+
+function visitParams(raw: string, where: (name: string) => string, visit: UseVisitor, escapeOthers: boolean): { text: string; count: number } | null {
+  const params = parseParams(raw);
+  let count = 0;
+  const hit = new Set<number>();
+  params.forEach((p, i) => {
+    if (p.rawValue === null || p.value === '') return;
+    const t = visit(p.value, () => where(p.name));
+    if (t === undefined) return;
+    p.rawValue = encodeParam(t);
+    hit.add(i);
+    count++;
+  });
+  if (count === 0) return null;
+  if (escapeOthers) {
+    params.forEach((p, i) => {
+      p.rawName = escapeTemplates(p.rawName);
+      if (!hit.has(i) && p.rawValue !== null) p.rawValue = escapeTemplates(p.rawValue);
+    });
+  }
+  return { text: formatParams(params), count };
+}
+
+function visitBody(ed: ExchangeEditor, visit: UseVisitor): number {
+  const text = bodyText(ed.ex.request.body);
+  if (text === null || text.length === 0 || ed.ex.request.body!.truncated) return 0;
+  const ct = contentTypeOf(ed.ex.request.headers);
+  const first = !ed.isTemplated('request.body');
+  if (isFormContentType(ct)) {
+    const r = visitParams(text, (name) => `request.body.form.${name}`, visit, first);
+    if (!r) return 0;
+    ed.setBodyText('request', r.text);
+    ed.markTemplate('request.body');
+    return r.count;
+  }
+  if (!isJsonContentType(ct) && !looksLikeJson(text)) return 0;
+  const edits: TextEdit[] = [];
+  const result = scanJson(text, (path, kind, start, end) => {
+    if (kind !== 'string' && kind !== 'number') return;
+    const value = kind === 'string' ? decodeJsonString(text, start, end) : text.slice(start, end);
+    const t = visit(value, () => `request.body.${formatConcretePath(path, true)}`);
+    if (t === undefined) return;
+    // A number keeps being a number: `"${#corr.x}"` resolves without quotes.
+    edits.push({ start, end, text: kind === 'number' ? `"\${#${t.slice(2, -1)}}"` : JSON.stringify(t) });
+  });
+  if (result === 'invalid' || edits.length === 0) return 0;
+  ed.setBodyText('request', applyEdits(text, edits, first ? escapeTemplates : undefined));
+  ed.markTemplate('request.body');
+  return edits.length;
+}
+
+export type RuleShape = ExtractionRule extends infer R ? (R extends ExtractionRule ? Omit<R, 'var'> : never) : never;
+
+/** Visits each value a response produced: its text, the key it sat under (for naming), and how to extract it live. */
+export type ProducedVisitor = (value: string, key: string, rule: () => RuleShape) => void;
+
+export type ValueSource = 'json' | 'cookie' | 'location' | 'header';
+
+// Response headers whose values are worth correlating besides Set-Cookie and Location.
+const TOKEN_HEADER = /token|csrf|xsrf|session|auth|key|-id$/i;
+// Responses larger than this are not searched for produced values: bounded work per record.
+const MAX_SCAN_BYTES = 1 << 20;
+const MAX_LEAVES = 2000;
+
+export function visitResponseValues(ex: Exchange, sources: ReadonlySet<ValueSource>, visit: ProducedVisitor): void {
+  const res = ex.response;
+  if (!res) return;
+  // JSON first: when a body and a header carry the same value, the JSON path is the sturdier rule.
+  const text = sources.has('json') ? bodyText(res.body) : null;
+  if (text !== null && text.length <= MAX_SCAN_BYTES && (isJsonContentType(contentTypeOf(res.headers)) || looksLikeJson(text))) {
+    if (visitParsedJson(text, visit)) return visitHeaders(res.headers, sources, visit);
+    let leaves = 0;
+    scanJson(text, (path, kind, start, end) => {
+      if ((kind !== 'string' && kind !== 'number') || ++leaves > MAX_LEAVES) return;
+      const value = kind === 'string' ? decodeJsonString(text, start, end) : text.slice(start, end);
+      visit(value, jsonKeyName(path), () => ({ from: 'json', path: formatConcretePath(path) }));
+    });
+  }
+  visitHeaders(res.headers, sources, visit);
+}
+
+function visitHeaders(headers: Exchange['request']['headers'], sources: ReadonlySet<ValueSource>, visit: ProducedVisitor): void {
+  for (const [name, value] of headers) {
+    const lower = name.toLowerCase();
+    if (lower === 'set-cookie') {
+      if (!sources.has('cookie')) continue;
+      const pair = parseSetCookie(value);
+      if (pair) visit(pair.value, pair.name, () => ({ from: 'cookie', name: pair.name }));
+    } else if (lower === 'location') {
+      if (sources.has('location')) visitLocation(value, visit);
+    } else if (sources.has('header') && TOKEN_HEADER.test(lower)) {
+      visit(value, lower, () => ({ from: 'header', name: lower }));
+    }
+  }
+}
+
+
+
+// Big integers would be rounded by JSON.parse (and no longer match what a request sends): such bodies go through the scanner.
+const BIG_NUMBER = /\d{16}/;
+
+/**
+ * The read-only fast path for small, complete JSON bodies: JSON.parse (native)
+ * and a walk over the result, instead of the span-reporting scanner. Returns
+ * false when the body needs the scanner (not JSON, truncated, big integers).
+ */
+function visitParsedJson(text: string, visit: ProducedVisitor): boolean {
+  if (text.length > 16_384 || BIG_NUMBER.test(text)) return false;
+  let root: unknown;
+  try {
+    root = JSON.parse(text);
+  } catch {
+    return false;
+  }
+  const path: Array<string | number> = [];
+  let leaves = 0;
+  const walk = (v: unknown, depth: number): void => {
+    if (typeof v === 'string' || typeof v === 'number') {
+      if (++leaves > MAX_LEAVES) return;
+      visit(typeof v === 'string' ? v : String(v), jsonKeyName(path), () => ({ from: 'json', path: formatConcretePath(path) }));
+      return;
+    }
+    if (v === null || typeof v !== 'object' || depth > 64) return;
+    if (Array.isArray(v)) {
+      for (let i = 0; i < v.length && leaves <= MAX_LEAVES; i++) {
+        path.push(i);
+        walk(v[i], depth + 1);
+        path.pop();
+      }
+      return;
+    }
+    for (const k in v as Record<string, unknown>) {
+      path.push(k);
+      walk((v as Record<string, unknown>)[k], depth + 1);
+      path.pop();
+      if (leaves > MAX_LEAVES) return;
+    }
+  };
+  walk(root, 0);
+  return true;
+}
+
+/** `user.id` for `['user', 'id']`, `items.id` for `['items', 0, 'id']`. */
+function jsonKeyName(path: ReadonlyArray<string | number>): string {
+  let last: string | null = null;
+  for (let i = path.length - 1; i >= 0; i--) {
+    const p = path[i];
+    if (typeof p !== 'string') continue;
+    if (last === null) last = p;
+    else return `${p}.${last}`;
+  }
+  return last ?? '';
+}
+
+function visitLocation(value: string, visit: ProducedVisitor): void {
+  visit(value, 'location', () => ({ from: 'header', name: 'location' }));
+  // The parts of the URL: `/orders/ord_81f2` gives `ord_81f2`, extracted by a regex anchored on the path before it.
+  const m = /^(?:[a-z][a-z0-9+.-]*:\/\/[^/]*)?([^?#]*)(?:\?([^#]*))?/i.exec(value);
+  const path = m?.[1] ?? '';
+  const segs = path.split('/');
+  let prefix = '';
+  for (let i = 0; i < segs.length; i++) {
+    const seg = segs[i]!;
+    if (i > 0) prefix += '/';
+    if (seg !== '') {
+      const before = prefix;
+      visit(decodeParam(seg), `location.${segs[i - 1] || 'path'}`, () => ({ from: 'header', name: 'location', regex: `^(?:[a-zA-Z][a-zA-Z0-9+.-]*://[^/]*)?${escapeRegex(before)}([^/?#]+)` }));
+    }
+    prefix += seg;
+  }
+  for (const p of parseParams(m?.[2] ?? '')) {
+    if (p.value === '') continue;
+    visit(p.value, `location.${p.name}`, () => ({ from: 'header', name: 'location', regex: `[?&]${escapeRegex(p.rawName)}=([^&#]*)` }));
+  }
+}
+
+function escapeRegex(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+}

@@ -1,0 +1,155 @@
+import type { DetectorName } from '../step-definitions.js';
+
+/**
+ * Secret and personal-data detectors for text (header values, query values,
+ * body strings). Each is a regular expression written so that it can only
+ * start at the beginning of a token (a lookbehind) and has bounded repeats:
+ * a megabyte of base64 or digits costs one linear pass, never a quadratic
+ * backtrack. Matches that need more than a shape (card numbers) are checked
+ * after matching (issuer prefix and length, then Luhn).
+ */
+
+export const DETECTOR_NAMES: readonly DetectorName[] = ['jwt', 'aws-key', 'bearer', 'card', 'email', 'phone'];
+
+interface Detector {
+  name: DetectorName;
+  re: RegExp;
+  /** Capture group holding the secret (the rest of the match is kept), 0 for the whole match. */
+  group: number;
+  valid?: (secret: string) => boolean;
+}
+
+const DETECTORS: Record<DetectorName, Detector> = {
+  // Header and payload are base64url JSON, so both start with `eyJ` ('{"').
+  jwt: { name: 'jwt', re: /(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{4,4096}\.eyJ[A-Za-z0-9_-]{2,16384}\.[A-Za-z0-9_-]{0,4096}/g, group: 0 },
+  // AWS access key ids: long-term (AKIA) and temporary (ASIA).
+  'aws-key': { name: 'aws-key', re: /(?<![A-Za-z0-9])(?:AKIA|ASIA)[A-Z0-9]{16}(?![A-Za-z0-9])/g, group: 0 },
+  bearer: { name: 'bearer', re: /(?<![A-Za-z0-9])[Bb]earer\s{1,8}([A-Za-z0-9._~+/-]{8,8192}=*)/g, group: 1 },
+  // 13–19 digits, optionally grouped by spaces or dashes; an issuer prefix and Luhn are checked after.
+  card: { name: 'card', re: /(?<![\d.,-])\d(?:[ -]?\d){12,18}(?![\d])/g, group: 0, valid: isCardNumber },
+  // Local part ≤ 64 (RFC 5321); `%40` catches addresses inside URLs.
+  email: { name: 'email', re: /(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]{1,64}(?:@|%40)(?:[A-Za-z0-9-]{1,63}\.){1,8}[A-Za-z]{2,24}(?![A-Za-z0-9-])/g, group: 0 },
+  // E.164 (+14155552671) or grouped numbers with separators ((415) 555-2671, +44 20 7946 0958); 9–15
+  // digits; dotted IPv4 addresses are not phone numbers.
+  phone: {
+    name: 'phone',
+    re: /(?<![\w+.:/-])(?!\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}(?!\d))(?:\+[1-9]\d{7,14}(?![\d])|(?:\+\d{1,3}[ .-]?)?(?:\(\d{2,4}\)[ .-]?|\d{2,4}[ .-])\d{2,4}[ .-]\d{3,4}(?:[ .-]\d{2,4})?)(?![\w-])/g,
+    group: 0,
+    valid: (s) => {
+      const digits = s.replace(/\D/g, '').length;
+      return digits >= 9 && digits <= 15;
+    },
+  },
+};
+
+/**
+ * A cheap look before the real detectors run: most strings have nothing any
+ * detector could match. Every detector's match contains one of these: an @,
+ * a JWT or AWS key prefix, "Bearer" and a token character, or nine digits
+ * with at most single separators between them (card, phone; not a date).
+ */
+const MAYBE = /@|%40|eyJ|AKIA|ASIA|[Bb]earer\s+[A-Za-z0-9._~+/-]|\+[1-9]\d{7}|\d(?:[ ().-]?\d){8}/;
+const MAYBE_ALL = new RegExp(MAYBE.source, 'g');
+
+export interface SecretMatch {
+  kind: DetectorName;
+  /** Span of the secret itself inside the text. */
+  start: number;
+  end: number;
+}
+
+export class DetectorSet {
+  readonly names: readonly DetectorName[];
+  private readonly list: Detector[];
+
+  constructor(names: readonly DetectorName[]) {
+    // Priority order: when two detectors match the same span, the earlier one names it.
+    this.names = DETECTOR_NAMES.filter((n) => names.includes(n));
+    this.list = this.names.map((n) => DETECTORS[n]);
+  }
+
+  /** Could any detector match in this text? A cheap test to skip whole bodies. */
+  maybe(text: string): boolean {
+    return text.length >= 6 && MAYBE.test(text);
+  }
+
+  /**
+   * Start offsets of everything in `text` a detector might match, in order:
+   * one regex pass over a body tells which of its values are worth a closer
+   * look, without slicing out every value.
+   */
+  hints(text: string): number[] {
+    const out: number[] = [];
+    MAYBE_ALL.lastIndex = 0;
+    for (let m = MAYBE_ALL.exec(text); m !== null; m = MAYBE_ALL.exec(text)) {
+      out.push(m.index);
+      MAYBE_ALL.lastIndex = m.index + 1;
+    }
+    return out;
+  }
+
+  /** Non-overlapping matches, in text order; `isToken` excludes values that are already redaction output. */
+  find(text: string, isToken?: (s: string) => boolean): SecretMatch[] {
+    if (text.length < 6 || !MAYBE.test(text)) return [];
+    let found: SecretMatch[] | null = null;
+    for (const d of this.list) {
+      d.re.lastIndex = 0;
+      for (let m = d.re.exec(text); m !== null; m = d.re.exec(text)) {
+        const secret = m[d.group]!;
+        const start = d.group === 0 ? m.index : m.index + m[0].lastIndexOf(secret);
+        if (d.valid && !d.valid(secret)) continue;
+        if (isToken?.(secret)) continue;
+        (found ??= []).push({ kind: d.name, start, end: start + secret.length });
+      }
+    }
+    if (!found) return [];
+    if (found.length === 1) return found;
+    found.sort((a, b) => a.start - b.start || b.end - a.end);
+    const out: SecretMatch[] = [];
+    let pos = -1;
+    for (const f of found) {
+      if (f.start >= pos) {
+        out.push(f);
+        pos = f.end;
+      }
+    }
+    return out;
+  }
+}
+
+/**
+ * Card number check: 13–19 digits, a known issuer prefix with a length it
+ * issues (so 16-digit µs timestamps and ids do not count), and the Luhn sum.
+ */
+export function isCardNumber(s: string): boolean {
+  const d = s.replace(/[ -]/g, '');
+  const len = d.length;
+  if (len < 13 || len > 19) return false;
+  const p2 = Number(d.slice(0, 2));
+  const p3 = Number(d.slice(0, 3));
+  const p4 = Number(d.slice(0, 4));
+  const issuer =
+    (d[0] === '4' && (len === 13 || len === 16 || len === 19)) || // Visa
+    (((p2 >= 51 && p2 <= 55) || (p4 >= 2221 && p4 <= 2720)) && len === 16) || // Mastercard
+    ((p2 === 34 || p2 === 37) && len === 15) || // Amex
+    ((p4 === 6011 || p2 === 65 || (p3 >= 644 && p3 <= 649)) && len >= 16) || // Discover
+    (p4 >= 3528 && p4 <= 3589 && len >= 16) || // JCB
+    (((p3 >= 300 && p3 <= 305) || p2 === 36 || p2 === 38 || p2 === 39) && len >= 14) || // Diners
+    (p2 === 62 && len >= 16); // UnionPay
+  return issuer && luhn(d);
+}
+
+export function luhn(digits: string): boolean {
+  let sum = 0;
+  let double = false;
+  for (let i = digits.length - 1; i >= 0; i--) {
+    let v = digits.charCodeAt(i) - 48;
+    if (double) {
+      v *= 2;
+      if (v > 9) v -= 9;
+    }
+    sum += v;
+    double = !double;
+  }
+  return sum % 10 === 0;
+}
