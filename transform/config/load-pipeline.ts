@@ -166,7 +166,7 @@ function checkStep(step: unknown, problems: ProblemSink): void {
   if (count === 0) kind.check?.(step as StepDefinition, problems);
 }
 
-function yamlLocator(doc: Document, lc: LineCounter, name: string): (path: ConfigPath, atKey: boolean) => string | undefined {
+export function yamlLocator(doc: Document, lc: LineCounter, name: string): (path: ConfigPath, atKey: boolean) => string | undefined {
   return (path, atKey) => {
     let node: unknown = doc.contents;
     let range: readonly number[] | undefined = (node as YamlNode | null)?.range ?? undefined;

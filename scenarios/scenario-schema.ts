@@ -1,0 +1,143 @@
+import { durationSpec, stringList, type FieldSpec, type ValueCheck } from '../transform/config/field-spec.js';
+
+/**
+ * The scenario schema as data (transform/config/field-spec.ts), so every
+ * problem in a file is reported at once with its `file:line:col`. Checks
+ * that need another module's grammar (threshold expressions, rate profiles,
+ * transform steps) are run by load-scenario.ts after this shape check.
+ */
+
+const urlCheck: ValueCheck<string> = (s) => {
+  try {
+    const u = new URL(s);
+    return u.protocol === 'http:' || u.protocol === 'https:' ? null : `must be an http:// or https:// URL, got "${s}"`;
+  } catch {
+    return `is not a URL (write it as http://host:port)`;
+  }
+};
+
+const hostPortCheck: ValueCheck<string> = (s) => (/^[A-Za-z0-9.[\]:_-]+(:\d{1,5})?$/.test(s) ? null : `must be host or host:port, got "${s}"`);
+
+const listenCheck: ValueCheck<string> = (s) => (/^[^\s:]+:\d{1,5}$/.test(s) ? null : `must be host:port, got "${s}"`);
+
+const url: FieldSpec = { kind: 'string', nonEmpty: true, check: urlCheck };
+const path: FieldSpec = { kind: 'string', nonEmpty: true };
+const positive: FieldSpec = { kind: 'number', min: Number.MIN_VALUE };
+const count: FieldSpec = { kind: 'number', integer: true, min: 1 };
+const bytes: FieldSpec = { kind: 'number', integer: true, min: 1 };
+
+const rateProfile: FieldSpec = {
+  kind: 'object',
+  required: ['type'],
+  fields: {
+    type: { kind: 'string', enum: ['constant', 'ramp', 'spike', 'steps'] },
+    rate: { kind: 'number', min: 0 },
+    from: { kind: 'number', min: 0 },
+    to: { kind: 'number', min: 0 },
+    base: { kind: 'number', min: 0 },
+    peak: { kind: 'number', min: 0 },
+    duration: { kind: 'number', min: 0 },
+    at: { kind: 'number', min: 0 },
+    spikeDuration: { kind: 'number', min: 0 },
+    steps: { kind: 'list', nonEmpty: true, of: { kind: 'object', required: ['rate', 'duration'], fields: { rate: { kind: 'number', min: 0 }, duration: { kind: 'number', min: 0 } } } },
+  },
+};
+
+const scheduleFields: Record<string, FieldSpec> = {
+  speed: positive,
+  amplify: count,
+  profile: { kind: 'union', expected: 'a profile mapping or a profile file', variants: [{ kind: 'string', nonEmpty: true, file: true }, rateProfile] },
+  loop: { kind: 'boolean' },
+  maxGap: durationSpec,
+  duration: durationSpec,
+};
+
+const maxPhase: FieldSpec = {
+  kind: 'object',
+  required: ['duration'],
+  fields: { connections: count, pipelining: count, duration: durationSpec },
+};
+
+const phase: FieldSpec = {
+  kind: 'object',
+  fields: { name: { kind: 'string', nonEmpty: true }, ...scheduleFields, max: maxPhase },
+};
+
+export const SCENARIO_SCHEMA: Extract<FieldSpec, { kind: 'object' }> = {
+  kind: 'object',
+  required: ['version', 'name'],
+  fields: {
+    version: { kind: 'number', integer: true, min: 1, max: 1 },
+    name: { kind: 'string', nonEmpty: true, check: (s) => (/^[\w.-]+$/.test(s) ? null : 'must be letters, digits, dots, dashes or underscores (it names report files)') },
+    description: { kind: 'string' },
+    capture: {
+      kind: 'object',
+      required: ['listen', 'out'],
+      fields: {
+        listen: { kind: 'string', check: listenCheck },
+        upstream: url,
+        forward: { kind: 'boolean' },
+        out: path,
+        duration: durationSpec,
+        redact: {
+          kind: 'object',
+          fields: { headers: stringList(), defaults: { kind: 'boolean' } },
+        },
+        sample: { kind: 'number', min: Number.MIN_VALUE, max: 1 },
+        maxPerEndpointPerSecond: positive,
+        segmentBytes: bytes,
+        bodyCapBytes: bytes,
+        workload: {
+          kind: 'object',
+          required: ['requests', 'paths'],
+          fields: { requests: count, rate: positive, paths: stringList((s) => (s.startsWith('/') ? null : `must start with "/", got "${s}"`)) },
+        },
+      },
+    },
+    source: {
+      kind: 'object',
+      exactlyOne: ['store', 'har', 'pcap', 'apigw'],
+      fields: { store: path, har: { ...path, file: true }, pcap: { ...path, file: true }, apigw: path },
+    },
+    transform: { kind: 'any' },
+    allow: stringList(hostPortCheck),
+    replay: {
+      kind: 'object',
+      required: ['target'],
+      fields: {
+        target: url,
+        concurrency: count,
+        timeout: durationSpec,
+        headers: { kind: 'any' },
+        allowRecordedHost: { kind: 'boolean' },
+        excludeMethods: stringList((s) => (/^[A-Za-z]+$/.test(s) ? null : `is not an HTTP method: "${s}"`)),
+        recordOut: path,
+        ...scheduleFields,
+        phases: { kind: 'list', nonEmpty: true, max: 100, of: phase },
+      },
+    },
+    diff: {
+      kind: 'object',
+      fields: {
+        baseline: url,
+        candidate: url,
+        baseline2: url,
+        left: path,
+        right: path,
+        allowSideEffects: { kind: 'boolean' },
+        ignore: stringList(),
+        arrays: { kind: 'any' },
+        numericTolerance: { kind: 'number', min: 0 },
+        thresholds: stringList(),
+      },
+    },
+    thresholds: stringList(),
+    reports: {
+      kind: 'object',
+      fields: {
+        dir: path,
+        formats: { kind: 'list', of: { kind: 'string', enum: ['json', 'junit', 'html'] } },
+      },
+    },
+  },
+};

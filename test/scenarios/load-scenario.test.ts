@@ -1,0 +1,129 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { RepriseError } from '../../errors.js';
+import { loadScenario } from '../../scenarios/load-scenario.js';
+import { makeTempDir } from '../support/temp-dir.js';
+
+const cleanups: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  await Promise.all(cleanups.splice(0).map((c) => c()));
+});
+async function tempDir(): Promise<{ path: string }> {
+  const { dir, cleanup } = await makeTempDir('reprise-scenario-');
+  cleanups.push(cleanup);
+  return { path: dir };
+}
+
+function write(dir: string, name: string, text: string): string {
+  const file = join(dir, name);
+  writeFileSync(file, text);
+  return file;
+}
+
+function problemOf(fn: () => unknown): RepriseError {
+  try {
+    fn();
+  } catch (err) {
+    expect(err).toBeInstanceOf(RepriseError);
+    return err as RepriseError;
+  }
+  throw new Error('expected an error');
+}
+
+const VALID = `version: 1
+name: ci-replay
+source:
+  store: ./captures/prod
+transform:
+  steps:
+    - type: filter
+      presets: [drop-health-checks]
+replay:
+  target: \${env:TARGET:-http://127.0.0.1:8080}
+  concurrency: 64
+  timeout: 5s
+  headers:
+    X-Replay: "1"
+  phases:
+    - name: warm
+      speed: 10
+      maxGap: 2s
+    - name: flat-out
+      max: { connections: 32, duration: 10s }
+thresholds: ['p99<250ms']
+reports:
+  dir: out/
+`;
+
+describe('loadScenario', () => {
+  it('normalizes a valid scenario: durations in ms, paths absolute, env filled, phases typed', async () => {
+    const dir = await tempDir();
+    const file = write(dir.path, 'ci.yaml', VALID);
+    const s = loadScenario(file, { env: { TARGET: 'http://127.0.0.1:9999' } });
+    expect(s.name).toBe('ci-replay');
+    expect(s.source).toEqual({ kind: 'store', path: join(dir.path, 'captures/prod') });
+    expect(s.transform?.steps).toHaveLength(1);
+    expect(s.replay?.target).toBe('http://127.0.0.1:9999');
+    expect(s.replay?.timeoutMs).toBe(5000);
+    expect(s.replay?.headers).toEqual({ 'X-Replay': '1' });
+    expect(s.replay?.phases).toEqual([
+      { kind: 'timed', name: 'warm', speed: 10, amplify: 1, loop: false, maxGapMs: 2000 },
+      { kind: 'max', name: 'flat-out', connections: 32, pipelining: 1, durationMs: 10_000 },
+    ]);
+    expect(s.reports).toEqual({ dir: join(dir.path, 'out'), formats: ['json', 'junit', 'html'] });
+    expect(loadScenario(file, { env: {} }).replay?.target).toBe('http://127.0.0.1:8080');
+  });
+
+  it('merges includes under the including file, which wins', async () => {
+    const dir = await tempDir();
+    mkdirSync(join(dir.path, 'common'));
+    write(dir.path, 'common/base.yaml', 'replay:\n  target: http://127.0.0.1:1\n  concurrency: 8\nreports:\n  dir: base-out\n');
+    const file = write(dir.path, 's.yaml', 'include: common/base.yaml\nversion: 1\nname: x\nsource: { store: ./st }\nreplay:\n  concurrency: 16\n  speed: 2\n');
+    const s = loadScenario(file);
+    expect(s.replay?.target).toBe('http://127.0.0.1:1');
+    expect(s.replay?.concurrency).toBe(16);
+    expect(s.reports.dir).toBe(join(dir.path, 'common/base-out').replace('common/', '')); // resolved against the scenario's folder
+  });
+
+  it.each([
+    ['unknown key', 'version: 1\nname: x\nsource: { store: s }\nreplay:\n  target: http://127.0.0.1:1\n  sped: 10\n', /s\.yaml:6:3 replay\.sped: unknown key "sped" \(did you mean "speed"\?\)/],
+    ['bad duration', 'version: 1\nname: x\nsource: { store: s }\nreplay:\n  target: http://127.0.0.1:1\n  timeout: 5 sec\n', /s\.yaml:6:12 replay\.timeout: is not a duration/],
+    ['missing file', 'version: 1\nname: x\nsource:\n  har: ./nope.har\nreplay: { target: "http://127.0.0.1:1" }\n', /s\.yaml:4:8 source\.har: file "\.\/nope\.har" does not exist/],
+    ['bad URL', 'version: 1\nname: x\nsource: { store: s }\nreplay:\n  target: staging:8080/x\n', /s\.yaml:5:11 replay\.target: must be an http:\/\/ or https:\/\/ URL/],
+    ['two sources', 'version: 1\nname: x\nsource: { store: s, apigw: p }\nreplay: { target: "http://127.0.0.1:1" }\n', /s\.yaml:3:9 source: takes only one of store, har, pcap, apigw; got store and apigw/],
+    ['speed with a profile', 'version: 1\nname: x\nsource: { store: s }\nreplay:\n  target: http://127.0.0.1:1\n  speed: 3\n  profile: { type: constant, rate: 10, duration: 5 }\n', /s\.yaml:6:10 replay\.speed: a rate profile sets absolute rates/],
+    ['replay without traffic', 'version: 1\nname: x\nreplay: { target: "http://127.0.0.1:1" }\n', /s\.yaml:3:9 replay: needs traffic/],
+    ['a bad transform step', 'version: 1\nname: x\nsource: { store: s }\ntransform:\n  steps:\n    - type: redactt\nreplay: { target: "http://127.0.0.1:1" }\n', /s\.yaml:6:13 transform\.steps\[0\]\.type: unknown step type "redactt" \(did you mean "redact"\?\)/],
+    ['an unset variable', 'version: 1\nname: x\nsource: { store: "${env:REPRISE_TEST_UNSET_VAR}" }\nreplay: { target: "http://127.0.0.1:1" }\n', /s\.yaml:3:18 \$\{env:REPRISE_TEST_UNSET_VAR\}: the environment variable REPRISE_TEST_UNSET_VAR is not set/],
+    ['YAML syntax', 'version: 1\nname: [x\n', /s\.yaml:\d+:\d+ /],
+    ['duplicate key', 'version: 1\nversion: 1\nname: x\n', /s\.yaml:2:1 Map keys must be unique/],
+    ['not a mapping', '- a\n- b\n', /s\.yaml:1:1 a scenario must be a mapping/],
+  ])('%s → one clear first line with file:line:col', async (_name, text, pattern) => {
+    const dir = await tempDir();
+    const file = write(dir.path, 's.yaml', text);
+    const err = problemOf(() => loadScenario(file, { env: {} }));
+    expect(err.code).toBe('SCENARIO_INVALID');
+    expect(err.message.split('\n')[0]).toMatch(pattern);
+  });
+
+  it('reports every problem at once', async () => {
+    const dir = await tempDir();
+    const file = write(dir.path, 's.yaml', 'version: 2\nname: "a b"\nsource: { store: s }\nreplay:\n  target: http://127.0.0.1:1\n  amplify: 0\n  concurency: 3\n');
+    const err = problemOf(() => loadScenario(file)) as RepriseError & { problems: string[] };
+    expect(err.problems).toHaveLength(4);
+    expect(err.problems.join('\n')).toMatch(/version: must be ≤ 1[\s\S]*name: must be letters[\s\S]*amplify: must be ≥ 1[\s\S]*unknown key "concurency"/);
+  });
+
+  it('hostile files: include cycles, alias bombs, huge files and deep nesting end in a clear error', async () => {
+    const dir = await tempDir();
+    write(dir.path, 'a.yaml', 'include: b.yaml\nversion: 1\nname: a\n');
+    write(dir.path, 'b.yaml', 'include: a.yaml\n');
+    expect(problemOf(() => loadScenario(join(dir.path, 'a.yaml'))).message).toMatch(/includes itself/);
+    const bomb = ['a: &a ["x","x","x","x","x","x","x","x","x"]', ...Array.from({ length: 8 }, (_, i) => `${String.fromCharCode(98 + i)}: &${String.fromCharCode(98 + i)} [*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)}]`)].join('\n');
+    expect(problemOf(() => loadScenario(write(dir.path, 'bomb.yaml', bomb))).message).toMatch(/alias expansions/);
+    expect(problemOf(() => loadScenario(write(dir.path, 'big.yaml', `name: "${'x'.repeat(2 << 20)}"\n`))).message).toMatch(/bytes; a scenario is at most/);
+    expect(problemOf(() => loadScenario(write(dir.path, 'deep.yaml', `${'['.repeat(5000)}${']'.repeat(5000)}\n`))).code).toBe('SCENARIO_INVALID');
+    expect(problemOf(() => loadScenario(join(dir.path, 'missing.yaml'))).code).toBe('INPUT_NOT_FOUND');
+  });
+});
