@@ -1,0 +1,139 @@
+import { isUtf8 } from 'node:buffer';
+import type { ComparableBody, Difference, ResponseSide } from './diff-types.js';
+import type { DiffRules } from './diff-rules.js';
+import { compareHeaders } from './header-compare.js';
+import { compareJson, parseJsonForDiff } from './json-compare.js';
+import { compareTextLines, normalizeHtml } from './text-compare.js';
+import { maskVolatileText, sharedVolatileClass, type VolatileClass } from './volatile-values.js';
+
+/**
+ * One pair of responses → its differences: status, headers, then the body by
+ * content type (JSON structurally, text by lines, HTML normalized, anything
+ * else by size, type and hash). Pure: no I/O, no statistics.
+ */
+
+export interface CompareOptions {
+  /** No second baseline: set aside differences whose two sides are the same kind of volatile value. */
+  setAsideVolatile: boolean;
+}
+
+export interface PairComparison {
+  diffs: Difference[];
+  /** Differences not counted because both sides were timestamps, UUIDs, epochs or generated ids. */
+  setAside: Array<{ path: string; cls: VolatileClass }>;
+  /** A body was over the cap (or cut at capture) and compared by size and hash only. */
+  hashCompared: boolean;
+}
+
+export type BodyKind = 'json' | 'html' | 'text' | 'binary';
+
+export function compareResponses(a: ResponseSide, b: ResponseSide, rules: DiffRules, options: CompareOptions): PairComparison {
+  const result: PairComparison = { diffs: [], setAside: [], hashCompared: false };
+  if (a.status !== b.status) {
+    result.diffs.push({ path: 'status', kind: 'status', left: a.error ?? String(a.status), right: b.error ?? String(b.status) });
+  }
+  if (a.status === null || b.status === null) return result; // no response on a side: only the status speaks
+  result.diffs.push(...compareHeaders(a.headers, b.headers, rules));
+  compareBodies(a, b, rules, options, result);
+  if (options.setAsideVolatile) setAsideVolatile(result);
+  return result;
+}
+
+function compareBodies(a: ResponseSide, b: ResponseSide, rules: DiffRules, options: CompareOptions, out: PairComparison): void {
+  const ba = a.body;
+  const bb = b.body;
+  if (!ba && !bb) return;
+  if (!ba || !bb) {
+    out.diffs.push(ba ? { path: 'body', kind: 'missing', left: `${ba.size} bytes` } : { path: 'body', kind: 'extra', right: `${bb!.size} bytes` });
+    return;
+  }
+  if (ba.sha256 === bb.sha256 && ba.size === bb.size) return; // byte-identical: the common case, no parsing
+  if (ba.overCap || bb.overCap || ba.incomplete || bb.incomplete) {
+    out.hashCompared = true;
+    out.diffs.push(ba.size !== bb.size
+      ? { path: 'body', kind: 'size', left: `${ba.size} bytes`, right: `${bb.size} bytes` }
+      : { path: 'body', kind: 'value', left: `sha256 ${ba.sha256.slice(0, 16)}…`, right: `sha256 ${bb.sha256.slice(0, 16)}…` });
+    return;
+  }
+  const ka = bodyKind(contentType(a), ba);
+  const kb = bodyKind(contentType(b), bb);
+  if (ka === 'json' && kb === 'json') {
+    const ja = tryParse(ba.bytes, rules);
+    const jb = tryParse(bb.bytes, rules);
+    if (ja.ok && jb.ok) {
+      compareJson(ja.value, jb.value, rules, out.diffs);
+      return;
+    }
+    if (ja.ok !== jb.ok) {
+      out.diffs.push({ path: 'body', kind: 'type', left: ja.ok ? 'json' : 'invalid json', right: jb.ok ? 'json' : 'invalid json' });
+      return;
+    }
+  } else if (ka !== kb) {
+    out.diffs.push({ path: 'body', kind: 'type', left: ka, right: kb });
+    return;
+  }
+  if (ka === 'binary') {
+    out.diffs.push(ba.size !== bb.size
+      ? { path: 'body', kind: 'size', left: `${ba.size} bytes`, right: `${bb.size} bytes` }
+      : { path: 'body', kind: 'value', left: `sha256 ${ba.sha256.slice(0, 16)}…`, right: `sha256 ${bb.sha256.slice(0, 16)}…` });
+    return;
+  }
+  let ta = ba.bytes.toString('utf8');
+  let tb = bb.bytes.toString('utf8');
+  if (ka === 'html') {
+    ta = normalizeHtml(ta);
+    tb = normalizeHtml(tb);
+  }
+  if (options.setAsideVolatile) {
+    const ma = maskVolatileText(ta);
+    const mb = maskVolatileText(tb);
+    if (ma.masked + mb.masked > 0 && ma.text === mb.text && ta !== tb) out.setAside.push({ path: 'body', cls: 'timestamp' });
+    ta = ma.text;
+    tb = mb.text;
+  }
+  out.diffs.push(...compareTextLines(ta, tb));
+}
+
+function tryParse(bytes: Buffer, rules: DiffRules): { ok: true; value: unknown } | { ok: false } {
+  try {
+    return { ok: true, value: parseJsonForDiff(bytes.toString('utf8'), rules.strictNumberText) };
+  } catch {
+    return { ok: false };
+  }
+}
+
+function contentType(side: ResponseSide): string {
+  for (const [n, v] of side.headers) if (n === 'content-type') return v.toLowerCase();
+  return '';
+}
+
+/** What kind of body this is, by Content-Type, else by sniffing its first bytes. */
+export function bodyKind(type: string, body: ComparableBody): BodyKind {
+  if (/[/+]json\b/.test(type)) return 'json';
+  if (/\bhtml\b/.test(type)) return 'html';
+  if (type.startsWith('text/') || /[/+]xml\b|javascript|x-www-form-urlencoded|csv|yaml/.test(type)) return 'text';
+  if (type !== '' && type !== 'application/octet-stream') return 'binary';
+  const first = body.bytes.subarray(0, 64).toString('latin1').trimStart();
+  if (first.startsWith('{') || first.startsWith('[')) return 'json';
+  if (/^<(!doctype html|html)/i.test(first)) return 'html';
+  return type === '' && isUtf8(body.bytes) ? 'text' : 'binary';
+}
+
+function setAsideVolatile(result: PairComparison): void {
+  result.diffs = result.diffs.filter((d) => {
+    if (d.kind !== 'value' || !d.path.startsWith('$')) return true;
+    const cls = sharedVolatileClass(parsePreview(d.left), parsePreview(d.right));
+    if (cls === undefined) return true;
+    result.setAside.push({ path: d.path, cls });
+    return false;
+  });
+}
+
+function parsePreview(text: string | undefined): unknown {
+  if (text === undefined) return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}

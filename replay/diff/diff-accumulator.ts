@@ -1,0 +1,276 @@
+import * as hdr from 'hdr-histogram-js';
+import { compareResponses } from './compare-responses.js';
+import { isIgnored, type DiffRules } from './diff-rules.js';
+import { riskOf, RISK_ORDER, type Difference, type ResponseSide } from './diff-types.js';
+import { templatePath } from './json-compare.js';
+import type { DiffExample, DiffFinding, DiffReport, EndpointDiff, LatencySummary, NoiseSuppressed, RootCauseCluster, SetAsideField } from './diff-report.js';
+import type { VolatileClass } from './volatile-values.js';
+
+/**
+ * Field-level statistics over every pair, in memory bounded by the number of
+ * endpoints and fields (both capped), never by the number of requests:
+ * raw = baseline vs candidate, noise = baseline vs second baseline. A field is
+ * reported when it never differed between the baselines, or when its raw rate
+ * clearly exceeds its noise rate (absolute and relative thresholds, as Diffy
+ * does). Fields that differed in exactly the same pairs share a signature
+ * (count + two rolling hashes of the pair numbers) and form one root cause.
+ */
+
+export interface PairInput {
+  /** Endpoint template, `GET /users/:id`. */
+  endpoint: string;
+  exchangeId: string;
+  baseline: ResponseSide;
+  candidate: ResponseSide;
+  baseline2?: ResponseSide;
+  /** Exchange.redactions of the recorded request: those fields are never reported. */
+  redactions?: readonly string[];
+}
+
+export interface NoiseThresholds {
+  /** raw rate − noise rate must be at least this (0.03 = 3 percentage points). */
+  absolute: number;
+  /** (raw − noise) ÷ raw must be at least this (0.2 = 20 %). */
+  relative: number;
+}
+
+export const DEFAULT_NOISE_THRESHOLDS: NoiseThresholds = { absolute: 0.03, relative: 0.2 };
+
+const MAX_EXAMPLES = 5;
+/** Bounds that keep hostile or id-keyed bodies from growing the statistics without limit. */
+const MAX_ENDPOINTS = 2_000;
+const MAX_FIELDS_PER_ENDPOINT = 500;
+const OTHER_ENDPOINTS = '(other endpoints)';
+
+interface FieldStat {
+  field: string;
+  kind: Difference['kind'];
+  raw: number;
+  noise: number;
+  h1: number;
+  h2: number;
+  examples: DiffExample[];
+}
+
+interface EndpointStat {
+  endpoint: string;
+  pairs: number;
+  noisePairs: number;
+  fields: Map<string, FieldStat>;
+  droppedFields: number;
+  latency: { baseline: hdr.Histogram; candidate: hdr.Histogram };
+  setAside: Map<string, { field: string; cls: VolatileClass; count: number }>;
+}
+
+export class DiffAccumulator {
+  private readonly endpoints = new Map<string, EndpointStat>();
+  private pairNo = 0;
+  private noisePairs = 0;
+  private hashCompared = 0;
+  private readonly skipped: Record<string, number> = {};
+
+  constructor(
+    private readonly rules: DiffRules,
+    private readonly thresholds: NoiseThresholds = DEFAULT_NOISE_THRESHOLDS,
+  ) {}
+
+  /** Count a request that was not compared, by reason. */
+  skip(reason: string): void {
+    this.skipped[reason] = (this.skipped[reason] ?? 0) + 1;
+  }
+
+  get pairs(): number {
+    return this.pairNo;
+  }
+
+  addPair(p: PairInput): void {
+    const n = ++this.pairNo;
+    const ep = this.endpointStat(p.endpoint);
+    ep.pairs++;
+    recordLatency(ep.latency.baseline, p.baseline.latencyMs);
+    recordLatency(ep.latency.candidate, p.candidate.latencyMs);
+    const setAsideVolatile = p.baseline2 === undefined;
+    const raw = compareResponses(p.baseline, p.candidate, this.rules, { setAsideVolatile });
+    if (raw.hashCompared) this.hashCompared++;
+    const redacted = p.redactions && p.redactions.length > 0 ? redactedFields(p.redactions) : undefined;
+    const seen = new Set<string>();
+    for (const d of raw.diffs) {
+      const field = templatePath(d.path);
+      if (this.skipField(field, redacted)) continue;
+      const key = `${field}\u0001${d.kind}`;
+      const stat = this.fieldStat(ep, key, field, d.kind);
+      if (!stat) continue;
+      if (stat.examples.length < MAX_EXAMPLES) stat.examples.push(example(p.exchangeId, d));
+      if (seen.has(key)) continue; // a field counts once per pair, however many array elements showed it
+      seen.add(key);
+      stat.raw++;
+      stat.h1 = Math.imul(stat.h1 ^ n, 0x9e3779b1) >>> 0;
+      stat.h2 = (Math.imul(stat.h2 + n, 0x85ebca6b) ^ (stat.h2 >>> 13)) >>> 0;
+    }
+    for (const s of raw.setAside) {
+      const field = templatePath(s.path);
+      const key = `${field}\u0001${s.cls}`;
+      const e = ep.setAside.get(key);
+      if (e) e.count++;
+      else if (ep.setAside.size < MAX_FIELDS_PER_ENDPOINT) ep.setAside.set(key, { field, cls: s.cls, count: 1 });
+    }
+    if (p.baseline2) {
+      ep.noisePairs++;
+      this.noisePairs++;
+      const noise = compareResponses(p.baseline, p.baseline2, this.rules, { setAsideVolatile: false });
+      const counted = new Set<string>();
+      for (const d of noise.diffs) {
+        const field = templatePath(d.path);
+        const key = `${field}\u0001${d.kind}`;
+        if (counted.has(key) || this.skipField(field, redacted)) continue;
+        counted.add(key);
+        const stat = this.fieldStat(ep, key, field, d.kind);
+        if (stat) stat.noise++;
+      }
+    }
+  }
+
+  private skipField(field: string, redacted: Set<string> | undefined): boolean {
+    if (redacted?.has(field)) return true;
+    return this.rules.ignore.length > 0 && isIgnored(this.rules, field);
+  }
+
+  private endpointStat(endpoint: string): EndpointStat {
+    let ep = this.endpoints.get(endpoint);
+    if (ep) return ep;
+    if (this.endpoints.size >= MAX_ENDPOINTS) return this.endpointStat(OTHER_ENDPOINTS);
+    ep = {
+      endpoint,
+      pairs: 0,
+      noisePairs: 0,
+      fields: new Map(),
+      droppedFields: 0,
+      latency: { baseline: newHistogram(), candidate: newHistogram() },
+      setAside: new Map(),
+    };
+    this.endpoints.set(endpoint, ep);
+    return ep;
+  }
+
+  private fieldStat(ep: EndpointStat, key: string, field: string, kind: Difference['kind']): FieldStat | undefined {
+    let s = ep.fields.get(key);
+    if (s) return s;
+    if (ep.fields.size >= MAX_FIELDS_PER_ENDPOINT) {
+      ep.droppedFields++;
+      return undefined;
+    }
+    s = { field, kind, raw: 0, noise: 0, h1: 0x811c9dc5, h2: 0x1b873593, examples: [] };
+    ep.fields.set(key, s);
+    return s;
+  }
+
+  /** The report over every pair added so far. */
+  finish(meta: Pick<DiffReport, 'mode' | 'sides'> & { unmatched?: DiffReport['unmatched']; notes?: string[] }): DiffReport {
+    const endpoints: EndpointDiff[] = [];
+    const clusters: RootCauseCluster[] = [];
+    const setAside: SetAsideField[] = [];
+    const notes = [...(meta.notes ?? [])];
+    const totals = { high: 0, medium: 0, low: 0, findings: 0 };
+    const measured = this.noisePairs > 0;
+    for (const ep of [...this.endpoints.values()].sort((a, b) => a.endpoint.localeCompare(b.endpoint))) {
+      const findings: DiffFinding[] = [];
+      const suppressed: NoiseSuppressed[] = [];
+      const bySignature = new Map<string, DiffFinding[]>();
+      for (const s of ep.fields.values()) {
+        if (s.raw === 0) continue;
+        const rate = s.raw / ep.pairs;
+        const noiseRate = ep.noisePairs > 0 ? s.noise / ep.noisePairs : null;
+        if (noiseRate !== null && noiseRate > 0 && !this.exceedsNoise(rate, noiseRate)) {
+          suppressed.push({ field: s.field, kind: s.kind, rate, noiseRate });
+          continue;
+        }
+        const f: DiffFinding = { endpoint: ep.endpoint, field: s.field, kind: s.kind, risk: riskOf(s.kind), count: s.raw, rate, noiseRate, examples: s.examples };
+        findings.push(f);
+        totals[f.risk]++;
+        totals.findings++;
+        const sig = `${s.raw}:${s.h1}:${s.h2}`;
+        const group = bySignature.get(sig);
+        if (group) group.push(f);
+        else bySignature.set(sig, [f]);
+      }
+      for (const group of bySignature.values()) {
+        if (group.length < 2) continue;
+        const id = clusters.length + 1;
+        for (const f of group) f.cluster = id;
+        const risk = RISK_ORDER.find((r) => group.some((f) => f.risk === r))!;
+        clusters.push({ id, endpoint: ep.endpoint, fields: group.map((f) => `${f.field} (${f.kind})`), pairs: group[0]!.count, risk });
+      }
+      findings.sort((a, b) => RISK_ORDER.indexOf(a.risk) - RISK_ORDER.indexOf(b.risk) || b.count - a.count || a.field.localeCompare(b.field));
+      for (const s of ep.setAside.values()) setAside.push({ endpoint: ep.endpoint, field: s.field, class: s.cls, count: s.count });
+      if (ep.droppedFields > 0) notes.push(`${ep.endpoint}: more than ${MAX_FIELDS_PER_ENDPOINT} distinct differing fields; ${ep.droppedFields} further differences were not tracked`);
+      endpoints.push({
+        endpoint: ep.endpoint,
+        pairs: ep.pairs,
+        latency: { baseline: summarize(ep.latency.baseline), candidate: summarize(ep.latency.candidate) },
+        findings,
+        suppressedAsNoise: suppressed,
+      });
+    }
+    if (this.hashCompared > 0) {
+      notes.push(`${this.hashCompared} pair(s) had a body over the ${this.rules.bodyCap}-byte cap or cut at capture: compared by size and sha256 only, without field-level differences`);
+    }
+    if (!measured && setAside.length > 0) {
+      notes.push('no second baseline: values that look like timestamps, UUIDs, epochs or generated ids were set aside as noise (listed under "set aside"); run with --baseline2 to measure noise instead');
+    } else if (!measured) {
+      notes.push('no second baseline: noise was not measured; volatile-looking values (timestamps, UUIDs, epochs, generated ids) would have been set aside');
+    }
+    return {
+      version: 1,
+      mode: meta.mode,
+      sides: meta.sides,
+      generatedAt: new Date().toISOString(),
+      pairs: this.pairNo,
+      noise: { measured, pairs: this.noisePairs, absoluteThreshold: this.thresholds.absolute, relativeThreshold: this.thresholds.relative },
+      skipped: { ...this.skipped },
+      ...(meta.unmatched ? { unmatched: meta.unmatched } : {}),
+      setAside,
+      endpoints,
+      clusters,
+      totals,
+      notes,
+    };
+  }
+
+  private exceedsNoise(rate: number, noiseRate: number): boolean {
+    const excess = rate - noiseRate;
+    return excess >= this.thresholds.absolute && excess / rate >= this.thresholds.relative;
+  }
+}
+
+function example(exchangeId: string, d: Difference): DiffExample {
+  const e: DiffExample = { exchangeId, path: d.path };
+  if (d.left !== undefined) e.baseline = d.left;
+  if (d.right !== undefined) e.candidate = d.right;
+  return e;
+}
+
+/** `response.body.$.user.email` → `$.user.email`; `response.headers.Authorization` → `header.authorization`. */
+function redactedFields(redactions: readonly string[]): Set<string> {
+  const out = new Set<string>();
+  for (const r of redactions) {
+    if (r.startsWith('response.body.')) out.add(templatePath(r.slice('response.body.'.length)));
+    else if (r.startsWith('response.headers.')) out.add(`header.${r.slice('response.headers.'.length).toLowerCase()}`);
+  }
+  return out;
+}
+
+function newHistogram(): hdr.Histogram {
+  // Microseconds, 1 µs to 1 h, 3 significant digits: the precision replay metrics use too.
+  return hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: 3 });
+}
+
+function recordLatency(h: hdr.Histogram, ms: number | null): void {
+  if (ms === null || !Number.isFinite(ms) || ms < 0) return;
+  h.recordValue(Math.min(3_600_000_000, Math.max(1, Math.round(ms * 1000))));
+}
+
+function summarize(h: hdr.Histogram): LatencySummary | null {
+  if (h.totalCount === 0) return null;
+  const ms = (us: number) => Math.round(us) / 1000;
+  return { count: h.totalCount, p50: ms(h.getValueAtPercentile(50)), p95: ms(h.getValueAtPercentile(95)), p99: ms(h.getValueAtPercentile(99)), max: ms(h.maxValue) };
+}

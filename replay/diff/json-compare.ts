@@ -1,0 +1,210 @@
+import { collapsePathIds } from '../../store/endpoint-template.js';
+import { preview, type Difference, type DiffKind } from './diff-types.js';
+import type { DiffRules } from './diff-rules.js';
+
+/**
+ * Structural JSON comparison: key order never matters; arrays pair by index
+ * (a pure reordering is one `order` difference, not N value differences), as
+ * multisets, or by a key field, per path; numbers within tolerance are equal.
+ * A subtree present on one side only is one difference at its root.
+ */
+
+/** Differences past this many in one pair are not listed: a hostile body must not cost unbounded work. */
+export const MAX_DIFFS_PER_PAIR = 200;
+
+// With strictNumberText, numbers are parsed as this marker so `1` and `1.0` stay distinguishable.
+const NUM = '\u0000n';
+type NumText = { [NUM]: string };
+
+/** JSON.parse that keeps each number's source text when asked (`1` vs `1.0`). */
+export function parseJsonForDiff(text: string, strictNumberText: boolean): unknown {
+  if (!strictNumberText) return JSON.parse(text);
+  const marked = text.replace(/"(?:[^"\\]|\\.)*"|-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?/g, (m) =>
+    m.startsWith('"') ? m : `{"\\u0000n":"${m}"}`);
+  return JSON.parse(marked);
+}
+
+type JsonType = 'null' | 'boolean' | 'number' | 'string' | 'array' | 'object';
+
+function typeOf(v: unknown): JsonType {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'array';
+  const t = typeof v;
+  if (t === 'object') return isNumText(v) ? 'number' : 'object';
+  return t as JsonType;
+}
+
+function isNumText(v: unknown): v is NumText {
+  return typeof v === 'object' && v !== null && NUM in v;
+}
+
+function plain(v: unknown): unknown {
+  if (isNumText(v)) return Number(v[NUM]);
+  if (Array.isArray(v)) return v.map(plain);
+  if (v !== null && typeof v === 'object') {
+    const o: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(v)) o[k] = plain(x);
+    return o;
+  }
+  return v;
+}
+
+class JsonWalk {
+  constructor(
+    private readonly rules: DiffRules,
+    readonly out: Difference[],
+  ) {}
+
+  push(path: string, kind: DiffKind, left: unknown, right: unknown): void {
+    if (this.out.length >= MAX_DIFFS_PER_PAIR) return;
+    const d: Difference = { path, kind };
+    if (left !== undefined) d.left = preview(plain(left));
+    if (right !== undefined) d.right = preview(plain(right));
+    this.out.push(d);
+  }
+
+  walk(a: unknown, b: unknown, path: string): void {
+    if (a === b || this.out.length >= MAX_DIFFS_PER_PAIR) return;
+    const ta = typeOf(a);
+    const tb = typeOf(b);
+    if (ta !== tb) return this.push(path, 'type', a, b);
+    switch (ta) {
+      case 'number':
+        if (!this.numbersEqual(a, b)) this.push(path, 'value', a, b);
+        return;
+      case 'object':
+        return this.walkObject(a as Record<string, unknown>, b as Record<string, unknown>, path);
+      case 'array':
+        return this.walkArray(a as unknown[], b as unknown[], path);
+      default:
+        this.push(path, 'value', a, b); // strings and booleans that are not ===
+    }
+  }
+
+  private numbersEqual(a: unknown, b: unknown): boolean {
+    if (isNumText(a) && isNumText(b) && a[NUM] !== b[NUM]) return false;
+    const x = isNumText(a) ? Number(a[NUM]) : (a as number);
+    const y = isNumText(b) ? Number(b[NUM]) : (b as number);
+    if (x === y) return true;
+    const diff = Math.abs(x - y);
+    if (diff <= this.rules.absoluteTolerance) return true;
+    return diff <= this.rules.relativeTolerance * Math.max(Math.abs(x), Math.abs(y));
+  }
+
+  private walkObject(a: Record<string, unknown>, b: Record<string, unknown>, path: string): void {
+    const nullOk = this.rules.nullEqualsMissing;
+    for (const k in a) {
+      const p = childPath(path, k);
+      if (Object.hasOwn(b, k)) this.walk(a[k], b[k], p);
+      else if (!(nullOk && a[k] === null)) this.push(p, 'missing', a[k], undefined);
+    }
+    for (const k in b) {
+      if (!Object.hasOwn(a, k) && !(nullOk && b[k] === null)) this.push(childPath(path, k), 'extra', undefined, b[k]);
+    }
+  }
+
+  private walkArray(a: unknown[], b: unknown[], path: string): void {
+    const rule = this.rules.arrays.size > 0 ? this.rules.arrays.get(templatePath(path)) : undefined;
+    if (rule?.mode === 'multiset') return this.walkMultiset(a, b, path);
+    if (rule?.mode === 'key') return this.walkKeyed(a, b, path, rule.key);
+    const before = this.out.length;
+    const n = Math.min(a.length, b.length);
+    for (let i = 0; i < n; i++) this.walk(a[i], b[i], `${path}[${i}]`);
+    if (this.out.length > before && a.length === b.length && rule === undefined && sameMultiset(a, b)) {
+      // Same elements, another order: one finding at the array, not one per moved element.
+      this.out.length = before;
+      this.push(path, 'order', a, b);
+      return;
+    }
+    for (let i = n; i < a.length; i++) this.push(`${path}[${i}]`, 'missing', a[i], undefined);
+    for (let i = n; i < b.length; i++) this.push(`${path}[${i}]`, 'extra', undefined, b[i]);
+  }
+
+  private walkMultiset(a: unknown[], b: unknown[], path: string): void {
+    const counts = new Map<string, { n: number; v: unknown }>();
+    for (const x of a) {
+      const k = canonical(x);
+      const e = counts.get(k);
+      if (e) e.n++;
+      else counts.set(k, { n: 1, v: x });
+    }
+    const extra: unknown[] = [];
+    for (const y of b) {
+      const e = counts.get(canonical(y));
+      if (e && e.n > 0) e.n--;
+      else extra.push(y);
+    }
+    for (const e of counts.values()) for (let i = 0; i < e.n; i++) this.push(`${path}[*]`, 'missing', e.v, undefined);
+    for (const y of extra) this.push(`${path}[*]`, 'extra', undefined, y);
+  }
+
+  private walkKeyed(a: unknown[], b: unknown[], path: string, key: string): void {
+    const keyOf = (x: unknown, i: number): string => {
+      const v = x !== null && typeof x === 'object' ? (x as Record<string, unknown>)[key] : undefined;
+      return v === undefined ? `#${i}` : canonical(v);
+    };
+    const right = new Map<string, unknown>();
+    b.forEach((y, i) => right.set(keyOf(y, i), y));
+    for (let i = 0; i < a.length; i++) {
+      const k = keyOf(a[i], i);
+      const p = `${path}[${key}=${k}]`;
+      if (right.has(k)) {
+        this.walk(a[i], right.get(k), p);
+        right.delete(k);
+      } else this.push(p, 'missing', a[i], undefined);
+    }
+    for (const [k, y] of right) this.push(`${path}[${key}=${k}]`, 'extra', undefined, y);
+  }
+}
+
+/**
+ * Every difference between two parsed JSON values, root path `$`.
+ *
+ * @example
+ * compareJson({ id: 1, tags: ['a', 'b'] }, { id: '1', tags: ['b', 'a'] }, compileDiffRules())
+ * // [{ path: '$.id', kind: 'type', … }, { path: '$.tags', kind: 'order', … }]
+ */
+export function compareJson(left: unknown, right: unknown, rules: DiffRules, out: Difference[] = []): Difference[] {
+  new JsonWalk(rules, out).walk(left, right, '$');
+  return out;
+}
+
+const SIMPLE_KEY = /^[A-Za-z_$][\w$-]*$/;
+
+function childPath(path: string, key: string): string {
+  return SIMPLE_KEY.test(key) ? `${path}.${key}` : `${path}[${JSON.stringify(key)}]`;
+}
+
+/**
+ * The field a concrete path belongs to, for grouping across requests: array
+ * positions and keyed elements become `[*]`, id-like keys (`.1234`, a UUID) `.*`.
+ *
+ * @example
+ * templatePath('$.users[3].orders[id=7].total') // '$.users[*].orders[*].total'
+ */
+export function templatePath(path: string): string {
+  if (!path.includes('[') && !/\.[^.]*\d/.test(path)) return path;
+  return path
+    .replace(/\[(\d+|[^\]"=]+=[^\]]*|"(?:[^"\\]|\\.)*")\]/g, (m, inner: string) =>
+      inner.startsWith('"') ? (isIdLike(JSON.parse(inner) as string) ? '[*]' : m) : '[*]')
+    .replace(/\.([^.[]+)/g, (m, key: string) => (isIdLike(key) ? '.*' : m));
+}
+
+function isIdLike(key: string): boolean {
+  return /\d/.test(key) && collapsePathIds(`/${key}`) === '/:id';
+}
+
+/** Order-independent serialization: equal values give equal strings. */
+export function canonical(v: unknown): string {
+  if (v === null || typeof v !== 'object') return JSON.stringify(v) ?? 'undefined';
+  if (isNumText(v)) return v[NUM];
+  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
+  const keys = Object.keys(v).sort();
+  return `{${keys.map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`).join(',')}}`;
+}
+
+function sameMultiset(a: unknown[], b: unknown[]): boolean {
+  const sa = a.map(canonical).sort();
+  const sb = b.map(canonical).sort();
+  return sa.every((x, i) => x === sb[i]);
+}
