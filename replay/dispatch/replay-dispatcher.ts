@@ -1,0 +1,225 @@
+import { Client, Pool, type Dispatcher } from 'undici';
+import type { Header } from '../../store/exchange.js';
+import { endpointKey } from '../../store/endpoint-template.js';
+import type { RequestResult } from '../replay-result.js';
+import type { PlannedSend } from '../schedule/replay-plan.js';
+import type { RunClock } from '../schedule/run-clock.js';
+import type { ReplayTarget } from '../safety/target-policy.js';
+import { buildRequest, type SendableRequest } from './build-request.js';
+import { classifySendError, describeSendError } from './error-kinds.js';
+import { SendVariables } from './send-variables.js';
+
+/**
+ * Sends planned requests through undici's dispatcher API (no fetch, no
+ * stream wrappers: one small handler object per request) and turns each into
+ * one RequestResult.
+ *
+ * Connections: a shared keep-alive Pool sized to the scheduler's concurrency
+ * cap, so a request handed to it goes on the wire at once and `sentUs` is
+ * the real send time (a pool smaller than the cap would queue inside undici,
+ * where lag cannot be seen). With per-connection fidelity each recorded
+ * connection gets its own single-socket Client instead; the scheduler keeps
+ * its requests in order, one at a time.
+ */
+
+export interface DispatchOptions {
+  target: ReplayTarget;
+  clock: RunClock;
+  /** Keep-alive sockets of the shared pool; set it to the concurrency cap. */
+  connections: number;
+  /** Connect, response-head and between-body-chunks timeout, ms (default 30,000). */
+  timeoutMs?: number;
+  /** PEM CA bundle to trust for an https target (staging CAs). */
+  ca?: string | Buffer;
+  /** Accept any certificate (never for production; the CLI says so). */
+  insecure?: boolean;
+  /** Headers set on every request (replacing a recorded one of the same name). */
+  headers?: readonly Header[];
+  /** Fixed template variables (environment, secrets file). */
+  vars?: Readonly<Record<string, string>>;
+  /** Amplify factor of the plan, so `${REPRISE_LAP}` can be derived from the copy number. */
+  amplify?: number;
+  /** Keep live responses (headers, first `bodyCap` bytes) on the outcome, for --record-out. */
+  keepResponses?: boolean;
+  /** Bytes of each live response body kept (default 1 MiB). */
+  bodyCap?: number;
+  /** Per-connection clients kept open at once (fidelity mode); the least recently used idle one is closed beyond it. Default 1024. */
+  maxLaneClients?: number;
+}
+
+export interface LiveResponseCapture {
+  status: number;
+  statusText: string;
+  headers: Header[];
+  body: Buffer;
+  /** Body bytes received, even beyond the cap. */
+  bodyBytes: number;
+}
+
+export interface SendOutcome {
+  result: RequestResult;
+  /** The request as sent (null when it never was: a template could not be filled). */
+  request: SendableRequest | null;
+  response: LiveResponseCapture | null;
+}
+
+const DEFAULT_BODY_CAP = 1024 * 1024;
+
+export class ReplayDispatcher {
+  private readonly pool: Pool;
+  private readonly lanes = new Map<string, { client: Client; busy: number }>();
+  private readonly variables: SendVariables;
+  private readonly o: DispatchOptions;
+  private readonly clientOptions: Pool.Options;
+  private readonly timeoutMs: number;
+  private readonly bodyCap: number;
+
+  constructor(o: DispatchOptions) {
+    this.o = o;
+    this.timeoutMs = o.timeoutMs ?? 30_000;
+    this.bodyCap = o.bodyCap ?? DEFAULT_BODY_CAP;
+    this.clientOptions = {
+      pipelining: 1,
+      connectTimeout: this.timeoutMs,
+      headersTimeout: this.timeoutMs,
+      bodyTimeout: this.timeoutMs,
+      keepAliveTimeout: 4_000,
+      ...(o.target.url.protocol === 'https:' && { connect: { ...(o.ca !== undefined && { ca: o.ca }), rejectUnauthorized: o.insecure !== true } }),
+    };
+    this.pool = new Pool(o.target.origin, { ...this.clientOptions, connections: Math.max(1, o.connections) });
+    this.variables = new SendVariables(o.vars ?? {}, o.amplify ?? 1, o.clock.startedAtMs);
+  }
+
+  /** Send one planned request (on `lane`'s own connection when given); never rejects. */
+  send(s: PlannedSend, lane?: string): Promise<SendOutcome> {
+    const ex = s.exchange;
+    const endpoint = endpointKey(ex.request.method, ex.request.path);
+    const base = { endpoint, exchangeId: ex.id, copy: s.copy, intendedUs: s.intendedUs, bytesSent: 0, bytesReceived: 0 };
+    let req: SendableRequest;
+    try {
+      req = buildRequest(this.variables.resolve(ex, s.copy), this.o.target.authority, this.o.headers);
+    } catch (err) {
+      // A template with no value yet (say, a correlated token whose producer failed): never sent.
+      const result: RequestResult = { ...base, sentUs: null, doneUs: this.o.clock.nowUs(), status: null, error: { kind: 'other', message: describeSendError(err) } };
+      return Promise.resolve({ result, request: null, response: null });
+    }
+    const keep = this.o.keepResponses === true || this.variables.needsResponse(ex);
+    const dispatcher = lane === undefined ? this.pool : this.laneClient(lane);
+    return new Promise<SendOutcome>((resolve) => {
+      const chunks: Buffer[] = [];
+      let kept = 0;
+      let status: number | null = null;
+      let statusText = '';
+      let headers: Header[] = [];
+      let received = 0;
+      let bodyBytes = 0;
+      const sentUs = this.o.clock.nowUs();
+      const finish = (err?: unknown): void => {
+        const doneUs = this.o.clock.nowUs();
+        const result: RequestResult = { ...base, sentUs, doneUs, status, bytesSent: req.bytes, bytesReceived: received };
+        if (err !== undefined) result.error = { kind: classifySendError(err), message: describeSendError(err) };
+        const response = status === null || !keep ? null : { status, statusText, headers, body: Buffer.concat(chunks), bodyBytes };
+        if (response && err === undefined) this.variables.learn(ex, s.copy, { status: response.status, headers, body: response.body });
+        if (lane !== undefined) this.releaseLane(lane);
+        resolve({ result, request: req, response });
+      };
+      const handler: Dispatcher.DispatchHandler = {
+        // undici takes a handler with onRequestStart as one of the new (controller) API.
+        onRequestStart: () => undefined,
+        onResponseStart: (controller, statusCode, headerObject, message) => {
+          status = statusCode;
+          statusText = message ?? '';
+          headers = rawHeaderPairs(controller.rawHeaders, headerObject);
+          received += 15 + statusText.length;
+          for (const [n, v] of headers) received += n.length + v.length + 4;
+        },
+        onResponseData: (_controller, chunk) => {
+          received += chunk.length;
+          bodyBytes += chunk.length;
+          if (keep && kept < this.bodyCap) {
+            const part = chunk.length + kept > this.bodyCap ? chunk.subarray(0, this.bodyCap - kept) : chunk;
+            chunks.push(part);
+            kept += part.length;
+          }
+        },
+        onResponseEnd: () => finish(),
+        onResponseError: (_controller, err) => finish(err),
+      };
+      try {
+        dispatcher.dispatch(
+          {
+            origin: this.o.target.origin,
+            method: req.method,
+            path: req.path,
+            headers: req.headers,
+            body: req.body,
+            headersTimeout: this.timeoutMs,
+            bodyTimeout: this.timeoutMs,
+          },
+          handler,
+        );
+      } catch (err) {
+        finish(err);
+      }
+    });
+  }
+
+  private laneClient(lane: string): Dispatcher {
+    let l = this.lanes.get(lane);
+    if (l) {
+      // Most recently used at the back: eviction takes idle ones from the front.
+      this.lanes.delete(lane);
+      this.lanes.set(lane, l);
+    } else {
+      l = { client: new Client(this.o.target.origin, this.clientOptions), busy: 0 };
+      this.lanes.set(lane, l);
+      this.evictIdleLanes();
+    }
+    l.busy++;
+    return l.client;
+  }
+
+  private releaseLane(lane: string): void {
+    const l = this.lanes.get(lane);
+    if (l) l.busy--;
+  }
+
+  private evictIdleLanes(): void {
+    const max = this.o.maxLaneClients ?? 1024;
+    if (this.lanes.size <= max) return;
+    for (const [key, l] of this.lanes) {
+      if (this.lanes.size <= max) break;
+      if (l.busy > 0) continue;
+      this.lanes.delete(key);
+      void l.client.close().catch(() => undefined);
+    }
+  }
+
+  /** Close every connection (waits for in-flight requests). */
+  async close(): Promise<void> {
+    const all = [this.pool.close(), ...[...this.lanes.values()].map((l) => l.client.close())];
+    this.lanes.clear();
+    await Promise.allSettled(all);
+  }
+
+  /** Abort everything now (a second Ctrl-C). */
+  async destroy(): Promise<void> {
+    const all = [this.pool.destroy(), ...[...this.lanes.values()].map((l) => l.client.destroy())];
+    this.lanes.clear();
+    await Promise.allSettled(all);
+  }
+}
+
+/** Response headers in wire order and case when undici exposes them, else from its header object. */
+function rawHeaderPairs(raw: unknown, object: Record<string, string | string[] | undefined>): Header[] {
+  const out: Header[] = [];
+  if (Array.isArray(raw)) {
+    for (let i = 0; i + 1 < raw.length; i += 2) out.push([String(raw[i]), String(raw[i + 1])]);
+    return out;
+  }
+  for (const [n, v] of Object.entries(object)) {
+    if (Array.isArray(v)) for (const x of v) out.push([n, x]);
+    else if (v !== undefined) out.push([n, v]);
+  }
+  return out;
+}

@@ -1,0 +1,195 @@
+import { readFile } from 'node:fs/promises';
+import { RepriseError } from '../errors.js';
+import type { Logger } from '../log.js';
+import { openRecorder, type RecorderStats } from '../capture/proxy/exchange-recorder.js';
+import type { Exchange, Header } from '../store/exchange.js';
+import type { ExchangeFilter } from '../store/exchange-filter.js';
+import { endpointKey as endpointOf } from '../store/endpoint-template.js';
+import { listSegments, readExchanges } from '../store/segment-reader.js';
+import { ReplayDispatcher } from './dispatch/replay-dispatcher.js';
+import { toReplayedExchange } from './dispatch/replayed-exchange.js';
+import { ReplayMetrics, type MetricsSnapshot } from './metrics/replay-metrics.js';
+import type { RequestResult } from './replay-result.js';
+import { checkRecordedHost, checkRecordedHosts, checkTarget, methodAllowed, type TargetPolicy } from './safety/target-policy.js';
+import { runOpenModel, type SchedulerStats } from './schedule/open-model-scheduler.js';
+import { planSends } from './schedule/plan-sends.js';
+import type { ExchangeSource, PlanOptions, PlannedSend } from './schedule/replay-plan.js';
+import { startRunClock, type RunClock } from './schedule/run-clock.js';
+
+/**
+ * One replay run, end to end: store → safety → plan → open-model scheduler →
+ * undici dispatch → one RequestResult per send, fed to ReplayMetrics and to
+ * the caller's `onResult`. The CLI, scenarios and tests all call this.
+ */
+
+export interface ReplayOptions extends PlanOptions, TargetPolicy {
+  /** Store directory, segment file or `s3://` URL. */
+  store: string;
+  /** `http(s)://host[:port]` every request goes to. */
+  target: string;
+  /** Which recorded exchanges take part (time window and the usual store filters). */
+  filter?: ExchangeFilter;
+  /** Most requests in flight (default 256); a due send beyond it waits and goes out late. */
+  concurrency?: number;
+  /** Sends waiting for a slot before new ones are dropped (default 10,000). */
+  maxQueue?: number;
+  /** Drop a waiting send once it is this far behind schedule instead of sending it late (ms). */
+  maxLateMs?: number;
+  /** Requests of one recorded connection go on one connection, in order. */
+  connectionFidelity?: boolean;
+  timeoutMs?: number;
+  /** PEM file of CAs to trust for an https target. */
+  caFile?: string;
+  insecure?: boolean;
+  /** Headers set on every request, replacing recorded ones of the same name. */
+  headers?: readonly Header[];
+  /** Values for `${NAME}` templates (environment, secrets). */
+  vars?: Readonly<Record<string, string>>;
+  /** Store the replayed exchanges (request as sent + live response) here. */
+  recordOut?: string;
+  /** Called once per send, in completion order. */
+  onResult?: (r: RequestResult) => void;
+  /** Metrics to feed (e.g. one the progress bar already watches); created when absent. */
+  metrics?: ReplayMetrics;
+  /** Stops the run: no new sends; in-flight ones finish. */
+  signal?: AbortSignal;
+  log?: Logger;
+}
+
+export interface ReplayRunSummary {
+  target: string;
+  /** Wall-clock start, ISO 8601. */
+  startedAt: string;
+  /** Wall-clock run time including the drain of the last responses, ms. */
+  elapsedMs: number;
+  metrics: MetricsSnapshot;
+  scheduler: SchedulerStats;
+  /** Exchanges skipped by the method policy (never sent, not counted as requests). */
+  excludedByMethod: number;
+  /** Where --record-out went, and how it fared. */
+  recordOut?: { store: string; stats: RecorderStats };
+}
+
+/**
+ * @example
+ * const summary = await runReplay({ store: './store', target: 'http://127.0.0.1:8080', speed: 10, amplify: 3 });
+ * console.log(summary.metrics.overall.latency.p99);
+ */
+export async function runReplay(options: ReplayOptions): Promise<ReplayRunSummary> {
+  const target = checkTarget(options.target, options);
+  if (options.insecure && options.caFile) throw new RepriseError('REPLAY_OPTIONS_INVALID', '--insecure and --ca-file together: pick one');
+  const concurrency = options.concurrency ?? 256;
+  if (!(Number.isInteger(concurrency) && concurrency >= 1)) throw new RepriseError('REPLAY_OPTIONS_INVALID', `concurrency: must be an integer >= 1 (got ${options.concurrency})`);
+  if (options.timeoutMs !== undefined && !(options.timeoutMs > 0)) throw new RepriseError('REPLAY_OPTIONS_INVALID', `timeout: must be > 0 ms (got ${options.timeoutMs})`);
+  if (options.loop && !options.profile && options.maxDurationMs === undefined) {
+    throw new RepriseError('REPLAY_OPTIONS_INVALID', 'loop: needs a duration (--duration) so the run ends');
+  }
+  const ca = options.caFile === undefined ? undefined : await readCa(options.caFile);
+
+  // Cheap refusal before anything is sent: sealed segments' manifests list their hosts.
+  const hosts: string[] = [];
+  if (!options.store.startsWith('s3://')) {
+    for (const seg of await listSegments(options.store)) hosts.push(...Object.keys(seg.entry?.stats.hosts ?? {}));
+  }
+  checkRecordedHosts(hosts, target, options);
+
+  let excludedByMethod = 0;
+  const source: ExchangeSource = () => guardedSource(options, (ex) => {
+    checkRecordedHost(ex, target, options);
+    if (methodAllowed(ex, options)) return true;
+    excludedByMethod++;
+    return false;
+  });
+  const plan = planSends(source, options);
+
+  const clock = startRunClock();
+  const metrics = options.metrics ?? new ReplayMetrics();
+  const recorder = options.recordOut === undefined ? undefined : await openRecorder(options.recordOut, { redactHeaders: false });
+  const dispatcher = new ReplayDispatcher({
+    target,
+    clock,
+    connections: concurrency,
+    ...(options.timeoutMs !== undefined && { timeoutMs: options.timeoutMs }),
+    ...(ca !== undefined && { ca }),
+    ...(options.insecure !== undefined && { insecure: options.insecure }),
+    ...(options.headers && { headers: options.headers }),
+    ...(options.vars && { vars: options.vars }),
+    amplify: options.amplify ?? 1,
+    keepResponses: recorder !== undefined,
+  });
+  const captureId = `replay-${new Date(clock.startedAtMs).toISOString()}`;
+  const emit = (r: RequestResult): void => {
+    metrics.record(r);
+    options.onResult?.(r);
+  };
+  const laneOf = options.connectionFidelity ? laneKey : undefined;
+  let scheduler: SchedulerStats;
+  try {
+    scheduler = await runOpenModel(
+      plan,
+      {
+        send: async (s) => {
+          const out = await dispatcher.send(s, laneOf?.(s));
+          emit(out.result);
+          if (recorder && out.request) recorder.offer(toReplayedExchange(s, out, { captureId, clock, target: target.authority, scheme: target.url.protocol === 'https:' ? 'https' : 'http' }));
+        },
+        drop: (s, reason) => emit(droppedResult(s, clock, reason)),
+      },
+      { clock, concurrency, ...(options.maxQueue !== undefined && { maxQueue: options.maxQueue }), ...(options.maxLateMs !== undefined && { maxLateMs: options.maxLateMs }), ...(laneOf && { laneOf }), ...(options.signal && { signal: options.signal }) },
+    );
+  } finally {
+    await dispatcher.close();
+  }
+  const recorded = recorder ? await recorder.close() : undefined;
+  const summary: ReplayRunSummary = {
+    target: target.origin,
+    startedAt: new Date(clock.startedAtMs).toISOString(),
+    elapsedMs: Math.round(clock.nowUs() / 1000),
+    metrics: metrics.snapshot(),
+    scheduler,
+    excludedByMethod,
+  };
+  if (recorded && options.recordOut) summary.recordOut = { store: options.recordOut, stats: recorded };
+  options.log?.debug({ scheduler, excludedByMethod }, 'replay finished');
+  return summary;
+}
+
+/** The recorded connection a send belongs to; a copy or a later lap is a connection of its own. */
+export function laneKey(s: PlannedSend): string | undefined {
+  const src = s.exchange.source;
+  if (src.connection === undefined) return undefined;
+  return `${s.copy}\u0000${src.captureId}\u0000${src.connection}`;
+}
+
+function droppedResult(s: PlannedSend, clock: RunClock, reason: 'queue-full' | 'too-late'): RequestResult {
+  const { method, path } = s.exchange.request;
+  return {
+    endpoint: endpointOf(method, path),
+    exchangeId: s.exchange.id,
+    copy: s.copy,
+    intendedUs: s.intendedUs,
+    sentUs: null,
+    doneUs: clock.nowUs(),
+    status: null,
+    error: { kind: 'dropped', message: reason === 'queue-full' ? 'wait queue full (raise --concurrency or --max-queue)' : 'too far behind schedule (--max-late)' },
+    bytesSent: 0,
+    bytesReceived: 0,
+  };
+}
+
+
+async function* guardedSource(o: ReplayOptions, keep: (ex: Exchange) => boolean): AsyncGenerator<Exchange> {
+  for await (const ex of readExchanges(o.store, o.filter ? { filter: o.filter } : {})) if (keep(ex)) yield ex;
+}
+
+async function readCa(file: string): Promise<Buffer> {
+  try {
+    const pem = await readFile(file);
+    if (!pem.includes('-----BEGIN CERTIFICATE-----')) throw new RepriseError('REPLAY_OPTIONS_INVALID', 'CA file holds no PEM certificate (-----BEGIN CERTIFICATE-----)', { location: { file } });
+    return pem;
+  } catch (err) {
+    if (err instanceof RepriseError) throw err;
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new RepriseError(code === 'ENOENT' ? 'INPUT_NOT_FOUND' : 'INPUT_UNREADABLE', `CA file cannot be read (${code ?? (err as Error).message})`, { cause: err, location: { file } });
+  }
+}
