@@ -159,26 +159,38 @@ export async function runOpenModel(plan: ReplayPlan, hooks: SchedulerHooks, o: S
     startOrWait(s);
   };
 
-  let lastYieldUs = o.clock.nowUs();
-  for await (const s of plan) {
-    if (o.signal?.aborted) break;
-    await waitUntil(o.clock, s.intendedUs, o.signal);
-    if (o.signal?.aborted) break;
-    offer(s);
-    const now = o.clock.nowUs();
-    if (now - lastYieldUs > YIELD_EVERY_US) {
-      await yieldToEventLoop();
-      lastYieldUs = o.clock.nowUs();
-    }
-  }
-
-  if (o.signal?.aborted) {
-    stats.cancelled = queued;
+  // On abort, waiting sends are discarded at once (not when the plan loop next wakes up).
+  const cancelWaiting = (): void => {
+    stats.cancelled += queued;
     waiting = [];
     head = 0;
     for (const lane of lanes.values()) lane.pending.length = 0;
     queued = 0;
+  };
+  o.signal?.addEventListener('abort', cancelWaiting, { once: true });
+
+  let lastYieldUs = o.clock.nowUs();
+  let failure: { error: unknown } | undefined;
+  try {
+    for await (const s of plan) {
+      if (o.signal?.aborted) break;
+      await waitUntil(o.clock, s.intendedUs, o.signal);
+      if (o.signal?.aborted) break;
+      offer(s);
+      const now = o.clock.nowUs();
+      if (now - lastYieldUs > YIELD_EVERY_US) {
+        await yieldToEventLoop();
+        lastYieldUs = o.clock.nowUs();
+      }
+    }
+  } catch (error) {
+    // The plan failed (a corrupt store, a refused host): nothing more is sent, what is in flight finishes.
+    failure = { error };
+    cancelWaiting();
   }
+  o.signal?.removeEventListener('abort', cancelWaiting);
+  if (o.signal?.aborted) cancelWaiting();
   if (inFlight > 0 || queued > 0) await new Promise<void>((resolve) => (drained = resolve));
+  if (failure) throw failure.error;
   return stats;
 }

@@ -25,7 +25,17 @@ export function startRunClock(): RunClock {
 const SPIN_WINDOW_US = 1500;
 
 const immediate = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
-const sleepMs = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+// A sleep that an abort ends early, so a stopped run does not wait out a long recorded gap.
+const sleepMs = (ms: number, signal?: AbortSignal): Promise<void> =>
+  new Promise((resolve) => {
+    const done = (): void => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+  });
 
 /**
  * Resolves at (or just after) `targetUs` on `clock`. Returns at once, without
@@ -37,7 +47,7 @@ export async function waitUntil(clock: RunClock, targetUs: number, signal?: Abor
     if (signal?.aborted) return;
     const remaining = targetUs - clock.nowUs();
     if (remaining <= 0) return;
-    if (remaining > SPIN_WINDOW_US) await sleepMs(Math.floor((remaining - SPIN_WINDOW_US) / 1000));
+    if (remaining > SPIN_WINDOW_US) await sleepMs(Math.floor((remaining - SPIN_WINDOW_US) / 1000), signal);
     else await immediate();
   }
 }

@@ -1,0 +1,104 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { RepriseError } from '../../errors.js';
+import type { Exchange } from '../../store/exchange.js';
+import { runReplay } from '../../replay/run-replay.js';
+import { checkRecordedHost, checkTarget, methodAllowed, parseExcludeMethods } from '../../replay/safety/target-policy.js';
+import { makeTempDir } from '../support/temp-dir.js';
+import { fixtureExchange, startTarget, writeFixtureStore } from './replay-fixture.js';
+
+const cleanups: Array<() => Promise<unknown>> = [];
+afterEach(async () => {
+  while (cleanups.length > 0) await cleanups.pop()!().catch(() => undefined);
+});
+
+const codeOf = (f: () => unknown): string => {
+  try {
+    f();
+  } catch (err) {
+    return `${(err as RepriseError).code}: ${(err as Error).message}`;
+  }
+  return 'no error';
+};
+
+describe('target policy', () => {
+  it('takes an http(s) origin only', () => {
+    expect(checkTarget('http://127.0.0.1:8080')).toMatchObject({ origin: 'http://127.0.0.1:8080', authority: '127.0.0.1:8080', host: '127.0.0.1' });
+    expect(codeOf(() => checkTarget('staging:8080'))).toMatch(/^REPLAY_TARGET_NOT_ALLOWED: .*only http and https/);
+    expect(codeOf(() => checkTarget('not a url'))).toMatch(/^REPLAY_TARGET_NOT_ALLOWED: target "not a url" is not a URL/);
+    expect(codeOf(() => checkTarget('ftp://x'))).toMatch(/only http and https/);
+    expect(codeOf(() => checkTarget('http://x/api'))).toMatch(/origin only/);
+    expect(codeOf(() => checkTarget('http://u:p@x'))).toMatch(/origin only/);
+  });
+
+  it('with an allowlist, only listed hosts', () => {
+    expect(checkTarget('https://staging.internal', { allowHosts: ['STAGING.internal'] }).host).toBe('staging.internal');
+    expect(codeOf(() => checkTarget('https://prod.example.com', { allowHosts: ['staging.internal'] }))).toBe(
+      'REPLAY_TARGET_NOT_ALLOWED: target host prod.example.com is not in the allowlist (staging.internal)',
+    );
+  });
+
+  it('refuses the recorded host unless explicitly allowed', () => {
+    const ex = fixtureExchange(0, 0); // recorded from api.recorded.test:8443
+    const prod = checkTarget('http://api.recorded.test:9999');
+    expect(codeOf(() => checkRecordedHost(ex, prod))).toMatch(/^REPLAY_RECORDED_HOST: target host api\.recorded\.test is the host this traffic was recorded from/);
+    expect(() => checkRecordedHost(ex, prod, { allowRecordedHost: true })).not.toThrow();
+    expect(() => checkRecordedHost(ex, checkTarget('http://127.0.0.1:1'))).not.toThrow();
+  });
+
+  it('excludes side-effecting methods', () => {
+    const get = fixtureExchange(0, 0);
+    const post = fixtureExchange(3, 0);
+    expect(post.request.method).toBe('POST');
+    expect(methodAllowed(post, parseExcludeMethods('unsafe'))).toBe(false);
+    expect(methodAllowed(get, parseExcludeMethods('unsafe'))).toBe(true);
+    expect(methodAllowed(post, parseExcludeMethods('put, delete'))).toBe(true);
+    expect(methodAllowed(post, parseExcludeMethods('post'))).toBe(false);
+    expect(codeOf(() => parseExcludeMethods(', ,'))).toMatch(/^REPLAY_OPTIONS_INVALID/);
+    expect(codeOf(() => parseExcludeMethods('GET;rm -rf'))).toMatch(/^REPLAY_OPTIONS_INVALID/);
+  });
+});
+
+describe('runReplay enforces the policy before anything is sent', () => {
+  async function storeRecordedFrom(authority: string): Promise<string> {
+    const tmp = await makeTempDir('reprise-safety-');
+    cleanups.push(tmp.cleanup);
+    return writeFixtureStore(tmp.dir, 20, 1_000, 'recorded', (i, gap): Exchange => {
+      const ex = fixtureExchange(i, gap);
+      return { ...ex, request: { ...ex.request, authority, headers: ex.request.headers.map(([n, v]) => [n, n === 'Host' ? authority : v]) } };
+    });
+  }
+
+  it('a target on the recorded host gets no request at all (manifest check), unless allowed', async () => {
+    let hits = 0;
+    const target = await startTarget((_q, res) => {
+      hits++;
+      res.end('ok');
+    });
+    cleanups.push(() => target.close());
+    const store = await storeRecordedFrom(new URL(target.url).host);
+    await expect(runReplay({ store, target: target.url })).rejects.toMatchObject({ code: 'REPLAY_RECORDED_HOST' });
+    expect(hits).toBe(0);
+    const ok = await runReplay({ store, target: target.url, allowRecordedHost: true, speed: 100 });
+    expect(ok.metrics.overall.completed).toBe(20);
+    expect(hits).toBe(20);
+  });
+
+  it('excluded methods are skipped and counted, never sent', async () => {
+    const methods: string[] = [];
+    const target = await startTarget((req, res) => {
+      methods.push(req.method!);
+      res.end('ok');
+    });
+    cleanups.push(() => target.close());
+    const store = await storeRecordedFrom('api.recorded.test');
+    const summary = await runReplay({ store, target: target.url, speed: 100, ...parseExcludeMethods('unsafe') });
+    expect(new Set(methods)).toEqual(new Set(['GET']));
+    expect(summary.excludedByMethod).toBe(8); // 20 exchanges: kinds 3 (POST) and 4 (PUT) are 8 of them
+    expect(summary.metrics.overall.requests).toBe(12);
+  });
+
+  it('a target not in the allowlist is refused with one clear error', async () => {
+    const store = await storeRecordedFrom('api.recorded.test');
+    await expect(runReplay({ store, target: 'http://127.0.0.1:9', allowHosts: ['staging.internal'] })).rejects.toMatchObject({ code: 'REPLAY_TARGET_NOT_ALLOWED' });
+  });
+});
