@@ -211,6 +211,9 @@ export class DiffAccumulator {
         suppressedAsNoise: suppressed,
       });
     }
+    // Worst first: a reader (and a CI log cut at N lines) sees the breaking endpoints before the clean ones.
+    const worst = (e: EndpointDiff) => (e.findings.length === 0 ? RISK_ORDER.length : RISK_ORDER.indexOf(e.findings[0]!.risk));
+    endpoints.sort((a, b) => worst(a) - worst(b) || a.endpoint.localeCompare(b.endpoint));
     if (this.hashCompared > 0) {
       notes.push(`${this.hashCompared} pair(s) had a body over the ${this.rules.bodyCap}-byte cap or cut at capture: compared by size and sha256 only, without field-level differences`);
     }

@@ -1,0 +1,130 @@
+import { RepriseError } from '../../errors.js';
+import type { DiffReport } from '../../replay/diff/diff-report.js';
+import { parseArrayRule, type ArrayMode, type DiffRulesInput } from '../../replay/diff/diff-rules.js';
+import { judgeDiff, parseDiffThresholds } from '../../replay/diff/diff-thresholds.js';
+import { renderDiffTerminal } from '../../replay/diff/report/render-terminal.js';
+import { writeDiffReports } from '../../replay/diff/report/write-diff-reports.js';
+import { diffLive, diffStores, type DiffCommonOptions } from '../../replay/diff/run-diff.js';
+import { requirePositionals, type Command, type ParsedArgs } from '../command.js';
+import { FILTER_OPTIONS, filterFromArgs } from '../filter-options.js';
+
+/** Exit code when thresholds fail: distinct from user errors (1) and usage (2), so CI can tell "the candidate differs" from "the run was wrong". */
+export const EXIT_DIFF_FAILED = 4;
+
+export const diffCommand: Command = {
+  path: ['diff'],
+  args: '[<store>]',
+  summary: 'Diff responses between releases: live (replay <store> to --baseline, --candidate and optionally --baseline2) or offline (--left and --right stores). Noise is measured or set aside; thresholds set the exit code (4 when broken).',
+  options: {
+    left: { type: 'string', hint: 'store', description: 'offline: the baseline store (e.g. recorded)' },
+    right: { type: 'string', hint: 'store', description: 'offline: the candidate store (e.g. replayed); paired by exchange id, else by request identity' },
+    baseline: { type: 'string', hint: 'url', description: 'live: the current release' },
+    candidate: { type: 'string', hint: 'url', description: 'live: the release under test' },
+    baseline2: { type: 'string', hint: 'url', description: 'live: a second instance of the current release, to measure noise' },
+    'allow-method': { type: 'string', multiple: true, hint: 'METHOD', description: 'live: also send this method (only GET, HEAD, OPTIONS by default: others have side effects)' },
+    concurrency: { type: 'string', hint: 'n', description: 'live: recorded requests in flight (default 8)' },
+    'timeout-ms': { type: 'string', hint: 'ms', description: 'live: per-request timeout (default 10000)' },
+    limit: { type: 'string', hint: 'n', description: 'live: stop after n pairs' },
+    ignore: { type: 'string', multiple: true, hint: 'path', description: 'never report this field: $.meta, $.**.updatedAt, header.x-*' },
+    array: { type: 'string', multiple: true, hint: '$.path=mode', description: 'pair array elements by index (default), multiset, or key:<field>' },
+    tolerance: { type: 'string', hint: 'n', description: 'numbers within this absolute difference are equal' },
+    'relative-tolerance': { type: 'string', hint: 'f', description: 'numbers within this fraction are equal (0.001 = 0.1%)' },
+    'strict-numbers': { type: 'boolean', description: '1 and 1.0 differ (compare number text)' },
+    'null-is-missing': { type: 'boolean', description: 'a null field and an absent one are the same' },
+    'header-allow': { type: 'string', multiple: true, hint: 'name', description: 'compare only these headers' },
+    'header-deny': { type: 'string', multiple: true, hint: 'name', description: 'never compare this header' },
+    'volatile-header': { type: 'string', multiple: true, hint: 'name', description: 'compare this header on presence only (Date, X-Request-Id … already are)' },
+    'body-cap': { type: 'string', hint: 'bytes', description: 'decoded bytes kept per body; larger bodies compare by size and sha256 (default 1048576)' },
+    'noise-absolute': { type: 'string', hint: 'f', description: 'report a noisy field only if raw rate − noise rate ≥ this (default 0.03)' },
+    'noise-relative': { type: 'string', hint: 'f', description: '… and (raw − noise) ÷ raw ≥ this (default 0.2)' },
+    threshold: { type: 'string', multiple: true, hint: 'rule', description: 'fail (exit 4) unless: "no high" (default), "no medium", "no diff", "max_medium=5", "max_low=N", "max_total=N"; "none" disables' },
+    report: { type: 'string', hint: 'dir', description: 'write diff-report.json, diff-junit.xml and diff-report.html there' },
+    json: { type: 'boolean', description: 'print the report as JSON instead of text' },
+    ...FILTER_OPTIONS,
+  },
+  examples: [
+    'reprise diff ./recorded --baseline http://10.0.0.5:8080 --candidate http://10.0.0.6:8080 --baseline2 http://10.0.0.7:8080 --report out/',
+    'reprise diff --left ./recorded --right ./replayed --ignore \'$.meta\' --array \'$.items=key:id\' --threshold "no high, max_medium=5"',
+  ],
+  async run(parsed, ctx) {
+    const v = parsed.values;
+    const common: DiffCommonOptions = {
+      rules: rulesFromArgs(parsed),
+      noise: {
+        ...(v['noise-absolute'] !== undefined ? { absolute: num(parsed, 'noise-absolute') } : {}),
+        ...(v['noise-relative'] !== undefined ? { relative: num(parsed, 'noise-relative') } : {}),
+      },
+      filter: filterFromArgs(parsed),
+      onProgress: (pairs) => ctx.log?.info({ pairs }, 'diffing'),
+    };
+    const thresholds = parseDiffThresholds(list(parsed, 'threshold')?.join(',') ?? 'no high');
+    let report: DiffReport;
+    if (v.left !== undefined || v.right !== undefined) {
+      if (typeof v.left !== 'string' || typeof v.right !== 'string') throw usage('offline mode needs both --left and --right');
+      if (parsed.positionals.length > 0 || v.baseline !== undefined || v.candidate !== undefined) throw usage('give either --left/--right (offline) or <store> --baseline --candidate (live), not both');
+      report = await diffStores({ ...common, baselineStore: v.left, candidateStore: v.right });
+    } else {
+      const [store] = requirePositionals(this, parsed, ['<store>']);
+      if (typeof v.baseline !== 'string' || typeof v.candidate !== 'string') throw usage('live mode needs --baseline and --candidate (or use --left/--right for two stores)');
+      report = await diffLive({
+        ...common,
+        store: store!,
+        baseline: v.baseline,
+        candidate: v.candidate,
+        ...(typeof v.baseline2 === 'string' ? { baseline2: v.baseline2 } : {}),
+        ...(list(parsed, 'allow-method') ? { allowMethods: list(parsed, 'allow-method')! } : {}),
+        ...(v.concurrency !== undefined ? { concurrency: num(parsed, 'concurrency') } : {}),
+        ...(v['timeout-ms'] !== undefined ? { timeoutMs: num(parsed, 'timeout-ms') } : {}),
+        ...(v.limit !== undefined ? { limit: num(parsed, 'limit') } : {}),
+      });
+    }
+    const verdicts = judgeDiff(report, thresholds);
+    if (typeof v.report === 'string') {
+      const files = await writeDiffReports(report, verdicts, v.report);
+      ctx.log?.info(files, 'reports written');
+    }
+    ctx.stdout.write(v.json ? `${JSON.stringify({ ...report, thresholds: verdicts }, null, 2)}\n` : renderDiffTerminal(report, verdicts));
+    return verdicts.every((x) => x.passed) ? 0 : EXIT_DIFF_FAILED;
+  },
+};
+
+function rulesFromArgs(parsed: ParsedArgs): DiffRulesInput {
+  const v = parsed.values;
+  const arrays: Record<string, ArrayMode> = {};
+  for (const rule of list(parsed, 'array', false) ?? []) {
+    const [path, mode] = parseArrayRule(rule);
+    arrays[path] = mode;
+  }
+  const rules: DiffRulesInput = { arrays, strictNumberText: v['strict-numbers'] === true, nullEqualsMissing: v['null-is-missing'] === true };
+  const ignore = list(parsed, 'ignore', false);
+  if (ignore) rules.ignore = ignore;
+  const allow = list(parsed, 'header-allow');
+  if (allow) rules.headerAllow = allow;
+  const deny = list(parsed, 'header-deny');
+  if (deny) rules.headerDeny = deny;
+  const volatile = list(parsed, 'volatile-header');
+  if (volatile) rules.volatileHeaders = volatile;
+  if (v.tolerance !== undefined) rules.absoluteTolerance = num(parsed, 'tolerance');
+  if (v['relative-tolerance'] !== undefined) rules.relativeTolerance = num(parsed, 'relative-tolerance');
+  if (v['body-cap'] !== undefined) rules.bodyCap = num(parsed, 'body-cap');
+  return rules;
+}
+
+/** Repeated flags; comma lists too, except for paths, which may hold commas. */
+function list(parsed: ParsedArgs, name: string, splitCommas = true): string[] | undefined {
+  const x = parsed.values[name];
+  if (x === undefined) return undefined;
+  const all = Array.isArray(x) ? x : [String(x)];
+  return (splitCommas ? all.flatMap((s) => s.split(',')) : all).map((s) => s.trim()).filter(Boolean);
+}
+
+function num(parsed: ParsedArgs, name: string): number {
+  const raw = String(parsed.values[name]);
+  const n = Number(raw);
+  if (raw.trim() === '' || !Number.isFinite(n)) throw new RepriseError('DIFF_OPTIONS_INVALID', `--${name} "${raw}": not a number`);
+  return n;
+}
+
+function usage(message: string): RepriseError {
+  return new RepriseError('CLI_USAGE', `diff: ${message}`);
+}

@@ -1,0 +1,59 @@
+import type { DiffReport, EndpointDiff, LatencySummary } from '../diff-report.js';
+import type { ThresholdVerdict } from '../diff-thresholds.js';
+
+/**
+ * The report for a person at a terminal: per endpoint, findings by risk with
+ * one example each, then root causes, what was set aside, notes, verdicts.
+ */
+export function renderDiffTerminal(report: DiffReport, verdicts: readonly ThresholdVerdict[] = []): string {
+  const lines: string[] = [];
+  const s = report.sides;
+  lines.push(`reprise diff (${report.mode}): baseline ${s.baseline} vs candidate ${s.candidate}${s.baseline2 ? ` (second baseline ${s.baseline2})` : ''}`);
+  const n = report.noise;
+  lines.push(`${report.pairs} pairs compared · ${n.measured ? `noise measured on ${n.pairs} pairs (reported when raw − noise ≥ ${pct(n.absoluteThreshold)} and ≥ ${pct(n.relativeThreshold)} of raw)` : 'noise not measured (no second baseline)'}`);
+  for (const [reason, count] of Object.entries(report.skipped)) lines.push(`skipped ${count}: ${reason}`);
+  if (report.unmatched && (report.unmatched.baseline > 0 || report.unmatched.candidate > 0)) {
+    lines.push(`unmatched: ${report.unmatched.baseline} baseline record(s), ${report.unmatched.candidate} candidate record(s) found no partner`);
+  }
+  lines.push('');
+  for (const ep of report.endpoints) lines.push(...renderEndpoint(ep));
+  if (report.clusters.length > 0) {
+    lines.push('Root causes (fields that changed in exactly the same pairs):');
+    for (const c of report.clusters) lines.push(`  #${c.id} ${c.endpoint} [${c.risk}] ${c.pairs} pairs: ${c.fields.join(', ')}`);
+    lines.push('');
+  }
+  if (report.setAside.length > 0) {
+    lines.push('Set aside as volatile (no second baseline to measure noise):');
+    for (const a of report.setAside) lines.push(`  ${a.endpoint} ${a.field} (${a.class}) ×${a.count}`);
+    lines.push('');
+  }
+  for (const note of report.notes) lines.push(`note: ${note}`);
+  const t = report.totals;
+  lines.push(`Findings: ${t.high} high, ${t.medium} medium, ${t.low} low`);
+  for (const v of verdicts) lines.push(`Threshold "${v.threshold}": ${v.passed ? 'passed' : 'FAILED'} (${v.actual})`);
+  return `${lines.join('\n')}\n`;
+}
+
+function renderEndpoint(ep: EndpointDiff): string[] {
+  const out = [`${ep.endpoint}  ${ep.pairs} pairs  latency p50/p95: baseline ${lat(ep.latency.baseline)}, candidate ${lat(ep.latency.candidate)}`];
+  if (ep.findings.length === 0) out.push('  no differences');
+  const width = Math.max(0, ...ep.findings.map((f) => f.field.length));
+  for (const f of ep.findings) {
+    const noise = f.noiseRate === null ? '' : `  noise ${pct(f.noiseRate)}`;
+    const cluster = f.cluster ? `  [root cause #${f.cluster}]` : '';
+    out.push(`  ${f.risk.toUpperCase().padEnd(6)}  ${f.field.padEnd(width)}  ${f.kind.padEnd(7)}  ${f.count}/${ep.pairs} (${pct(f.rate)})${noise}${cluster}`);
+    const e = f.examples[0];
+    if (e) out.push(`          e.g. ${e.path}: ${e.baseline ?? '(absent)'} → ${e.candidate ?? '(absent)'}  (${e.exchangeId})`);
+  }
+  if (ep.suppressedAsNoise.length > 0) out.push(`  (${ep.suppressedAsNoise.length} field(s) differed as often between the baselines: noise, not reported)`);
+  out.push('');
+  return out;
+}
+
+function lat(l: LatencySummary | null): string {
+  return l ? `${l.p50.toFixed(1)}/${l.p95.toFixed(1)} ms` : 'n/a';
+}
+
+export function pct(x: number): string {
+  return `${(x * 100).toFixed(x > 0 && x < 0.1 ? 1 : 0)}%`;
+}
