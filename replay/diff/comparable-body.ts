@@ -56,14 +56,14 @@ const ZSTD_MAGIC = 0xfd2fb528;
  * encoding a capture on Node 20 could not undo, zstd, is decoded here.
  *
  * @example
- * storedBodyToComparable({ encoding: 'utf8', data: '{"a":1}', size: 7 }, 1 << 20).sha256
+ * storedBodyToComparable({ encoding: 'utf8', data: '{"a":1}', size: 7 }, 1 << 20).size // 7
  */
 export function storedBodyToComparable(body: Body | null, cap: number): ComparableBody | null {
   if (!body) return null;
   const bytes = bodyToBuffer(body);
-  const sink = new BodySink(cap);
   const stillZstd = /\bzstd\b/.test(body.contentEncoding ?? '') && bytes.length >= 4 && bytes.readUInt32LE(0) === ZSTD_MAGIC;
   if (stillZstd) {
+    const sink = new BodySink(cap);
     try {
       const d = new ZstdDecompress((chunk) => sink.push(chunk));
       d.push(bytes, true);
@@ -75,6 +75,13 @@ export function storedBodyToComparable(body: Body | null, cap: number): Comparab
       return raw.finish(body.truncated === true);
     }
   }
+  if (bytes.length <= cap && !body.truncated) {
+    // The whole body, in memory already: compared byte for byte, hashed only if a report needs a digest.
+    const whole: ComparableBody = { bytes, size: bytes.length, overCap: false, incomplete: false };
+    if (body.encoding === 'utf8') whole.text = body.data;
+    return whole;
+  }
+  const sink = new BodySink(cap);
   sink.push(bytes);
   const out = sink.finish(body.truncated === true);
   // The stored prefix is all there is: its size is the recorded full size, its hash only covers the prefix.

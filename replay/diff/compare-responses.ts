@@ -1,4 +1,5 @@
 import { isUtf8 } from 'node:buffer';
+import { createHash } from 'node:crypto';
 import type { ComparableBody, Difference, ResponseSide } from './diff-types.js';
 import type { DiffRules } from './diff-rules.js';
 import { compareHeaders } from './header-compare.js';
@@ -47,19 +48,19 @@ function compareBodies(a: ResponseSide, b: ResponseSide, rules: DiffRules, optio
     out.diffs.push(ba ? { path: 'body', kind: 'missing', left: `${ba.size} bytes` } : { path: 'body', kind: 'extra', right: `${bb!.size} bytes` });
     return;
   }
-  if (ba.sha256 === bb.sha256 && ba.size === bb.size) return; // byte-identical: the common case, no parsing
+  if (sameBytes(ba, bb)) return; // byte-identical: the common case, no parsing
   if (ba.overCap || bb.overCap || ba.incomplete || bb.incomplete) {
     out.hashCompared = true;
     out.diffs.push(ba.size !== bb.size
       ? { path: 'body', kind: 'size', left: `${ba.size} bytes`, right: `${bb.size} bytes` }
-      : { path: 'body', kind: 'value', left: `sha256 ${ba.sha256.slice(0, 16)}…`, right: `sha256 ${bb.sha256.slice(0, 16)}…` });
+      : { path: 'body', kind: 'value', left: `sha256 ${digestOf(ba).slice(0, 16)}…`, right: `sha256 ${digestOf(bb).slice(0, 16)}…` });
     return;
   }
   const ka = bodyKind(contentType(a), ba);
   const kb = bodyKind(contentType(b), bb);
   if (ka === 'json' && kb === 'json') {
-    const ja = tryParse(ba.bytes, rules);
-    const jb = tryParse(bb.bytes, rules);
+    const ja = tryParse(textOf(ba), rules);
+    const jb = tryParse(textOf(bb), rules);
     if (ja.ok && jb.ok) {
       compareJson(ja.value, jb.value, rules, out.diffs);
       return;
@@ -75,11 +76,11 @@ function compareBodies(a: ResponseSide, b: ResponseSide, rules: DiffRules, optio
   if (ka === 'binary') {
     out.diffs.push(ba.size !== bb.size
       ? { path: 'body', kind: 'size', left: `${ba.size} bytes`, right: `${bb.size} bytes` }
-      : { path: 'body', kind: 'value', left: `sha256 ${ba.sha256.slice(0, 16)}…`, right: `sha256 ${bb.sha256.slice(0, 16)}…` });
+      : { path: 'body', kind: 'value', left: `sha256 ${digestOf(ba).slice(0, 16)}…`, right: `sha256 ${digestOf(bb).slice(0, 16)}…` });
     return;
   }
-  let ta = ba.bytes.toString('utf8');
-  let tb = bb.bytes.toString('utf8');
+  let ta = textOf(ba);
+  let tb = textOf(bb);
   if (ka === 'html') {
     ta = normalizeHtml(ta);
     tb = normalizeHtml(tb);
@@ -94,12 +95,30 @@ function compareBodies(a: ResponseSide, b: ResponseSide, rules: DiffRules, optio
   out.diffs.push(...compareTextLines(ta, tb));
 }
 
-function tryParse(bytes: Buffer, rules: DiffRules): { ok: true; value: unknown } | { ok: false } {
+function tryParse(text: string, rules: DiffRules): { ok: true; value: unknown } | { ok: false } {
   try {
-    return { ok: true, value: parseJsonForDiff(bytes.toString('utf8'), rules.strictNumberText) };
+    return { ok: true, value: parseJsonForDiff(text, rules.strictNumberText) };
   } catch {
     return { ok: false };
   }
+}
+
+function textOf(body: ComparableBody): string {
+  return body.text ?? body.bytes.toString('utf8');
+}
+
+/** Same size and same bytes: by hash when both were hashed (over the cap), else byte for byte. */
+function sameBytes(a: ComparableBody, b: ComparableBody): boolean {
+  if (a.size !== b.size) return false;
+  if (a.sha256 !== undefined && b.sha256 !== undefined) return a.sha256 === b.sha256;
+  if (a.overCap || b.overCap) return false;
+  return a.text !== undefined && b.text !== undefined ? a.text === b.text : a.bytes.equals(b.bytes);
+}
+
+/** sha256 of what is held (the whole body unless over the cap, where the sink hashed everything). */
+export function digestOf(body: ComparableBody): string {
+  body.sha256 ??= createHash('sha256').update(body.bytes).digest('hex');
+  return body.sha256;
 }
 
 function contentType(side: ResponseSide): string {
@@ -122,18 +141,10 @@ export function bodyKind(type: string, body: ComparableBody): BodyKind {
 function setAsideVolatile(result: PairComparison): void {
   result.diffs = result.diffs.filter((d) => {
     if (d.kind !== 'value' || !d.path.startsWith('$')) return true;
-    const cls = sharedVolatileClass(parsePreview(d.left), parsePreview(d.right));
+    const cls = sharedVolatileClass(d.left, d.right);
     if (cls === undefined) return true;
     result.setAside.push({ path: d.path, cls });
     return false;
   });
 }
 
-function parsePreview(text: string | undefined): unknown {
-  if (text === undefined) return undefined;
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-}

@@ -1,7 +1,7 @@
 import * as hdr from 'hdr-histogram-js';
 import { compareResponses } from './compare-responses.js';
 import { isIgnored, type DiffRules } from './diff-rules.js';
-import { riskOf, RISK_ORDER, type Difference, type ResponseSide } from './diff-types.js';
+import { displayValue, riskOf, RISK_ORDER, type Difference, type ResponseSide } from './diff-types.js';
 import { templatePath } from './json-compare.js';
 import type { DiffExample, DiffFinding, DiffReport, EndpointDiff, LatencySummary, NoiseSuppressed, RootCauseCluster, SetAsideField } from './diff-report.js';
 import type { VolatileClass } from './volatile-values.js';
@@ -247,8 +247,10 @@ export class DiffAccumulator {
 
 function example(exchangeId: string, d: Difference): DiffExample {
   const e: DiffExample = { exchangeId, path: d.path };
-  if (d.left !== undefined) e.baseline = d.left;
-  if (d.right !== undefined) e.candidate = d.right;
+  const left = displayValue(d, d.left);
+  const right = displayValue(d, d.right);
+  if (left !== undefined) e.baseline = left;
+  if (right !== undefined) e.candidate = right;
   return e;
 }
 

@@ -32,8 +32,15 @@ export interface ComparableBody {
   bytes: Buffer;
   /** Decoded size in bytes (a lower bound when `incomplete`). */
   size: number;
-  /** sha256 (hex) of every decoded byte seen, so bodies over the cap still compare exactly. */
-  sha256: string;
+  /**
+   * sha256 (hex) of every decoded byte seen, so bodies over the cap still
+   * compare exactly. Absent for a whole body held in `bytes` (offline, under
+   * the cap): those compare byte for byte, and hashing them would cost ~10 %
+   * of a pair's time for nothing.
+   */
+  sha256?: string;
+  /** The bytes as UTF-8 text, when the source already had them as text (saves a decode per side). */
+  text?: string;
   /** More bytes than the cap: compare by size and hash only. */
   overCap: boolean;
   /** The source itself holds only part of the body (capped at capture). */
@@ -59,9 +66,19 @@ export interface Difference {
   /** Concrete location: `status`, `header.x-id`, `header.set-cookie.sid`, `$.items[3].id`, `body`. */
   path: string;
   kind: DiffKind;
-  /** Short printable forms of each side's value (undefined when absent). */
-  left?: string;
-  right?: string;
+  /**
+   * Each side's value (undefined when absent): JSON values as parsed, status,
+   * headers and bodies as display strings. Kept raw so that only the few
+   * differences kept as examples pay for a printable form (see `displayValue`).
+   */
+  left?: unknown;
+  right?: unknown;
+}
+
+/** The printable form of a Difference side: JSON values as JSON, everything else as it is. */
+export function displayValue(d: Difference, value: unknown): string | undefined {
+  if (value === undefined) return undefined;
+  return d.path.startsWith('$') || typeof value !== 'string' ? preview(value) : preview(value, 400).replace(/^"|"$/g, '');
 }
 
 /** Printable, bounded form of any value for examples and reports. */

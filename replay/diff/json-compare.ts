@@ -1,5 +1,5 @@
 import { collapsePathIds } from '../../store/endpoint-template.js';
-import { preview, type Difference, type DiffKind } from './diff-types.js';
+import type { Difference, DiffKind } from './diff-types.js';
 import type { DiffRules } from './diff-rules.js';
 
 /**
@@ -11,6 +11,8 @@ import type { DiffRules } from './diff-rules.js';
 
 /** Differences past this many in one pair are not listed: a hostile body must not cost unbounded work. */
 export const MAX_DIFFS_PER_PAIR = 200;
+/** Nesting walked field by field; deeper subtrees get one whole-subtree verdict (no recursion, no stack overflow). */
+export const MAX_DEPTH = 64;
 
 // With strictNumberText, numbers are parsed as this marker so `1` and `1.0` stay distinguishable.
 const NUM = '\u0000n';
@@ -34,19 +36,42 @@ function typeOf(v: unknown): JsonType {
   return t as JsonType;
 }
 
+function isPlainScalar(v: unknown): boolean {
+  return v === null || typeof v !== 'object';
+}
+
 function isNumText(v: unknown): v is NumText {
   return typeof v === 'object' && v !== null && NUM in v;
 }
 
-function plain(v: unknown): unknown {
+function plain(v: unknown, depth = 0): unknown {
   if (isNumText(v)) return Number(v[NUM]);
-  if (Array.isArray(v)) return v.map(plain);
+  if (depth > MAX_DEPTH && v !== null && typeof v === 'object') return '(nested too deep to show)';
+  if (Array.isArray(v)) return v.map((x) => plain(x, depth + 1));
   if (v !== null && typeof v === 'object') {
     const o: Record<string, unknown> = {};
-    for (const [k, x] of Object.entries(v)) o[k] = plain(x);
+    for (const [k, x] of Object.entries(v)) o[k] = plain(x, depth + 1);
     return o;
   }
   return v;
+}
+
+/** Deep equality with an explicit stack, for subtrees too deep to recurse into. */
+function deepEqualIterative(a: unknown, b: unknown): boolean {
+  const stack: Array<[unknown, unknown]> = [[a, b]];
+  while (stack.length > 0) {
+    const [x, y] = stack.pop()!;
+    if (x === y) continue;
+    if (typeof x !== 'object' || typeof y !== 'object' || x === null || y === null) return false;
+    if (Array.isArray(x) !== Array.isArray(y)) return false;
+    const kx = Object.keys(x);
+    if (kx.length !== Object.keys(y).length) return false;
+    for (const k of kx) {
+      if (!Object.hasOwn(y, k)) return false;
+      stack.push([(x as Record<string, unknown>)[k], (y as Record<string, unknown>)[k]]);
+    }
+  }
+  return true;
 }
 
 class JsonWalk {
@@ -58,24 +83,29 @@ class JsonWalk {
   push(path: string, kind: DiffKind, left: unknown, right: unknown): void {
     if (this.out.length >= MAX_DIFFS_PER_PAIR) return;
     const d: Difference = { path, kind };
-    if (left !== undefined) d.left = preview(plain(left));
-    if (right !== undefined) d.right = preview(plain(right));
+    if (left !== undefined) d.left = isPlainScalar(left) ? left : plain(left);
+    if (right !== undefined) d.right = isPlainScalar(right) ? right : plain(right);
     this.out.push(d);
   }
 
-  walk(a: unknown, b: unknown, path: string): void {
+  walk(a: unknown, b: unknown, path: string, depth = 0): void {
     if (a === b || this.out.length >= MAX_DIFFS_PER_PAIR) return;
     const ta = typeOf(a);
     const tb = typeOf(b);
     if (ta !== tb) return this.push(path, 'type', a, b);
+    if (depth >= MAX_DEPTH && (ta === 'object' || ta === 'array')) {
+      // Hostile nesting must not blow the stack: below this depth, one verdict for the whole subtree.
+      if (!deepEqualIterative(a, b)) this.out.push({ path, kind: 'value', left: `(nested deeper than ${MAX_DEPTH} levels)`, right: '(differs below)' });
+      return;
+    }
     switch (ta) {
       case 'number':
         if (!this.numbersEqual(a, b)) this.push(path, 'value', a, b);
         return;
       case 'object':
-        return this.walkObject(a as Record<string, unknown>, b as Record<string, unknown>, path);
+        return this.walkObject(a as Record<string, unknown>, b as Record<string, unknown>, path, depth + 1);
       case 'array':
-        return this.walkArray(a as unknown[], b as unknown[], path);
+        return this.walkArray(a as unknown[], b as unknown[], path, depth + 1);
       default:
         this.push(path, 'value', a, b); // strings and booleans that are not ===
     }
@@ -91,25 +121,28 @@ class JsonWalk {
     return diff <= this.rules.relativeTolerance * Math.max(Math.abs(x), Math.abs(y));
   }
 
-  private walkObject(a: Record<string, unknown>, b: Record<string, unknown>, path: string): void {
+  private walkObject(a: Record<string, unknown>, b: Record<string, unknown>, path: string, depth: number): void {
     const nullOk = this.rules.nullEqualsMissing;
     for (const k in a) {
-      const p = childPath(path, k);
-      if (Object.hasOwn(b, k)) this.walk(a[k], b[k], p);
-      else if (!(nullOk && a[k] === null)) this.push(p, 'missing', a[k], undefined);
+      const x = a[k];
+      if (Object.hasOwn(b, k)) {
+        const y = b[k];
+        // Equal scalars are most of any body: skip them before paying for a path string.
+        if (x !== y) this.walk(x, y, childPath(path, k), depth);
+      } else if (!(nullOk && x === null)) this.push(childPath(path, k), 'missing', x, undefined);
     }
     for (const k in b) {
       if (!Object.hasOwn(a, k) && !(nullOk && b[k] === null)) this.push(childPath(path, k), 'extra', undefined, b[k]);
     }
   }
 
-  private walkArray(a: unknown[], b: unknown[], path: string): void {
+  private walkArray(a: unknown[], b: unknown[], path: string, depth: number): void {
     const rule = this.rules.arrays.size > 0 ? this.rules.arrays.get(templatePath(path)) : undefined;
     if (rule?.mode === 'multiset') return this.walkMultiset(a, b, path);
-    if (rule?.mode === 'key') return this.walkKeyed(a, b, path, rule.key);
+    if (rule?.mode === 'key') return this.walkKeyed(a, b, path, rule.key, depth);
     const before = this.out.length;
     const n = Math.min(a.length, b.length);
-    for (let i = 0; i < n; i++) this.walk(a[i], b[i], `${path}[${i}]`);
+    for (let i = 0; i < n; i++) if (a[i] !== b[i]) this.walk(a[i], b[i], `${path}[${i}]`, depth);
     if (this.out.length > before && a.length === b.length && rule === undefined && sameMultiset(a, b)) {
       // Same elements, another order: one finding at the array, not one per moved element.
       this.out.length = before;
@@ -138,7 +171,7 @@ class JsonWalk {
     for (const y of extra) this.push(`${path}[*]`, 'extra', undefined, y);
   }
 
-  private walkKeyed(a: unknown[], b: unknown[], path: string, key: string): void {
+  private walkKeyed(a: unknown[], b: unknown[], path: string, key: string, depth: number): void {
     const keyOf = (x: unknown, i: number): string => {
       const v = x !== null && typeof x === 'object' ? (x as Record<string, unknown>)[key] : undefined;
       return v === undefined ? `#${i}` : canonical(v);
@@ -149,7 +182,7 @@ class JsonWalk {
       const k = keyOf(a[i], i);
       const p = `${path}[${key}=${k}]`;
       if (right.has(k)) {
-        this.walk(a[i], right.get(k), p);
+        this.walk(a[i], right.get(k), p, depth);
         right.delete(k);
       } else this.push(p, 'missing', a[i], undefined);
     }
@@ -195,13 +228,17 @@ function isIdLike(key: string): boolean {
 }
 
 /** Order-independent serialization: equal values give equal strings. */
-export function canonical(v: unknown): string {
+export function canonical(v: unknown, depth = 0): string {
   if (v === null || typeof v !== 'object') return JSON.stringify(v) ?? 'undefined';
   if (isNumText(v)) return v[NUM];
-  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
+  // Too deep to serialize safely: a token equal to nothing else, so such elements never match (conservative).
+  if (depth > MAX_DEPTH) return `\u0000deep${++deepTokens}`;
+  if (Array.isArray(v)) return `[${v.map((x) => canonical(x, depth + 1)).join(',')}]`;
   const keys = Object.keys(v).sort();
-  return `{${keys.map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`).join(',')}}`;
+  return `{${keys.map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k], depth + 1)}`).join(',')}}`;
 }
+
+let deepTokens = 0;
 
 function sameMultiset(a: unknown[], b: unknown[]): boolean {
   const sa = a.map(canonical).sort();
