@@ -9,6 +9,7 @@ import { captureVxlanCommand, capturePcapCommand } from './commands/capture-comm
 import { captureProxyCommand } from './commands/proxy-commands.js';
 import { caInitCommand } from './commands/ca-commands.js';
 import { captureIngestCommand, importApigwCommand } from './commands/apigw-commands.js';
+import { replayCommand } from './commands/replay-commands.js';
 import { diffCommand } from './commands/diff-commands.js';
 
 /**
@@ -16,11 +17,12 @@ import { diffCommand } from './commands/diff-commands.js';
  * and turns errors into exit codes. This is the only place that exits.
  *
  * Exit codes: 0 ok · 1 user error (bad input, bad config) · 2 usage error ·
+ * 3 a replay threshold failed (cli/commands/replay-commands.ts) ·
  * 4 diff thresholds broken (reprise diff) ·
  * 70 internal error (a bug: printed with its stack).
  */
 
-export const COMMANDS: Command[] = [capturePcapCommand, captureVxlanCommand, captureProxyCommand, caInitCommand, captureIngestCommand, importHarCommand, importApigwCommand, storeInspect, storeCat, transformCommand, exportHarCommand, exportMarkdownCommand, diffCommand];
+export const COMMANDS: Command[] = [capturePcapCommand, captureVxlanCommand, captureProxyCommand, caInitCommand, captureIngestCommand, importHarCommand, importApigwCommand, storeInspect, storeCat, transformCommand, replayCommand, exportHarCommand, exportMarkdownCommand, diffCommand];
 
 export const EXIT = { ok: 0, userError: 1, usage: 2, bug: 70 } as const;
 

@@ -100,7 +100,8 @@ export async function runReplay(options: ReplayOptions): Promise<ReplayRunSummar
     excludedByMethod++;
     return false;
   });
-  const plan = planSends(source, options);
+  // The first record is read before the clock starts: opening the store is not schedule lag.
+  const plan = await primed(planSends(source, options));
 
   const clock = startRunClock();
   const metrics = options.metrics ?? new ReplayMetrics();
@@ -177,6 +178,21 @@ function droppedResult(s: PlannedSend, clock: RunClock, reason: 'queue-full' | '
   };
 }
 
+
+async function primed<T>(iterable: AsyncIterable<T>): Promise<AsyncIterable<T>> {
+  const it = iterable[Symbol.asyncIterator]();
+  const first = await it.next();
+  return (async function* () {
+    if (first.done) return;
+    try {
+      yield first.value;
+      for (let n = await it.next(); !n.done; n = await it.next()) yield n.value;
+    } finally {
+      // A stopped run closes the store reader too.
+      await it.return?.();
+    }
+  })();
+}
 
 async function* guardedSource(o: ReplayOptions, keep: (ex: Exchange) => boolean): AsyncGenerator<Exchange> {
   for await (const ex of readExchanges(o.store, o.filter ? { filter: o.filter } : {})) if (keep(ex)) yield ex;

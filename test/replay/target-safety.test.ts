@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { RepriseError } from '../../errors.js';
 import type { Exchange } from '../../store/exchange.js';
@@ -100,5 +101,18 @@ describe('runReplay enforces the policy before anything is sent', () => {
   it('a target not in the allowlist is refused with one clear error', async () => {
     const store = await storeRecordedFrom('api.recorded.test');
     await expect(runReplay({ store, target: 'http://127.0.0.1:9', allowHosts: ['staging.internal'] })).rejects.toMatchObject({ code: 'REPLAY_TARGET_NOT_ALLOWED' });
+  });
+});
+
+describe('runReplay option checks', () => {
+  it('loop without a duration, a bad concurrency, --insecure with --ca-file: REPLAY_OPTIONS_INVALID before any send', async () => {
+    const tmp = await makeTempDir('reprise-opts-');
+    cleanups.push(tmp.cleanup);
+    const store = await writeFixtureStore(tmp.dir, 2, 1_000);
+    const t = 'http://127.0.0.1:9';
+    await expect(runReplay({ store, target: t, loop: true })).rejects.toThrow(/loop: needs a duration/);
+    await expect(runReplay({ store, target: t, concurrency: 0 })).rejects.toMatchObject({ code: 'REPLAY_OPTIONS_INVALID' });
+    await expect(runReplay({ store, target: t, insecure: true, caFile: '/x.pem' })).rejects.toMatchObject({ code: 'REPLAY_OPTIONS_INVALID' });
+    await expect(runReplay({ store, target: t, caFile: join(tmp.dir, 'missing.pem') })).rejects.toMatchObject({ code: 'INPUT_NOT_FOUND' });
   });
 });

@@ -1,0 +1,109 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
+import { main } from '../../cli/main.js';
+import { expectOneLineError, runCli, type CliResult } from '../support/run-cli.js';
+import { makeTempDir } from '../support/temp-dir.js';
+import { startTarget, writeFixtureStore, type TestTarget } from './replay-fixture.js';
+
+/**
+ * `reprise replay` as a user runs it, against a real target on loopback. The
+ * exit-code test spawns the real executable; the others call the same
+ * `main()` in-process (a process start costs seconds on a loaded 2-core box,
+ * and this file must stay fast) with its stdout/stderr captured.
+ */
+
+async function runMain(args: string[]): Promise<CliResult> {
+  let stdout = '';
+  let stderr = '';
+  const sink = (into: (s: string) => void): NodeJS.WritableStream => new Writable({ write: (c, _e, cb) => (into(String(c)), cb()) });
+  const log = pino({ level: 'silent' });
+  const code = await main(args, { stdout: sink((x) => (stdout += x)), stderr: sink((x) => (stderr += x)), debug: false, log });
+  return { code, stdout, stderr };
+}
+
+let dir: string;
+let store: string;
+let target: TestTarget;
+let cleanup: () => Promise<void>;
+const seenHeaders: string[][] = [];
+
+beforeAll(async () => {
+  const tmp = await makeTempDir('reprise-replay-cli-');
+  dir = tmp.dir;
+  cleanup = tmp.cleanup;
+  store = await writeFixtureStore(dir, 40, 5_000);
+  target = await startTarget((req, res) => {
+    seenHeaders.push(req.rawHeaders);
+    res.end('ok');
+  });
+});
+afterAll(async () => {
+  await target.close();
+  await cleanup();
+});
+
+describe('reprise replay (CLI)', () => {
+  it('--dry-run prints the plan and sends nothing', async () => {
+    const before = seenHeaders.length;
+    const r = await runMain(['replay', store, '--target', target.url, '--speed', '2', '--amplify', '3', '--dry-run']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^plan: 120 sends of 40 recorded exchanges over 0\.\d+ s/);
+    expect(r.stdout).toMatch(/second {2}sends\n {5}0 {2}120\n/);
+    const json = await runMain(['replay', store, '--target', target.url, '--profile', await profileFile('type: constant\nrate: 20\nduration: 3\n'), '--dry-run', '--json']);
+    expect(JSON.parse(json.stdout)).toMatchObject({ sends: 60, perSecond: [20, 20, 20] });
+    expect(seenHeaders.length).toBe(before);
+  });
+
+  it('a failed threshold exits 3 and the reports are written; headers are set and never printed', async () => {
+    const out = join(dir, 'report');
+    const r = await runCli(['replay', store, '--target', target.url, '--speed', '4', '-H', 'Authorization: Bearer s3cr3t-token', '--threshold', 'p99<1us', '--threshold', 'error_rate<1%', '--report', out, '-q']);
+    expect(r.code).toBe(3);
+    expect(r.stdout).toMatch(/FAIL\s+p99<1us/);
+    expect(r.stdout).toMatch(/PASS\s+error_rate<1%/);
+    const last = seenHeaders.at(-1)!;
+    expect(last[last.indexOf('Authorization') + 1]).toBe('Bearer s3cr3t-token');
+    const files = await Promise.all(['summary.json', 'junit.xml', 'report.html'].map((f) => readFile(join(out, f), 'utf8')));
+    expect(JSON.parse(files[0]!)).toBeTypeOf('object');
+    for (const text of [r.stdout, r.stderr, ...files]) expect(text).not.toContain('s3cr3t-token');
+  });
+
+  it('passing thresholds exit 0; --json prints the metrics', async () => {
+    const r = await runMain(['replay', store, '--target', target.url, '--speed', '4', '--threshold', 'error_rate<1%', '--json']);
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.stdout);
+    expect(j.metrics.overall).toMatchObject({ requests: 40, completed: 40 });
+    expect(j.thresholds[0]).toMatchObject({ passed: true });
+  });
+
+  it('bad input: one line, the right code, exit 1 or 2, no stack', async () => {
+    const profile = await profileFile('type: spike\nbase: 1\npeak: lots\nduration: 5\nat: 1\nspikeDuration: 1\n');
+    const cases: Array<[string[], string, RegExp]> = [
+      [['--profile', profile], 'REPLAY_PROFILE_INVALID', /profile-\d+\.yaml:3:7: peak: must be a number/],
+      [['--speed', 'fast'], 'REPLAY_OPTIONS_INVALID', /--speed "fast"/],
+      [['--header', 'no colon'], 'CLI_USAGE', /--header/],
+      [['--threshold', 'p99<<3'], 'REPLAY_THRESHOLD_INVALID', /p99<<3/],
+      [['--loop', '--duration', '10 parsecs'], 'REPLAY_OPTIONS_INVALID', /--duration "10 parsecs"/],
+    ];
+    const prod = await runMain(['replay', store, '--target', 'http://api.recorded.test:1', '-q']);
+    const missing = await runMain(['replay', join(dir, 'nope'), '--target', target.url, '-q']);
+    const runs: CliResult[] = [];
+    for (const [args] of cases) runs.push(await runMain(['replay', store, '--target', target.url, '-q', ...args]));
+    cases.forEach(([args, code, want], i) => {
+      expect(runs[i]!.code, args.join(' ')).toBe(code === 'CLI_USAGE' ? 2 : 1);
+      expect(expectOneLineError(runs[i]!, code)).toMatch(want);
+    });
+    expect(expectOneLineError(prod, 'REPLAY_RECORDED_HOST')).toMatch(/--allow-recorded-host/);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr.trimEnd().split('\n')).toHaveLength(1);
+  });
+});
+
+let profiles = 0;
+async function profileFile(text: string): Promise<string> {
+  const f = join(dir, `profile-${++profiles}.yaml`);
+  await writeFile(f, text);
+  return f;
+}
