@@ -1,0 +1,58 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { diffStores } from '../../../replay/diff/run-diff.js';
+import type { DiffReport } from '../../../replay/diff/diff-report.js';
+import { makeTempDir } from '../../support/temp-dir.js';
+import { writeStorePair } from './support/offline-stores.js';
+
+function findings(report: DiffReport): string[] {
+  return report.endpoints.flatMap((e) => e.findings.map((f) => `${e.endpoint} ${f.field} ${f.kind} ${f.risk} ${f.count}`)).sort();
+}
+
+describe('diff offline: two stores', () => {
+  let dir: string;
+  let cleanup: () => Promise<void>;
+  beforeEach(async () => ({ dir, cleanup } = await makeTempDir('reprise-diff-offline-')));
+  afterEach(async () => cleanup());
+
+  const expected = [
+    'GET /orders/:id $.legacy missing high 20',
+    'GET /orders/:id header.x-served-by-v2 extra low 20',
+    'GET /users/:id $.email value medium 20',
+    'GET /users/:id header.x-served-by-v2 extra low 20',
+  ];
+
+  it('pairs by exchange id, in any order; unmatched records are counted', async () => {
+    const { left, right } = await writeStorePair(dir, 40, { sameIds: true });
+    const report = await diffStores({ baselineStore: left, candidateStore: right });
+    expect(report.pairs).toBe(40);
+    expect(report.unmatched).toEqual({ baseline: 1, candidate: 1 });
+    expect(findings(report)).toEqual(expected);
+    // Timestamps set aside (no second baseline offline), and the report says so.
+    expect(report.setAside.map((s) => `${s.endpoint} ${s.field} ${s.class}`).sort()).toEqual(['GET /orders/:id $.updatedAt timestamp', 'GET /users/:id $.updatedAt timestamp']);
+    const users = report.endpoints.find((e) => e.endpoint === 'GET /users/:id')!;
+    expect(users.latency.baseline!.p50).toBeCloseTo(2.0, 0);
+    expect(users.latency.candidate!.p50).toBeCloseTo(3.0, 0);
+  });
+
+  it('pairs by request identity when the ids differ (a replayed store)', async () => {
+    const { left, right } = await writeStorePair(dir, 40, { sameIds: false });
+    const report = await diffStores({ baselineStore: left, candidateStore: right });
+    expect(report.pairs).toBe(40);
+    expect(findings(report)).toEqual(expected);
+  });
+
+  it('never reports redacted fields; --ignore patterns; a small pending window gives up and counts', async () => {
+    const { left, right } = await writeStorePair(dir, 40, { sameIds: true, redactEmail: true });
+    const report = await diffStores({ baselineStore: left, candidateStore: right, rules: { ignore: ['header.x-served-*'] } });
+    expect(findings(report)).toEqual(['GET /orders/:id $.legacy missing high 20']);
+    const tight = await diffStores({ baselineStore: left, candidateStore: right, maxPending: 2 });
+    expect(tight.pairs).toBeLessThan(40);
+    expect(tight.unmatched!.baseline + tight.unmatched!.candidate).toBeGreaterThan(2);
+  });
+
+  it('filters which exchanges take part', async () => {
+    const { left, right } = await writeStorePair(dir, 20, { sameIds: true });
+    const report = await diffStores({ baselineStore: left, candidateStore: right, filter: { paths: ['/users/*'] } });
+    expect(report.endpoints.map((e) => e.endpoint)).toEqual(['GET /users/:id']);
+  });
+});
