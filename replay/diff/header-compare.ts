@@ -9,6 +9,7 @@ import { HOP_HEADERS, type DiffRules } from './diff-rules.js';
  */
 
 export function compareHeaders(left: Array<[string, string]>, right: Array<[string, string]>, rules: DiffRules): Difference[] {
+  if (alignedAndEqual(left, right, rules)) return [];
   const out: Difference[] = [];
   const a = headerMap(left, rules);
   const b = headerMap(right, rules);
@@ -26,6 +27,22 @@ export function compareHeaders(left: Array<[string, string]>, right: Array<[stri
     else out.push({ path: `header.${name}`, kind: 'extra', right: vb.join(', ') });
   }
   return out;
+}
+
+/**
+ * Fast path for the common case — the same header names in the same order,
+ * values equal or volatile — without building maps. Set-Cookie and listed
+ * headers take the full path.
+ */
+function alignedAndEqual(left: Array<[string, string]>, right: Array<[string, string]>, rules: DiffRules): boolean {
+  if (left.length !== right.length || rules.headerAllow) return false;
+  for (let i = 0; i < left.length; i++) {
+    const [na, va] = left[i]!;
+    const [nb, vb] = right[i]!;
+    if (na !== nb || na === 'set-cookie') return false;
+    if (va !== vb && !rules.volatileHeaders.has(na) && !HOP_HEADERS.has(na) && !rules.headerDeny.has(na)) return false;
+  }
+  return true;
 }
 
 function headerMap(headers: Array<[string, string]>, rules: DiffRules): Map<string, string[]> {
