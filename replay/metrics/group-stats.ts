@@ -1,19 +1,12 @@
 /**
  * Counters and histograms for one group of results: the whole run, or one
- * endpoint template. Everything here merges exactly (sums, min/max, and
- * HdrHistogram `add` over identical bucket layouts), which is what makes
- * sharded runs add up to the same report as one big run.
+ * endpoint template. Everything here merges exactly (sums, and bucket-wise
+ * adds over the HdrHistogram layout), which is what makes sharded runs add up
+ * to the same report as one big run.
  */
 import type { RequestResult } from '../replay-result.js';
-import {
-  buildLatencyHistogram,
-  decodeHistogram,
-  encodeHistogram,
-  recordUs,
-  summarizeHistogram,
-  type Histogram,
-  type LatencySummary,
-} from './histogram.js';
+import { decodeRecorder, encodeHistogram, newLatencyRecorder, summarizeHistogram, type LatencySummary } from './histogram.js';
+import type { LatencyRecorder } from './latency-recorder.js';
 
 export type StatusClass = '1xx' | '2xx' | '3xx' | '4xx' | '5xx' | 'other';
 export const STATUS_CLASSES: readonly StatusClass[] = ['1xx', '2xx', '3xx', '4xx', '5xx', 'other'];
@@ -67,14 +60,14 @@ export class GroupStats {
   errorsByKind: Record<string, number> = {};
   bytesSent = 0;
   bytesReceived = 0;
-  readonly latency: Histogram;
-  readonly uncorrected: Histogram;
-  readonly lag: Histogram;
+  readonly latency: LatencyRecorder;
+  readonly uncorrected: LatencyRecorder;
+  readonly lag: LatencyRecorder;
 
-  constructor(histograms?: { latency: Histogram; uncorrected: Histogram; lag: Histogram }) {
-    this.latency = histograms?.latency ?? buildLatencyHistogram();
-    this.uncorrected = histograms?.uncorrected ?? buildLatencyHistogram();
-    this.lag = histograms?.lag ?? buildLatencyHistogram();
+  constructor(recorders?: { latency: LatencyRecorder; uncorrected: LatencyRecorder; lag: LatencyRecorder }) {
+    this.latency = recorders?.latency ?? newLatencyRecorder();
+    this.uncorrected = recorders?.uncorrected ?? newLatencyRecorder();
+    this.lag = recorders?.lag ?? newLatencyRecorder();
   }
 
   record(r: RequestResult, lateThresholdUs: number): void {
@@ -98,9 +91,9 @@ export class GroupStats {
     this.sent++;
     const lag = r.sentUs - r.intendedUs;
     if (lag > lateThresholdUs) this.late++;
-    recordUs(this.lag, lag);
-    recordUs(this.latency, r.doneUs - r.intendedUs);
-    recordUs(this.uncorrected, r.doneUs - r.sentUs);
+    this.lag.record(lag);
+    this.latency.record(r.doneUs - r.intendedUs);
+    this.uncorrected.record(r.doneUs - r.sentUs);
   }
 
   /** Adds `other` into this one (exact). */
@@ -121,6 +114,9 @@ export class GroupStats {
   }
 
   toSnapshot(): GroupSnapshot {
+    const latency = this.latency.toHistogram();
+    const uncorrected = this.uncorrected.toHistogram();
+    const lag = this.lag.toHistogram();
     return {
       requests: this.requests,
       sent: this.sent,
@@ -133,22 +129,22 @@ export class GroupStats {
       errorsByKind: { ...this.errorsByKind },
       bytesSent: this.bytesSent,
       bytesReceived: this.bytesReceived,
-      latency: summarizeHistogram(this.latency),
-      uncorrected: summarizeHistogram(this.uncorrected),
-      lag: summarizeHistogram(this.lag),
+      latency: summarizeHistogram(latency),
+      uncorrected: summarizeHistogram(uncorrected),
+      lag: summarizeHistogram(lag),
       histograms: {
-        latency: encodeHistogram(this.latency),
-        uncorrected: encodeHistogram(this.uncorrected),
-        lag: encodeHistogram(this.lag),
+        latency: encodeHistogram(latency),
+        uncorrected: encodeHistogram(uncorrected),
+        lag: encodeHistogram(lag),
       },
     };
   }
 
   static fromSnapshot(s: GroupSnapshot): GroupStats {
     const g = new GroupStats({
-      latency: decodeHistogram(s.histograms.latency),
-      uncorrected: decodeHistogram(s.histograms.uncorrected),
-      lag: decodeHistogram(s.histograms.lag),
+      latency: decodeRecorder(s.histograms.latency),
+      uncorrected: decodeRecorder(s.histograms.uncorrected),
+      lag: decodeRecorder(s.histograms.lag),
     });
     g.requests = s.requests;
     g.sent = s.sent;

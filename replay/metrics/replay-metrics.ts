@@ -126,7 +126,7 @@ export class ReplayMetrics {
       errors: o.errors,
       dropped: o.dropped,
       late: o.late,
-      p99Us: o.latency.totalCount === 0 ? 0 : o.latency.getValueAtPercentile(99),
+      p99Us: o.latency.valueAtPercentile(99),
       lastDoneUs: this.lastDoneUs,
       recentRate: this.series.sentPerSecondBefore(this.lastDoneUs),
     };

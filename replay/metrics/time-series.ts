@@ -9,7 +9,8 @@
  * merge exactly — the finer one is first brought to the coarser width.
  */
 import type { RequestResult } from '../replay-result.js';
-import { buildSeriesHistogram, decodeHistogram, encodeHistogram, recordUs, type Histogram } from './histogram.js';
+import { decodeRecorder, encodeHistogram, newSeriesRecorder } from './histogram.js';
+import type { LatencyRecorder } from './latency-recorder.js';
 
 export interface SeriesPoint {
   /** Bucket start, seconds since the run start. */
@@ -38,7 +39,7 @@ interface Bucket {
   planned: number;
   sent: number;
   errors: number;
-  latency: Histogram | undefined;
+  latency: LatencyRecorder | undefined;
 }
 
 const US_PER_S = 1_000_000;
@@ -52,7 +53,7 @@ function mergeBucket(into: Bucket, from: Bucket): void {
   into.sent += from.sent;
   into.errors += from.errors;
   if (from.latency) {
-    into.latency ??= buildSeriesHistogram();
+    into.latency ??= newSeriesRecorder();
     into.latency.add(from.latency);
   }
 }
@@ -63,8 +64,8 @@ export class TimeSeries {
 
   /**
    * 3600 buckets: one hour at 1 s resolution; a 24 h run ends with 2400 buckets
-   * of 64 s. Each bucket holds a 2-digit packed histogram (well under 1 KB
-   * with typical latencies), so the series stays in the low megabytes.
+   * of 64 s. Each bucket holds a 1-digit histogram (~1 KB for latencies up to
+   * 1 s), so the series stays within a few megabytes.
    */
   constructor(readonly maxBuckets = 3600) {
     if (maxBuckets < 2) throw new RangeError('maxBuckets must be >= 2');
@@ -79,8 +80,8 @@ export class TimeSeries {
     planned.planned++;
     if (r.error) planned.errors++;
     if (r.sentUs !== null) {
-      planned.latency ??= buildSeriesHistogram();
-      recordUs(planned.latency, r.doneUs - r.intendedUs);
+      planned.latency ??= newSeriesRecorder();
+      planned.latency.record(r.doneUs - r.intendedUs);
       this.bucketAt(r.sentUs).sent++;
     }
   }
@@ -136,14 +137,15 @@ export class TimeSeries {
     // shows a stall as a dip to zero rather than a line across the gap.
     for (let i = 0; i < this.buckets.length; i++) {
       const b = this.buckets[i] ?? emptyBucket();
+      const h = b.latency?.toHistogram();
       points.push({
         startS: i * this.bucketS,
         planned: b.planned,
         sent: b.sent,
         errors: b.errors,
-        p50Us: b.latency ? b.latency.getValueAtPercentile(50) : 0,
-        p99Us: b.latency ? b.latency.getValueAtPercentile(99) : 0,
-        histogram: b.latency ? encodeHistogram(b.latency) : '',
+        p50Us: h ? h.getValueAtPercentile(50) : 0,
+        p99Us: h ? h.getValueAtPercentile(99) : 0,
+        histogram: h ? encodeHistogram(h) : '',
       });
     }
     return { bucketS: this.bucketS, maxBuckets: this.maxBuckets, points };
@@ -158,7 +160,7 @@ export class TimeSeries {
         planned: p.planned,
         sent: p.sent,
         errors: p.errors,
-        latency: p.histogram === '' ? undefined : decodeHistogram(p.histogram, buildSeriesHistogram),
+        latency: p.histogram === '' ? undefined : decodeRecorder(p.histogram, newSeriesRecorder),
       };
     });
     return t;
