@@ -89,16 +89,32 @@ const SPACE = /\s/;
 export function isCandidate(value: string, key: string): boolean {
   const n = value.length;
   if (n === 0 || n > 4096) return false;
-  if (n <= 11 && TRIVIAL.test(value)) return false;
   const c = value.charCodeAt(0);
+  // TRIVIAL's words start with one of t f n u o y [ (either case): test only those.
+  if (n <= 11 && TRIVIAL_FIRST.has(c | 0x20) && TRIVIAL.test(value)) return false;
   if ((c >= 0x30 && c <= 0x39) || c === 0x2d) {
     // Numbers are ids only under an id-like key (counts, amounts, sizes recur by chance); times never are.
-    if (NUMBER.test(value)) return value !== '0' && value !== '-1' && ID_KEY.test(key);
+    if (NUMBER.test(value)) return value !== '0' && value !== '-1' && isIdKey(key);
     if (n >= 10 && ISO_TIME.test(value)) return false;
   }
-  if (n >= 6 && n < 16 && WORD.test(value)) return ID_KEY.test(key); // a plain word
+  if (n >= 6 && n < 16 && WORD.test(value)) return isIdKey(key); // a plain word
   if (SPACE.test(value)) return false; // prose: tokens and ids have no spaces
-  return n >= 6 || ID_KEY.test(key);
+  return n >= 6 || isIdKey(key);
+}
+
+const TRIVIAL_FIRST = new Set([...'tfnuoy['].map((ch) => ch.charCodeAt(0) | 0x20));
+
+// Keys repeat on every record (`id`, `email`, `orderId`): remember the verdict. Bounded by clearing.
+const idKeys = new Map<string, boolean>();
+
+function isIdKey(key: string): boolean {
+  let v = idKeys.get(key);
+  if (v === undefined) {
+    v = ID_KEY.test(key);
+    if (idKeys.size >= 4096) idKeys.clear();
+    idKeys.set(key, v);
+  }
+  return v;
 }
 
 function variableName(producer: string, key: string, shape: RuleShape): string {

@@ -6,7 +6,7 @@ import type { BufferingStepRunner, StepContext } from '../step-types.js';
 import { writeTemplate, type CompiledTarget } from '../templates/value-targets.js';
 import { isCandidate, type CorrelationPlan } from './correlation-plan.js';
 import { extractValue, type ExtractionRule } from './extraction-rules.js';
-import { visitRequestValues, visitResponseValues, type RuleShape, type ValueSource } from './value-sites.js';
+import { producedSite, visitRequestValues, visitResponseValues, type ValueSource } from './value-sites.js';
 
 /**
  * Correlation in one pass over the stream, with a bounded lookahead.
@@ -41,23 +41,23 @@ export interface CorrelationOptions {
   manual: readonly ManualRule[];
 }
 
-/** A held exchange; `ex` becomes null once it left the step. */
+/** A held exchange; `ex` (and `src`) become null once it left the step. */
 interface Held {
   ex: Exchange | null;
+  /** The exchange as it came in: its request names the producer, its response is searched again for a used value's site. */
+  src: Exchange | null;
   rules: ExtractionRule[] | null;
   bytes: number;
 }
 
-interface Candidate {
-  held: Held;
-  method: string;
-  path: string;
-  key: string;
-  shape: RuleShape;
-}
-
 interface Session {
-  candidates: Map<string, Candidate>;
+  /**
+   * Produced values → the held exchange that produced them first. Only the
+   * value is kept: where it sat (the rule) is worked out again from the held
+   * response in the rare case a request uses it (`producedSite`), so
+   * learning from a response allocates nothing per value.
+   */
+  candidates: Map<string, Held>;
   /** Values the client sent before any response produced them: it made them up, so they are not correlated. */
   sent: Set<string>;
   /** Correlated values → variable, rewritten wherever a request uses them. */
@@ -107,6 +107,7 @@ export function startCorrelation(o: CorrelationOptions, plan: CorrelationPlan, c
       ex = ed.result();
     }
     h.ex = null;
+    h.src = null;
     h.rules = null;
     heldBytes -= h.bytes;
     return ex;
@@ -149,13 +150,15 @@ export function startCorrelation(o: CorrelationOptions, plan: CorrelationPlan, c
           }
           s.candidates.delete(value);
           totalCandidates--;
-          if (c.held.ex === null) {
+          if (c.src === null) {
             plan.missed++;
             return undefined;
           }
-          const rule = plan.ruleFor(endpointKey(c.method, c.path), c.key, c.shape, value);
+          const site = producedSite(c.src, o.sources, value, isCandidate);
+          if (site === null) return undefined; // cannot happen: the value was learned from this response
+          const rule = plan.ruleFor(endpointKey(c.src.request.method, c.src.request.path), site.key, site.shape, value);
           if (rule === null) return undefined;
-          const rules = (c.held.rules ??= []);
+          const rules = (c.rules ??= []);
           if (!rules.includes(rule)) {
             rules.push(rule);
             plan.variables.get(rule.var)!.producers++;
@@ -168,12 +171,12 @@ export function startCorrelation(o: CorrelationOptions, plan: CorrelationPlan, c
         if (n > 0) correlated(n);
       }
       const res = ex.response;
-      const h: Held = { ex: null, rules: null, bytes: 512 + (ex.request.body?.data.length ?? 0) + (res?.body?.data.length ?? 0) };
+      const h: Held = { ex: null, src: ex, rules: null, bytes: 512 + (ex.request.body?.data.length ?? 0) + (res?.body?.data.length ?? 0) };
       if (res) {
         if (o.learn) {
-          visitResponseValues(ex, o.sources, (value, key, shape) => {
+          visitResponseValues(ex, o.sources, (value, key) => {
             if (!isCandidate(value, key) || s.candidates.has(value) || s.active.has(value) || s.sent.has(value)) return;
-            s.candidates.set(value, { held: h, method: ex.request.method, path: ex.request.path, key, shape: shape() });
+            s.candidates.set(value, h);
             totalCandidates++;
             if (s.candidates.size > o.maxValuesPerSession) {
               s.candidates.delete(s.candidates.keys().next().value!);

@@ -154,8 +154,21 @@ function visitBody(ed: ExchangeEditor, visit: UseVisitor): number {
 
 export type RuleShape = ExtractionRule extends infer R ? (R extends ExtractionRule ? Omit<R, 'var'> : never) : never;
 
-/** Visits each value a response produced: its text, the key it sat under (for naming), and how to extract it live. */
-export type ProducedVisitor = (value: string, key: string, rule: () => RuleShape) => void;
+/**
+ * Visits each value a response produced, in a fixed order: its text and the
+ * key it sat under (the nearest object key, for judging whether it looks
+ * like an id). Return true to stop. The visit is the hot path (every leaf of
+ * every response), so it carries no description of the site; `producedSite`
+ * walks the same values again to describe the one a request turned out to
+ * use, which is rare.
+ */
+export type ProducedVisitor = (value: string, key: string) => boolean | void;
+
+/** Where a produced value sat: the key it is named after (`user.id`, a cookie name) and how to extract it live. */
+export interface ProducedSite {
+  key: string;
+  shape: RuleShape;
+}
 
 export type ValueSource = 'json' | 'cookie' | 'location' | 'header';
 
@@ -165,82 +178,71 @@ const TOKEN_HEADER = /token|csrf|xsrf|session|auth|key|-id$/i;
 const MAX_SCAN_BYTES = 1 << 20;
 const MAX_LEAVES = 2000;
 
+/**
+ * Where the value being visited sits: the live path of a JSON leaf (valid
+ * only during the visit, so the hot loop allocates nothing for it) or a
+ * header site.
+ */
+type SiteRef = { path: ReadonlyArray<string | number> } | ProducedSite;
+type SiteVisitor = (value: string, key: string, site: SiteRef) => boolean | void;
+
 export function visitResponseValues(ex: Exchange, sources: ReadonlySet<ValueSource>, visit: ProducedVisitor): void {
+  walkResponseValues(ex, sources, visit);
+}
+
+/** The site of the first produced value equal to `value` that `accept` takes (the same order `visitResponseValues` visits in). */
+export function producedSite(ex: Exchange, sources: ReadonlySet<ValueSource>, value: string, accept: (value: string, key: string) => boolean): ProducedSite | null {
+  let found: ProducedSite | null = null;
+  walkResponseValues(ex, sources, (v, key, site) => {
+    if (v !== value || !accept(v, key)) return false;
+    found = 'path' in site ? { key: jsonKeyName(site.path), shape: { from: 'json', path: formatConcretePath(site.path) } } : site;
+    return true;
+  });
+  return found;
+}
+
+function walkResponseValues(ex: Exchange, sources: ReadonlySet<ValueSource>, visit: SiteVisitor): void {
   const res = ex.response;
   if (!res) return;
   // JSON first: when a body and a header carry the same value, the JSON path is the sturdier rule.
   const text = sources.has('json') ? bodyText(res.body) : null;
   if (text !== null && text.length <= MAX_SCAN_BYTES && (isJsonContentType(contentTypeOf(res.headers)) || looksLikeJson(text))) {
-    if (visitParsedJson(text, visit)) return visitHeaders(res.headers, sources, visit);
+    // The scanner, not JSON.parse: values are visited as written (`12.50` stays `12.50`, big integers
+    // keep their digits), which is what a later request sends back.
     let leaves = 0;
+    let stop = false;
+    const site = { path: [] as ReadonlyArray<string | number> };
     scanJson(text, (path, kind, start, end) => {
-      if ((kind !== 'string' && kind !== 'number') || ++leaves > MAX_LEAVES) return;
+      if (stop || (kind !== 'string' && kind !== 'number') || ++leaves > MAX_LEAVES) return;
       const value = kind === 'string' ? decodeJsonString(text, start, end) : text.slice(start, end);
-      visit(value, jsonKeyName(path), () => ({ from: 'json', path: formatConcretePath(path) }));
+      const own = path[path.length - 1];
+      site.path = path;
+      if (visit(value, typeof own === 'string' ? own : nearestKey(path), site)) stop = true;
     });
+    if (stop) return;
   }
   visitHeaders(res.headers, sources, visit);
 }
 
-function visitHeaders(headers: Exchange['request']['headers'], sources: ReadonlySet<ValueSource>, visit: ProducedVisitor): void {
+/** The nearest object key above an array element (`items` for `items[3]`), '' when there is none. */
+function nearestKey(path: ReadonlyArray<string | number>): string {
+  for (let i = path.length - 1; i >= 0; i--) if (typeof path[i] === 'string') return path[i] as string;
+  return '';
+}
+
+function visitHeaders(headers: Exchange['request']['headers'], sources: ReadonlySet<ValueSource>, visit: SiteVisitor): void {
   for (const [name, value] of headers) {
     const lower = name.toLowerCase();
     if (lower === 'set-cookie') {
       if (!sources.has('cookie')) continue;
       const pair = parseSetCookie(value);
-      if (pair) visit(pair.value, pair.name, () => ({ from: 'cookie', name: pair.name }));
+      if (pair && visit(pair.value, pair.name, { key: pair.name, shape: { from: 'cookie', name: pair.name } })) return;
     } else if (lower === 'location') {
-      if (sources.has('location')) visitLocation(value, visit);
+      if (sources.has('location') && visitLocation(value, visit)) return;
     } else if (sources.has('header') && TOKEN_HEADER.test(lower)) {
-      visit(value, lower, () => ({ from: 'header', name: lower }));
+      if (visit(value, lower, { key: lower, shape: { from: 'header', name: lower } })) return;
     }
   }
-}
-
-
-
-// Big integers would be rounded by JSON.parse (and no longer match what a request sends): such bodies go through the scanner.
-const BIG_NUMBER = /\d{16}/;
-
-/**
- * The read-only fast path for small, complete JSON bodies: JSON.parse (native)
- * and a walk over the result, instead of the span-reporting scanner. Returns
- * false when the body needs the scanner (not JSON, truncated, big integers).
- */
-function visitParsedJson(text: string, visit: ProducedVisitor): boolean {
-  if (text.length > 16_384 || BIG_NUMBER.test(text)) return false;
-  let root: unknown;
-  try {
-    root = JSON.parse(text);
-  } catch {
-    return false;
-  }
-  const path: Array<string | number> = [];
-  let leaves = 0;
-  const walk = (v: unknown, depth: number): void => {
-    if (typeof v === 'string' || typeof v === 'number') {
-      if (++leaves > MAX_LEAVES) return;
-      visit(typeof v === 'string' ? v : String(v), jsonKeyName(path), () => ({ from: 'json', path: formatConcretePath(path) }));
-      return;
-    }
-    if (v === null || typeof v !== 'object' || depth > 64) return;
-    if (Array.isArray(v)) {
-      for (let i = 0; i < v.length && leaves <= MAX_LEAVES; i++) {
-        path.push(i);
-        walk(v[i], depth + 1);
-        path.pop();
-      }
-      return;
-    }
-    for (const k in v as Record<string, unknown>) {
-      path.push(k);
-      walk((v as Record<string, unknown>)[k], depth + 1);
-      path.pop();
-      if (leaves > MAX_LEAVES) return;
-    }
-  };
-  walk(root, 0);
-  return true;
 }
 
 /** `user.id` for `['user', 'id']`, `items.id` for `['items', 0, 'id']`. */
@@ -255,8 +257,8 @@ function jsonKeyName(path: ReadonlyArray<string | number>): string {
   return last ?? '';
 }
 
-function visitLocation(value: string, visit: ProducedVisitor): void {
-  visit(value, 'location', () => ({ from: 'header', name: 'location' }));
+function visitLocation(value: string, visit: SiteVisitor): boolean {
+  if (visit(value, 'location', { key: 'location', shape: { from: 'header', name: 'location' } })) return true;
   // The parts of the URL: `/orders/ord_81f2` gives `ord_81f2`, extracted by a regex anchored on the path before it.
   const m = /^(?:[a-z][a-z0-9+.-]*:\/\/[^/]*)?([^?#]*)(?:\?([^#]*))?/i.exec(value);
   const path = m?.[1] ?? '';
@@ -267,14 +269,17 @@ function visitLocation(value: string, visit: ProducedVisitor): void {
     if (i > 0) prefix += '/';
     if (seg !== '') {
       const before = prefix;
-      visit(decodeParam(seg), `location.${segs[i - 1] || 'path'}`, () => ({ from: 'header', name: 'location', regex: `^(?:[a-zA-Z][a-zA-Z0-9+.-]*://[^/]*)?${escapeRegex(before)}([^/?#]+)` }));
+      const key = `location.${segs[i - 1] || 'path'}`;
+      if (visit(decodeParam(seg), key, { key, shape: { from: 'header', name: 'location', regex: `^(?:[a-zA-Z][a-zA-Z0-9+.-]*://[^/]*)?${escapeRegex(before)}([^/?#]+)` } })) return true;
     }
     prefix += seg;
   }
   for (const p of parseParams(m?.[2] ?? '')) {
     if (p.value === '') continue;
-    visit(p.value, `location.${p.name}`, () => ({ from: 'header', name: 'location', regex: `[?&]${escapeRegex(p.rawName)}=([^&#]*)` }));
+    const key = `location.${p.name}`;
+    if (visit(p.value, key, { key, shape: { from: 'header', name: 'location', regex: `[?&]${escapeRegex(p.rawName)}=([^&#]*)` } })) return true;
   }
+  return false;
 }
 
 function escapeRegex(s: string): string {

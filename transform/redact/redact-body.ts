@@ -38,6 +38,13 @@ export function redactBody(ed: ExchangeEditor, side: Side, r: Redactor): void {
   else for (const m of marks) ed.mark(m === '' ? `${side}.body` : `${side}.body.${m}`);
 }
 
+function mayHoldPathKey(text: string, r: Redactor): boolean {
+  if (r.jsonPaths.length === 0) return false;
+  if (r.jsonPathKeys === null || text.indexOf('\\') !== -1) return true;
+  for (const quoted of r.jsonPathKeysQuoted) if (text.indexOf(quoted) !== -1) return true;
+  return false;
+}
+
 function redactForm(text: string, r: Redactor, marks: Set<string>): string | null {
   const params = parseParams(text);
   let changed = false;
@@ -66,6 +73,9 @@ function redactJson(text: string, r: Redactor, marks: Set<string>): string | nul
   // Where in the body a detector might match: values that contain none of these are not looked at.
   const hints = r.detectors ? r.detectors.hints(text) : [];
   const detectors = hints.length > 0 ? r.detectors : null;
+  // Nothing a detector could match, and none of the paths' last keys written in the body: the scan
+  // would find nothing. (A key written with escapes, `"em\u0061il"`, has a backslash: then scan.)
+  if (!detectors && !mayHoldPathKey(text, r)) return null;
   let h = 0;
   const result = scanJson(
     text,

@@ -14,6 +14,8 @@ export interface Redactor {
   jsonPaths: ReturnType<typeof parseJsonPath>[];
   /** The last keys of the JSON paths (`email` for `$.user.email`): values under other keys skip matching. Null when a path ends in a wildcard or index. */
   jsonPathKeys: Set<string> | null;
+  /** The same keys as they appear in a body: `"email"`. */
+  jsonPathKeysQuoted: string[];
   formFields: Set<string>;
   detectors: DetectorSet | null;
   count: (kind: string) => void;
@@ -26,13 +28,15 @@ export function detectorNames(def: RedactStep): DetectorName[] {
 export async function createRedactor(def: RedactStep, ctx: StepContext): Promise<Redactor> {
   const lower = (l?: string[]): Set<string> => new Set((l ?? []).map((s) => s.toLowerCase()));
   const jsonPaths = (def.jsonPaths ?? []).map(parseJsonPath);
+  const jsonPathKeys = jsonPaths.every((p) => p.segments.at(-1)?.t === 'key') ? new Set(jsonPaths.map((p) => (p.segments.at(-1) as { name: string }).name)) : null;
   return {
     replacer: await createReplacer(def, ctx),
     headers: lower(def.headers),
     queryParams: lower(def.queryParams),
     cookies: def.cookies ? (def.cookies.includes('*') ? 'all' : new Set(def.cookies)) : null,
     jsonPaths,
-    jsonPathKeys: jsonPaths.every((p) => p.segments.at(-1)?.t === 'key') ? new Set(jsonPaths.map((p) => (p.segments.at(-1) as { name: string }).name)) : null,
+    jsonPathKeys,
+    jsonPathKeysQuoted: [...(jsonPathKeys ?? [])].map((k) => JSON.stringify(k)),
     formFields: lower(def.formFields),
     detectors: def.detectors ? new DetectorSet(detectorNames(def)) : null,
     count: (kind) => countInto(ctx.stats().redactions, kind),
