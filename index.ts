@@ -39,6 +39,16 @@ export type { IngestServer, IngestServerOptions } from './capture/apigw/ingest-s
 export { startIngestServer } from './capture/apigw/ingest-server.js';
 export { importApigw, newApigwImportReport } from './capture/apigw/apigw-import.js';
 
+export type { DiffCommonOptions, LiveDiffOptions, OfflineDiffOptions } from './replay/diff/run-diff.js';
+export { diffLive, diffStores } from './replay/diff/run-diff.js';
+export type { DiffReport, DiffFinding, DiffExample, EndpointDiff, RootCauseCluster } from './replay/diff/diff-report.js';
+export type { DiffRulesInput, ArrayMode } from './replay/diff/diff-rules.js';
+export type { DiffKind, Risk } from './replay/diff/diff-types.js';
+export type { DiffThreshold, ThresholdVerdict as DiffThresholdVerdict } from './replay/diff/diff-thresholds.js';
+export { parseDiffThresholds, judgeDiff } from './replay/diff/diff-thresholds.js';
+export { writeDiffReports } from './replay/diff/report/write-diff-reports.js';
+export { renderDiffTerminal } from './replay/diff/report/render-terminal.js';
+
 export { redactSecretHeaders, DEFAULT_SECRET_HEADERS } from './transform/redact-headers.js';
 
 export type { ErrorCode, ErrorLocation } from './errors.js';

@@ -46,6 +46,12 @@ export function parseDiffThresholds(text: string): DiffThreshold[] {
   return out;
 }
 
+/**
+ * Each threshold against the report's finding counts.
+ *
+ * @example
+ * judgeDiff(report, parseDiffThresholds('no high')) // [{ threshold: 'no high', actual: 3, passed: false }]
+ */
 export function judgeDiff(report: DiffReport, thresholds: readonly DiffThreshold[]): ThresholdVerdict[] {
   return thresholds.map((t) => {
     const actual = t.scope === 'total' ? report.totals.findings : report.totals[t.scope];

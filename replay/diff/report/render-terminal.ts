@@ -4,6 +4,9 @@ import type { ThresholdVerdict } from '../diff-thresholds.js';
 /**
  * The report for a person at a terminal: per endpoint, findings by risk with
  * one example each, then root causes, what was set aside, notes, verdicts.
+ *
+ * @example
+ * process.stdout.write(renderDiffTerminal(report, judgeDiff(report, parseDiffThresholds('no high'))));
  */
 export function renderDiffTerminal(report: DiffReport, verdicts: readonly ThresholdVerdict[] = []): string {
   const lines: string[] = [];
