@@ -84,6 +84,9 @@ export class ReplayDispatcher {
       headersTimeout: this.timeoutMs,
       bodyTimeout: this.timeoutMs,
       keepAliveTimeout: 4_000,
+      // undici stops reusing a socket this long before the server's announced keep-alive ends (default 2 s,
+      // which makes a server announcing `timeout=2` cost a new connection per request); 1 s still avoids the race.
+      keepAliveTimeoutThreshold: 1_000,
       ...(o.target.url.protocol === 'https:' && { connect: { ...(o.ca !== undefined && { ca: o.ca }), rejectUnauthorized: o.insecure !== true } }),
     };
     this.pool = new Pool(o.target.origin, { ...this.clientOptions, connections: Math.max(1, o.connections) });

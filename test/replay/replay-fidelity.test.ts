@@ -55,9 +55,10 @@ describe('replay at speed 10, amplify 3', () => {
   it('sends exact counts, on the plan each second, byte-equal apart from declared rewrites', async () => {
     const tmp = await makeTempDir('reprise-replay-');
     cleanups.push(tmp.cleanup);
-    // 200 requests 100 ms apart: 20 s of recording → 2 s at speed 10, 600 sends (300/s).
-    // Modest on purpose: the proxy, the target and the replay share one event loop on a shared 2-core box.
-    const n = 200;
+    // 250 requests 100 ms apart: 25 s of recording → 2.5 s at speed 10, 750 sends (300/s): two whole
+    // seconds and a half one, so the last send is far from a second boundary it could slip over.
+    // Modest on purpose: this is a shared 2-core box.
+    const n = 250;
     const recorded = await writeFixtureStore(tmp.dir, n, 100_000);
     const proxyStore = join(tmp.dir, 'through-proxy');
     const proxy = await startRecordingProxy(proxyStore);
@@ -87,6 +88,7 @@ describe('replay at speed 10, amplify 3', () => {
     const intended = perSecond(results.map((r) => r.intendedUs));
     const sent = perSecond(results.map((r) => r.sentUs!));
     expect(intended).toEqual(plan.perSecond);
+    expect(intended).toEqual([300, 300, 150]);
     expect(sent.length).toBe(intended.length);
     for (let s = 0; s < intended.length; s++) {
       expect(Math.abs(sent[s]! - intended[s]!), `second ${s}: planned ${intended[s]}, sent ${sent[s]}`).toBeLessThanOrEqual(intended[s]! * 0.01);

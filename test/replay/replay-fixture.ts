@@ -81,7 +81,7 @@ export async function startTarget(handler: (req: IncomingMessage, res: ServerRes
     req.resume();
     req.on('end', () => handler(req, res));
   });
-  server.keepAliveTimeout = 2_000;
+  server.keepAliveTimeout = 5_000; // Node's default; undici discards a socket whose server-announced keep-alive is within its threshold
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;
   return {
