@@ -5,6 +5,7 @@ import { applyS3Options, logS3Events } from './s3-options.js';
 import { exportHarCommand, exportMarkdownCommand, importHarCommand } from './commands/har-commands.js';
 import { storeCat, storeInspect } from './commands/store-commands.js';
 import { transformCommand } from './commands/transform-commands.js';
+import { runCommand } from './commands/run-command.js';
 import { captureVxlanCommand, capturePcapCommand } from './commands/capture-commands.js';
 import { captureProxyCommand } from './commands/proxy-commands.js';
 import { caInitCommand } from './commands/ca-commands.js';
@@ -22,7 +23,7 @@ import { diffCommand } from './commands/diff-commands.js';
  * 70 internal error (a bug: printed with its stack).
  */
 
-export const COMMANDS: Command[] = [capturePcapCommand, captureVxlanCommand, captureProxyCommand, caInitCommand, captureIngestCommand, importHarCommand, importApigwCommand, storeInspect, storeCat, transformCommand, replayCommand, exportHarCommand, exportMarkdownCommand, diffCommand];
+export const COMMANDS: Command[] = [capturePcapCommand, captureVxlanCommand, captureProxyCommand, caInitCommand, captureIngestCommand, importHarCommand, importApigwCommand, storeInspect, storeCat, transformCommand, replayCommand, exportHarCommand, exportMarkdownCommand, diffCommand, runCommand];
 
 export const EXIT = { ok: 0, userError: 1, usage: 2, bug: 70 } as const;
 

@@ -3,6 +3,10 @@ import { existsSync } from 'node:fs';
 import { RepriseError } from '../errors.js';
 import { checkObject, formatConfigPath, parseDuration, typeName, type ConfigPath, type ConfigProblem, type ProblemSink } from '../transform/config/field-spec.js';
 import { validatePipeline, type PipelineDefinition } from '../transform/config/load-pipeline.js';
+import type { DiffRulesInput } from '../replay/diff/diff-rules.js';
+import { parseDiffThresholds } from '../replay/diff/diff-thresholds.js';
+import { validateProfile } from '../replay/schedule/rate-profile.js';
+import { parseThreshold } from '../replay/thresholds/parse-threshold.js';
 import { readScenarioDocument } from './scenario-yaml.js';
 import { SCENARIO_SCHEMA } from './scenario-schema.js';
 import type { CaptureSection, DiffSection, ReplayPhase, ReplaySection, ReportsSection, Scenario, SourceSection } from './scenario-types.js';
@@ -24,14 +28,32 @@ export interface LoadScenarioOptions {
 
 export class ScenarioError extends RepriseError {
   readonly problems: readonly string[];
-  constructor(file: string, problems: string[]) {
+  constructor(problems: string[]) {
     const head = problems.length === 1 ? problems[0]! : `${problems[0]!} (and ${problems.length - 1} more problem${problems.length === 2 ? '' : 's'}:\n  ${problems.slice(1).join('\n  ')})`;
-    super('SCENARIO_INVALID', head, { location: { file } });
+    super('SCENARIO_INVALID', head); // the message starts with file:line:col already
     this.problems = problems;
   }
 }
 
-export function loadScenario(file: string, options: LoadScenarioOptions = {}): Scenario {
+/** The grammars of thresholds and profiles, from the stages that evaluate them. */
+const DEFAULT_CHECKS: Required<Pick<LoadScenarioOptions, 'checkReplayThreshold' | 'checkDiffThreshold' | 'checkProfile'>> = {
+  checkReplayThreshold: (t) => messageOf(() => parseThreshold(t)),
+  checkDiffThreshold: (t) => messageOf(() => parseDiffThresholds(t)),
+  checkProfile: (p) => messageOf(() => validateProfile(p, 'profile'))?.replace(/^profile: /, '') ?? null,
+};
+
+function messageOf(fn: () => unknown): string | null {
+  try {
+    fn();
+    return null;
+  } catch (err) {
+    if (err instanceof RepriseError) return err.message.split('\n')[0]!;
+    throw err;
+  }
+}
+
+export function loadScenario(file: string, given: LoadScenarioOptions = {}): Scenario {
+  const options = { ...DEFAULT_CHECKS, ...given };
   const abs = resolve(file);
   const baseDir = dirname(abs);
   const doc = readScenarioDocument(abs, options.env ?? process.env);
@@ -59,7 +81,7 @@ export function loadScenario(file: string, options: LoadScenarioOptions = {}): S
     ...doc.problems,
     ...problems.map((p) => `${doc.locate(p.path, p.atKey ?? false) ?? abs} ${formatConfigPath(p.path) || '(document)'}: ${p.message}`),
   ];
-  if (lines.length > 0) throw new ScenarioError(abs, lines);
+  if (lines.length > 0) throw new ScenarioError(lines);
   const at = (p: string): string => (isAbsolute(p) || p.startsWith('s3://') ? p : resolve(baseDir, p));
   return Object.freeze({
     version: 1,
@@ -219,16 +241,26 @@ function replayOf(r: Record<string, unknown>, at: (p: string) => string): Replay
 }
 
 function diffOf(d: Record<string, unknown>, at: (p: string) => string): DiffSection {
+  const rules: DiffRulesInput = {};
+  const arrays = d.arrays as Record<string, string> | undefined;
+  if (arrays) {
+    rules.arrays = Object.fromEntries(Object.entries(arrays).map(([path, mode]) => [path, mode.startsWith('key:') ? { mode: 'key', key: mode.slice(4) } : { mode: mode as 'index' | 'multiset' }]));
+  }
+  for (const key of ['ignore', 'absoluteTolerance', 'relativeTolerance', 'strictNumberText', 'nullEqualsMissing', 'headerAllow', 'headerDeny', 'volatileHeaders', 'bodyCap'] as const) {
+    if (d[key] !== undefined) (rules as Record<string, unknown>)[key] = d[key];
+  }
   return {
     ...(d.baseline !== undefined && { baseline: d.baseline as string }),
     ...(d.candidate !== undefined && { candidate: d.candidate as string }),
     ...(d.baseline2 !== undefined && { baseline2: d.baseline2 as string }),
     ...(d.left !== undefined && { left: at(d.left as string) }),
     ...(d.right !== undefined && { right: at(d.right as string) }),
-    allowSideEffects: d.allowSideEffects === true,
-    ignore: (d.ignore as string[] | undefined) ?? [],
-    arrays: (d.arrays as Record<string, string> | undefined) ?? {},
-    ...(d.numericTolerance !== undefined && { numericTolerance: d.numericTolerance as number }),
+    allowMethods: ((d.allowMethods as string[] | undefined) ?? []).map((m) => m.toUpperCase()),
+    ...(d.concurrency !== undefined && { concurrency: d.concurrency as number }),
+    ...(d.timeout !== undefined && { timeoutMs: ms(d.timeout)! }),
+    ...(d.limit !== undefined && { limit: d.limit as number }),
+    rules,
+    ...(d.noise !== undefined && { noise: d.noise as { absolute?: number; relative?: number } }),
     thresholds: (d.thresholds as string[] | undefined) ?? [],
   };
 }

@@ -1,3 +1,4 @@
+import type { DiffRulesInput } from '../replay/diff/diff-rules.js';
 import type { PipelineDefinition } from '../transform/config/load-pipeline.js';
 
 /**
@@ -89,13 +90,15 @@ export interface DiffSection {
   /** Offline: two stores. */
   left?: string;
   right?: string;
-  allowSideEffects: boolean;
-  /** JSON paths or header names never compared. */
-  ignore: string[];
-  /** Array comparison per JSON path: index, multiset, or `key:<field>`. */
-  arrays: Record<string, string>;
-  numericTolerance?: number;
-  /** e.g. `high==0`, `medium<=5`. */
+  /** Side-effecting methods sent in a live diff (only GET, HEAD, OPTIONS otherwise). */
+  allowMethods: string[];
+  concurrency?: number;
+  timeoutMs?: number;
+  limit?: number;
+  /** Comparison rules, as replay/diff/diff-rules.ts takes them. */
+  rules: DiffRulesInput;
+  noise?: { absolute?: number; relative?: number };
+  /** e.g. `no high`, `max_medium=5`. */
   thresholds: string[];
 }
 

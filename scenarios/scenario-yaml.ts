@@ -127,8 +127,17 @@ function hasPath(v: unknown, path: ConfigPath): boolean {
   return true;
 }
 
-function interpolate(v: unknown, path: ConfigPath, env: NodeJS.ProcessEnv, problem: (path: ConfigPath, msg: string) => void): unknown {
+function interpolate(v: unknown, path: ConfigPath, env: NodeJS.ProcessEnv, problem: (path: ConfigPath, msg: string) => void, textOnly = false): unknown {
   if (typeof v === 'string') {
+    // A value that is one reference alone takes the variable's type, as YAML would:
+    // `duration: ${env:SPIKE_S:-60}` is the number 60, `loop: ${env:LOOP:-false}` a boolean.
+    const whole = !textOnly && new RegExp(`^${ENV_REF.source}$`).test(v);
+    if (whole) {
+      const text = interpolate(v, path, env, problem, true) as string;
+      if (/^-?\d+(\.\d+)?$/.test(text)) return Number(text);
+      if (text === 'true' || text === 'false') return text === 'true';
+      return text;
+    }
     return v.replace(ENV_REF, (_m, name: string, fallback: string | undefined) => {
       const value = env[name];
       if (value !== undefined && value !== '') return value;

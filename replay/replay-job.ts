@@ -1,0 +1,87 @@
+import { readFile } from 'node:fs/promises';
+import type { Logger } from '../log.js';
+import { readExchanges } from '../store/segment-reader.js';
+import { runMax } from './max/run-max.js';
+import { ReplayMetrics, type MetricsSnapshot } from './metrics/replay-metrics.js';
+import { startProgress } from './report/progress.js';
+import type { ReplayReportInput } from './report/report-input.js';
+import { writeReplayReports } from './report/write-reports.js';
+import { runReplay, type ReplayOptions } from './run-replay.js';
+import { planSends } from './schedule/plan-sends.js';
+import { summarizePlan } from './schedule/plan-summary.js';
+import { evaluateThresholds, type ThresholdOutcome } from './thresholds/evaluate-thresholds.js';
+import type { Threshold } from './thresholds/parse-threshold.js';
+
+/**
+ * A replay as a user runs it: timed (open model) or max-throughput, with a
+ * progress line while it runs, thresholds judged on the result and the
+ * reports written. `reprise replay` and scenario phases both call this; the
+ * engine itself (runReplay, runMax) knows nothing of reports.
+ */
+export interface ReplayJob {
+  replay: ReplayOptions;
+  /** Max-throughput mode (autocannon, closed model) instead of the timed schedule. */
+  max?: { connections?: number; pipelining?: number; durationMs: number };
+  thresholds: readonly Threshold[];
+  /** Folder for summary.json, junit.xml and report.html. */
+  reportDir?: string;
+  /** Where the live progress line goes (stderr); null for none. */
+  progress: (NodeJS.WritableStream & { isTTY?: boolean; columns?: number }) | null;
+  /** The settings as the user gave them, shown in the reports (secrets are masked there). */
+  reportOptions: Record<string, unknown>;
+  signal?: AbortSignal;
+  log?: Logger;
+}
+
+export interface ReplayJobResult {
+  input: ReplayReportInput;
+  outcomes: ThresholdOutcome[];
+  passed: boolean;
+  files: string[];
+  /** Mode-specific facts (scheduler counts, autocannon totals, where --record-out went). */
+  extra: Record<string, unknown>;
+}
+
+/**
+ * @example
+ * const r = await runReplayJob({ replay: { store, target, speed: 10 }, thresholds: parseThresholds(['p99<250ms']), progress: process.stderr, reportOptions: {} });
+ * process.exitCode = r.passed ? 0 : 3;
+ */
+export async function runReplayJob(job: ReplayJob): Promise<ReplayJobResult> {
+  const o = job.replay;
+  const metrics = new ReplayMetrics();
+  // The plan walk reads the store once more; it gives the report its "recorded rate" line and `target`.
+  const plan = job.max ? undefined : await summarizePlan(planSends(() => readExchanges(o.store, o.filter ? { filter: o.filter } : {}), o));
+  const progress = job.progress ? startProgress(job.progress as Parameters<typeof startProgress>[0], () => metrics.live(), plan?.sends) : null;
+  let snapshot: MetricsSnapshot;
+  let startedAt: string;
+  let extra: Record<string, unknown>;
+  try {
+    if (job.max) {
+      const s = await runMax({
+        ...o,
+        durationMs: job.max.durationMs,
+        ...(job.max.connections !== undefined && { connections: job.max.connections }),
+        ...(job.max.pipelining !== undefined && { pipelining: job.max.pipelining }),
+        ...(o.caFile !== undefined && { ca: await readFile(o.caFile) }),
+        metrics,
+        ...(job.signal && { signal: job.signal }),
+      });
+      snapshot = s.metrics;
+      startedAt = s.startedAt;
+      extra = { mode: 'max', mix: s.mix, skippedCorrelated: s.skippedCorrelated, autocannon: s.autocannon };
+    } else {
+      const s = await runReplay({ ...o, metrics, ...(job.signal && { signal: job.signal }), ...(job.log && { log: job.log }) });
+      snapshot = s.metrics;
+      startedAt = s.startedAt;
+      extra = { mode: 'timed', scheduler: s.scheduler, excludedByMethod: s.excludedByMethod, ...(s.recordOut && { recordOut: s.recordOut }) };
+    }
+  } finally {
+    progress?.stop();
+  }
+  const outcomes = evaluateThresholds(job.thresholds, snapshot, { targetRate: plan?.meanRate ?? snapshot.plannedRate });
+  const input: ReplayReportInput = { snapshot, thresholds: outcomes, plan, target: o.target, startedAt, options: { ...job.reportOptions, ...extra } };
+  const files = job.reportDir === undefined ? [] : await writeReplayReports(job.reportDir, input);
+  if (files.length > 0) job.log?.info({ files }, 'reports written');
+  return { input, outcomes, passed: outcomes.every((t) => t.passed), files, extra };
+}
