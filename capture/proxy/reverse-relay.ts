@@ -6,6 +6,7 @@ import { forwardableHeaders } from './hop-by-hop.js';
 import { nowMicros, recordObserved, splitTarget, type ObservedExchange } from './proxy-exchange-builder.js';
 import type { ProxyCounters } from './proxy-stats.js';
 import type { ResolvedReverseProxyOptions } from './reverse-proxy-options.js';
+import { UpstreamAbort } from './upstream-abort.js';
 import { classifyUpstreamError, exchangeErrorOf, type UpstreamFailure, sendGatewayError } from './upstream-errors.js';
 
 /**
@@ -45,7 +46,7 @@ interface RelayState {
   readonly res: ServerResponse;
   readonly obs: ObservedExchange;
   readonly ctx: RelayContext;
-  readonly abort: AbortController;
+  readonly abort: UpstreamAbort;
   clientGone: boolean;
   upstreamFailed: boolean;
   settled: boolean;
@@ -60,7 +61,7 @@ export function relayRequest(req: IncomingMessage, res: ServerResponse, conn: Cl
   ctx.counters.inFlight++;
   if (ctx.closing) res.shouldKeepAlive = false;
   const obs = observeRequest(req, conn, o);
-  const state: RelayState = { req, res, obs, ctx, abort: new AbortController(), clientGone: false, upstreamFailed: false, settled: false };
+  const state: RelayState = { req, res, obs, ctx, abort: new UpstreamAbort(), clientGone: false, upstreamFailed: false, settled: false };
   res.on('close', () => onClientClose(state));
 
   let body: Readable | null = null;
@@ -74,7 +75,7 @@ export function relayRequest(req: IncomingMessage, res: ServerResponse, conn: Cl
   }
   const path = upstreamPath(obs.target);
   ctx.dispatcher.stream<RelayState>(
-    { path, method: req.method ?? 'GET', headers: forwardableHeaders(req.rawHeaders, 'request'), body, responseHeaders: 'raw', opaque: state, signal: state.abort.signal },
+    { path, method: req.method ?? 'GET', headers: forwardableHeaders(req.rawHeaders, 'request'), body, responseHeaders: 'raw', opaque: state, signal: state.abort },
     startResponse,
     (err) => settle(state, err),
   );
