@@ -41,11 +41,12 @@ export interface CorrelationOptions {
   manual: readonly ManualRule[];
 }
 
-/** A held exchange; `ex` (and `src`) become null once it left the step. */
+/** A held exchange; `ex` becomes null once it left the step. */
 interface Held {
   ex: Exchange | null;
-  /** The exchange as it came in: its request names the producer, its response is searched again for a used value's site. */
-  src: Exchange | null;
+  /** The request's method and path as recorded (before templating): they name the producer. */
+  method: string;
+  path: string;
   rules: ExtractionRule[] | null;
   bytes: number;
 }
@@ -107,7 +108,6 @@ export function startCorrelation(o: CorrelationOptions, plan: CorrelationPlan, c
       ex = ed.result();
     }
     h.ex = null;
-    h.src = null;
     h.rules = null;
     heldBytes -= h.bytes;
     return ex;
@@ -150,13 +150,14 @@ export function startCorrelation(o: CorrelationOptions, plan: CorrelationPlan, c
           }
           s.candidates.delete(value);
           totalCandidates--;
-          if (c.src === null) {
+          if (c.ex === null) {
             plan.missed++;
             return undefined;
           }
-          const site = producedSite(c.src, o.sources, value, isCandidate);
+          // The held exchange's response is the one the value was learned from: correlate never changes responses.
+          const site = producedSite(c.ex, o.sources, value, isCandidate);
           if (site === null) return undefined; // cannot happen: the value was learned from this response
-          const rule = plan.ruleFor(endpointKey(c.src.request.method, c.src.request.path), site.key, site.shape, value);
+          const rule = plan.ruleFor(endpointKey(c.method, c.path), site.key, site.shape, value);
           if (rule === null) return undefined;
           const rules = (c.rules ??= []);
           if (!rules.includes(rule)) {
@@ -171,7 +172,7 @@ export function startCorrelation(o: CorrelationOptions, plan: CorrelationPlan, c
         if (n > 0) correlated(n);
       }
       const res = ex.response;
-      const h: Held = { ex: null, src: ex, rules: null, bytes: 512 + (ex.request.body?.data.length ?? 0) + (res?.body?.data.length ?? 0) };
+      const h: Held = { ex: null, method: ex.request.method, path: ex.request.path, rules: null, bytes: 512 + (ex.request.body?.data.length ?? 0) + (res?.body?.data.length ?? 0) };
       if (res) {
         if (o.learn) {
           visitResponseValues(ex, o.sources, (value, key) => {
