@@ -53,3 +53,6 @@ export { redactSecretHeaders, DEFAULT_SECRET_HEADERS } from './transform/redact-
 
 export type { ErrorCode, ErrorLocation } from './errors.js';
 export { RepriseError, isRepriseError } from './errors.js';
+
+// The stages as namespaces: `import { capture, transform, replay, diff } from 'reprise'`.
+export { capture, transform, replay, diff, scenario } from './api.js';

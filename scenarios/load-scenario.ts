@@ -62,6 +62,8 @@ export function loadScenario(file: string, given: LoadScenarioOptions = {}): Sce
     add: (path, message, atKey) => void problems.push({ path, message, ...(atKey && { atKey }) }),
     fileExists: (p) => existsSync(isAbsolute(p) ? p : resolve(baseDir, p)),
   };
+  // An unset variable leaves an empty value behind; its own message says it all.
+  if (doc.problems.length > 0) throw new ScenarioError(doc.problems);
   const raw = doc.value;
   checkObject(SCENARIO_SCHEMA, raw, [], sink);
   const shapeOk = problems.length === 0;
@@ -185,7 +187,7 @@ function ms(v: unknown): number | undefined {
 
 function captureOf(c: Record<string, unknown>, at: (p: string) => string): CaptureSection {
   const redact = (c.redact ?? {}) as { headers?: string[]; defaults?: boolean };
-  const workload = c.workload as { requests: number; rate?: number; paths: string[] } | undefined;
+  const workload = c.workload as { requests: number; rate?: number } | undefined;
   return {
     listen: c.listen as string,
     ...(c.upstream !== undefined && { upstream: c.upstream as string }),
@@ -198,7 +200,7 @@ function captureOf(c: Record<string, unknown>, at: (p: string) => string): Captu
     ...(c.maxPerEndpointPerSecond !== undefined && { maxPerEndpointPerSecond: c.maxPerEndpointPerSecond as number }),
     ...(c.segmentBytes !== undefined && { segmentBytes: c.segmentBytes as number }),
     ...(c.bodyCapBytes !== undefined && { bodyCapBytes: c.bodyCapBytes as number }),
-    ...(workload && { workload: { requests: workload.requests, rate: workload.rate ?? 100, paths: workload.paths } }),
+    ...(workload && { workload: { requests: workload.requests, rate: workload.rate ?? 100 } }),
   };
 }
 

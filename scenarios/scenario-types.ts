@@ -52,8 +52,8 @@ export interface CaptureSection {
   maxPerEndpointPerSecond?: number;
   segmentBytes?: number;
   bodyCapBytes?: number;
-  /** A workload the scenario sends through the proxy while it records (demo and tests). */
-  workload?: { requests: number; rate: number; paths: string[] };
+  /** The bundled demo client sent through the proxy while it records (demo and tests). */
+  workload?: { requests: number; rate: number };
 }
 
 export interface ReplaySection {

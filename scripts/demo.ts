@@ -1,37 +1,44 @@
-// `npm run demo`: the main job on embedded defaults. For now: import the
-// committed sample HAR into a temporary store, summarize it, and export one
-// exchange as Markdown — each step through the real `reprise` CLI entry.
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+// `npm run demo`: the whole story on embedded defaults, no external service.
+// Starts the bundled demo API in two releases (and a second copy of v1, so the
+// diff can measure noise) on 127.0.0.1, then runs scenarios/demo.yaml through
+// the real `reprise run` entry: record a generated workload through the
+// recording proxy (secrets redacted at capture), redact PII, replay at 10x
+// against v2 with thresholds, diff v1 against v2. Reports go to ./demo-output/.
+import { rm } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { main } from '../cli/main.js';
+import { startDemoApi } from '../scenarios/demo/demo-api.js';
 
-const har = fileURLToPath(new URL('../test/fixtures/har/sample-api.har', import.meta.url));
-const pcap = fileURLToPath(new URL('../test/fixtures/pcap/loopback-curl.pcap', import.meta.url));
-const dir = await mkdtemp(join(tmpdir(), 'reprise-demo-'));
-const store = join(dir, 'store');
-const io = { stdout: process.stdout, stderr: process.stderr, debug: false };
+const scenario = fileURLToPath(new URL('../scenarios/demo.yaml', import.meta.url));
+const out = resolve(process.argv[2] ?? 'demo-output');
+const token = 'demo-service-token';
+const started = performance.now();
 
-async function step(title: string, argv: string[]): Promise<void> {
-  process.stdout.write(`\n── ${title}\n$ reprise ${argv.map((a) => (a.includes(' ') ? `'${a}'` : a)).join(' ')}\n`);
-  const code = await main(argv, io);
-  if (code !== 0) {
-    process.stderr.write(`demo: step failed with exit code ${code}\n`);
-    process.exit(code);
-  }
-}
-
+const [v1, v2, v1b] = await Promise.all([
+  startDemoApi({ version: 1, staticTokens: [token], latencyMs: 2 }),
+  startDemoApi({ version: 2, staticTokens: [token], latencyMs: 2 }),
+  startDemoApi({ version: 1, staticTokens: [token], latencyMs: 2 }),
+]);
+let code = 70;
 try {
-  await step('import a HAR capture into a store', ['import', 'har', har, '--out', store]);
-  await step('what is in the store', ['store', 'inspect', store]);
-  await step('server errors only, as NDJSON', ['store', 'cat', store, '--status', '5xx', '--limit', '1']);
-  await step('one exchange as a readable wire dump', ['export', 'md', store, '--out', join(dir, 'md'), '--status', '5xx']);
-  const files = (await readdir(join(dir, 'md'))).filter((f) => f !== 'index.md');
-  if (files[0]) process.stdout.write(`\n${await readFile(join(dir, 'md', files[0]), 'utf8')}\n`);
-  await step('capture from packets (a real tcpdump capture of curl on loopback)', ['capture', 'pcap', pcap, '--out', join(dir, 'from-pcap')]);
-  await step('what the packets held', ['store', 'inspect', join(dir, 'from-pcap'), '--top', '5']);
-  process.stdout.write(`\ndemo: done (store was ${store}, removed)\n`);
+  await rm(out, { recursive: true, force: true });
+  Object.assign(process.env, { DEMO_V1_URL: v1.url, DEMO_V2_URL: v2.url, DEMO_V1B_URL: v1b.url, DEMO_DIR: out, DEMO_TOKEN: token });
+  process.stdout.write(`demo API v1 on ${v1.url}, v2 on ${v2.url} (and v1 again on ${v1b.url} for the diff's noise baseline)\n`);
+  process.stdout.write(`$ reprise run scenarios/demo.yaml\n\n`);
+  code = await main(['run', scenario], { stdout: process.stdout, stderr: process.stderr, debug: false });
 } finally {
-  await rm(dir, { recursive: true, force: true });
+  await Promise.all([v1.close(), v2.close(), v1b.close()]);
 }
+
+const seconds = ((performance.now() - started) / 1000).toFixed(1);
+if (code === 4) {
+  // The diff gate is meant to trip: v2 changes a type, drops a field and turns a 404 into a 500.
+  process.stdout.write(`\ndemo: done in ${seconds} s. The diff gate failed as it should — v2 breaks its API (exit code 4 in CI).\n`);
+} else if (code === 0) {
+  process.stdout.write(`\ndemo: done in ${seconds} s.\n`);
+} else {
+  process.stderr.write(`\ndemo: the scenario ended with exit code ${code}\n`);
+  process.exit(code);
+}
+process.stdout.write(`Open ${out}/reports/01-phase-1/report.html (replay) and ${out}/reports/diff/diff-report.html (diff).\n`);
