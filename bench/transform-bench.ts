@@ -26,7 +26,7 @@ export async function benchTransform(options: { sizes?: number[] } = {}): Promis
       anchor: 'no steps',
       anchorValue: memAnchor.perSecond,
       rssMB: mem.maxRssMB,
-      extra: `${mem.out} out`,
+      extra: `${mem.out} out; per CPU-second ${cpuRate(mem)} (no steps ${cpuRate(memAnchor)})`,
     });
     const dir = mkdtempSync(join(tmpdir(), 'reprise-bench-transform-'));
     try {
@@ -40,13 +40,18 @@ export async function benchTransform(options: { sizes?: number[] } = {}): Promis
         anchor: 'store copy',
         anchorValue: copy.perSecond,
         rssMB: store.maxRssMB,
-        extra: `${store.out} out`,
+        extra: `${store.out} out; per CPU-second ${cpuRate(store)} (copy ${cpuRate(copy)})`,
       });
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
   }
   return results;
+}
+
+/** Exchanges per second of CPU time: what the wall-clock figure would be with the core to itself. */
+function cpuRate(run: { perCpuSecond: number }): string {
+  return Math.round(run.perCpuSecond).toLocaleString('en-US');
 }
 
 /** `npm run bench -- transform [--transform-sizes=100000,1000000]` */
