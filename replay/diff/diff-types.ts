@@ -78,7 +78,9 @@ export interface Difference {
 /** The printable form of a Difference side: JSON values as JSON, everything else as it is. */
 export function displayValue(d: Difference, value: unknown): string | undefined {
   if (value === undefined) return undefined;
-  return d.path.startsWith('$') || typeof value !== 'string' ? preview(value) : preview(value, 400).replace(/^"|"$/g, '');
+  if (d.path.startsWith('$') || typeof value !== 'string') return preview(value);
+  // Status, header and body summaries are display text already (text-line excerpts are escaped where they are made).
+  return value.length > 400 ? `${value.slice(0, 399)}…` : value;
 }
 
 /** Printable, bounded form of any value for examples and reports. */
