@@ -3,6 +3,7 @@
  * HdrHistograms, so every histogram in a run (and in every shard of a run) has
  * the same bucket layout — the condition for `add()` being an exact merge.
  */
+import { inflateSync } from 'node:zlib';
 import { build, decodeFromCompressedBase64, encodeIntoCompressedBase64 } from 'hdr-histogram-js';
 import type { Histogram } from 'hdr-histogram-js';
 import { LatencyRecorder } from './latency-recorder.js';
@@ -109,4 +110,49 @@ export function summarizeHistogram(h: Histogram): LatencySummary {
     'p99.9': h.getValueAtPercentile(99.9),
     max: h.getValueAtPercentile(100),
   };
+}
+
+// The HdrHistogram V2 encoding (compressed: cookie, length, zlib of the plain
+// encoding; plain: cookie, payload length, offset, digits, lowest, highest, ratio).
+const V2_COMPRESSED_COOKIE = 0x1c849304;
+const V2_COOKIE = 0x1c849303;
+const PLAIN_HEADER_BYTES = 40;
+// A 3-digit histogram covering 1 µs .. 2^53 µs has ~45k counts of at most 9
+// bytes each: 1 MiB decompressed is more than any real one needs, and keeps a
+// hostile file's "zip bomb" from inflating into gigabytes.
+const MAX_DECODED_BYTES = 1 << 20;
+const MAX_ENCODED_CHARS = 4 << 20;
+
+/**
+ * Checks an encoded histogram from a file before hdr-histogram-js sees it:
+ * well-formed base64, the V2 cookies, a decompressed size under 1 MiB, the
+ * expected precision and lowest value, a sane range — then a trial decode.
+ * Returns what is wrong, or undefined.
+ */
+export function checkEncodedHistogram(encoded: string, digits: 1 | 3): string | undefined {
+  if (encoded.length > MAX_ENCODED_CHARS) return `longer than ${MAX_ENCODED_CHARS} characters`;
+  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(encoded) || encoded.length % 4 !== 0) return 'not base64';
+  const bytes = Buffer.from(encoded, 'base64');
+  if (bytes.length < 8 || (bytes.readInt32BE(0) & ~0xf0) !== V2_COMPRESSED_COOKIE) return 'not an HdrHistogram V2 compressed encoding';
+  const length = bytes.readInt32BE(4);
+  if (length <= 0 || length > bytes.length - 8) return `compressed length ${length} does not fit the ${bytes.length - 8} bytes present (truncated?)`;
+  let plain: Buffer;
+  try {
+    plain = inflateSync(bytes.subarray(8, 8 + length), { maxOutputLength: MAX_DECODED_BYTES });
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE' ? `decompresses beyond ${MAX_DECODED_BYTES} bytes` : 'corrupt compressed data';
+  }
+  if (plain.length < PLAIN_HEADER_BYTES || (plain.readInt32BE(0) & ~0xf0) !== V2_COOKIE) return 'not an HdrHistogram V2 encoding inside the compression';
+  if (plain.readInt32BE(4) < 0 || plain.readInt32BE(4) > plain.length - PLAIN_HEADER_BYTES) return 'payload length does not fit (truncated?)';
+  const d = plain.readInt32BE(12);
+  if (d !== digits) return `${d} significant digits where reprise writes ${digits}`;
+  if (plain.readBigInt64BE(16) !== 1n) return 'lowest discernible value is not 1';
+  const highest = plain.readBigInt64BE(24);
+  if (highest < 2n || highest > BigInt(Number.MAX_SAFE_INTEGER)) return `highest trackable value ${highest} out of range`;
+  try {
+    decodeFromCompressedBase64(encoded, 32, false);
+  } catch (err) {
+    return `does not decode: ${(err as Error).message}`;
+  }
+  return undefined;
 }
