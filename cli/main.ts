@@ -12,6 +12,7 @@ import { caInitCommand } from './commands/ca-commands.js';
 import { captureIngestCommand, importApigwCommand } from './commands/apigw-commands.js';
 import { replayCommand } from './commands/replay-commands.js';
 import { diffCommand } from './commands/diff-commands.js';
+import { reportMergeCommand } from './commands/report-commands.js';
 
 /**
  * The `reprise` entry point: finds the command, parses its flags, runs it,
@@ -23,7 +24,7 @@ import { diffCommand } from './commands/diff-commands.js';
  * 70 internal error (a bug: printed with its stack).
  */
 
-export const COMMANDS: Command[] = [capturePcapCommand, captureVxlanCommand, captureProxyCommand, caInitCommand, captureIngestCommand, importHarCommand, importApigwCommand, storeInspect, storeCat, transformCommand, replayCommand, exportHarCommand, exportMarkdownCommand, diffCommand, runCommand];
+export const COMMANDS: Command[] = [capturePcapCommand, captureVxlanCommand, captureProxyCommand, caInitCommand, captureIngestCommand, importHarCommand, importApigwCommand, storeInspect, storeCat, transformCommand, replayCommand, exportHarCommand, exportMarkdownCommand, diffCommand, reportMergeCommand, runCommand];
 
 export const EXIT = { ok: 0, userError: 1, usage: 2, bug: 70 } as const;
 
