@@ -49,6 +49,23 @@ export { parseDiffThresholds, judgeDiff } from './replay/diff/diff-thresholds.js
 export { writeDiffReports } from './replay/diff/report/write-diff-reports.js';
 export { renderDiffTerminal } from './replay/diff/report/render-terminal.js';
 
+export type { RequestResult, ErrorKind } from './replay/replay-result.js';
+export type { ReplayMetricsOptions, MetricsSnapshot, LiveStats } from './replay/metrics/replay-metrics.js';
+export { ReplayMetrics, mergeSnapshots } from './replay/metrics/replay-metrics.js';
+export type { GroupSnapshot, StatusClass } from './replay/metrics/group-stats.js';
+export type { LatencySummary } from './replay/metrics/histogram.js';
+export type { Threshold, ThresholdOp } from './replay/thresholds/parse-threshold.js';
+export { parseThreshold, parseThresholds } from './replay/thresholds/parse-threshold.js';
+export type { ThresholdOutcome, ThresholdContext } from './replay/thresholds/evaluate-thresholds.js';
+export { evaluateThresholds } from './replay/thresholds/evaluate-thresholds.js';
+export type { ReplayReportInput, ReportPlan } from './replay/report/report-input.js';
+export type { ReplaySummaryJson } from './replay/report/summary-json.js';
+export { formatReplaySummary } from './replay/report/format-summary.js';
+export { startProgress } from './replay/report/progress.js';
+export { writeReplayReports } from './replay/report/write-reports.js';
+export { readReplaySummary, parseReplaySummary } from './replay/report/read-summary.js';
+export { mergeReplaySummaries } from './replay/report/merge-summaries.js';
+
 export { redactSecretHeaders, DEFAULT_SECRET_HEADERS } from './transform/redact-headers.js';
 
 export type { ErrorCode, ErrorLocation } from './errors.js';
