@@ -56,7 +56,10 @@ export interface LiveStats {
   /** Corrected latency p99 so far (µs). */
   p99Us: number;
   lastDoneUs: number;
-  /** Sends in the last complete series bucket, per second. */
+  /**
+   * Sends in the last complete series bucket, per second — counted from
+   * results, so a send still waiting for its answer is not in it yet.
+   */
   recentRate: number;
   /**
    * Requests sent and not yet answered. Metrics only see finished results, so
@@ -117,7 +120,12 @@ export class ReplayMetrics {
     return g;
   }
 
-  live(): LiveStats {
+  /**
+   * @param nowUs the run clock now (µs since start), so the rate reflects the
+   *   last complete second even while no response arrives (a stalled target);
+   *   defaults to the latest completion seen.
+   */
+  live(nowUs: number = this.lastDoneUs): LiveStats {
     const o = this.overall;
     return {
       requests: o.requests,
@@ -128,7 +136,7 @@ export class ReplayMetrics {
       late: o.late,
       p99Us: o.latency.valueAtPercentile(99),
       lastDoneUs: this.lastDoneUs,
-      recentRate: this.series.sentPerSecondBefore(this.lastDoneUs),
+      recentRate: this.series.sentPerSecondBefore(Math.max(nowUs, this.lastDoneUs)),
     };
   }
 

@@ -139,6 +139,9 @@ describe('ReplayMetrics: counts, classes, errors, bytes, rates', () => {
     const l = m.live();
     expect(l).toMatchObject({ requests: 2500, sent: 2500, completed: 2500, errors: 0, dropped: 0, late: 0 });
     expect(l.recentRate).toBe(1000);
+    // Given the run clock, the rate follows time even when no result arrives (a stall): 0 in second 9.
+    expect(m.live(10_000_000).recentRate).toBe(0);
+    expect(m.live(2_500_000).recentRate).toBe(1000);
     expect(l.p99Us).toBeGreaterThanOrEqual(2990);
     expect(l.p99Us).toBeLessThanOrEqual(3010);
   });
