@@ -8,6 +8,7 @@ import type { Exchange, Header } from '../../store/exchange.js';
 import { newExchangeId } from '../../store/exchange-id.js';
 import { readExchanges } from '../../store/segment-reader.js';
 import { writeExchanges } from '../../store/write-exchanges.js';
+import { runReplay } from '../../replay/run-replay.js';
 import { validatePipeline } from '../../transform/config/load-pipeline.js';
 import { extractVariables } from '../../transform/correlate/extraction-rules.js';
 import { replayAnnotations } from '../../transform/exchange-editor.js';
@@ -155,5 +156,28 @@ describe('correlation on loopback', () => {
 
     // The same replay without correlation: the recorded token is unknown to the fresh server.
     expect(await replay(await readAll(recorded), fresh.origin)).toEqual([200, 401, 401, 401, 401, 401]);
+  });
+
+  it('the same flow through the replay engine (scheduler, undici dispatch, live extraction): 2xx with correlation, 401 without', async () => {
+    const first = await startServer();
+    servers.push(first.server);
+    const recorded = join(tmp.dir, 'recorded');
+    const flow = await recordFlow(first.origin);
+    await writeExchanges(flow, recorded);
+    const correlated = join(tmp.dir, 'correlated');
+    await transformStore(recorded, correlated, validatePipeline({ steps: [{ type: 'correlate' }] }));
+
+    const statusesOf = async (store: string): Promise<Array<number | null>> => {
+      const fresh = await startServer(); // none of the recorded tokens or ids exist there
+      servers.push(fresh.server);
+      const byId = new Map<string, number | null>();
+      // Recorded and replayed on 127.0.0.1 (other ports): allowRecordedHost, or the safety check refuses the target.
+      // Connection fidelity: a session's requests go in order, each after the response it may need a value
+      // from (without it the open-model schedule sends the next call before the login's live token arrived).
+      await runReplay({ store, target: fresh.origin, allowRecordedHost: true, connectionFidelity: true, onResult: (r) => byId.set(r.exchangeId, r.status) });
+      return flow.map((x) => byId.get(x.id) ?? null);
+    };
+    expect(await statusesOf(correlated)).toEqual([200, 200, 200, 201, 200, 200]);
+    expect(await statusesOf(recorded)).toEqual([200, 401, 401, 401, 401, 401]);
   });
 });

@@ -148,4 +148,59 @@ describe('no detector finding survives redact', () => {
     expect(before.some((h) => h.startsWith('jwt:'))).toBe(true);
     expect(before.some((h) => h.startsWith('email:'))).toBe(true);
   });
+
+  it('every default detector, in every place a secret can sit, in mask and hash mode: zero hits after', async () => {
+    const input = join(tmp.dir, 'secrets-everywhere');
+    await writeExchanges(secretsEverywhere(), input);
+    const kinds = new Set((await findings(input)).map((h) => h.split(':')[0]));
+    expect([...kinds].sort()).toEqual([...DETECTOR_NAMES].sort()); // the input has every kind
+    for (const mode of ['mask', 'hash']) {
+      const file = join(tmp.dir, `redact-${mode}.yaml`);
+      await writeFile(file, `steps:\n  - type: redact\n    detectors: default\n    mode: ${mode}\n`);
+      const out = join(tmp.dir, `secrets-${mode}`);
+      const summary = await transformStore(input, out, file, { env });
+      expect(await findings(out), mode).toEqual([]);
+      expect(summary.out).toBe(summary.in);
+      for (const kind of DETECTOR_NAMES) expect(summary.redactions[`detector:${kind}`], `${mode} ${kind}`).toBeGreaterThan(0);
+    }
+  });
 });
+
+/**
+ * Records with each detector's kind of secret in each place redact looks:
+ * request and response headers, cookies, query, path segments, JSON keys and
+ * string and number values (nested, in arrays), form fields, plain text, and
+ * the cut-off tail of a truncated JSON body.
+ */
+function secretsEverywhere(): Exchange[] {
+  const jwt = 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhZGEiLCJpYXQiOjE3MDAwMDAwMDB9.c2lnbmF0dXJlLWJ5dGVz';
+  const aws = 'AKIAIOSFODNN7EXAMPLE';
+  const json = (v: unknown): string => JSON.stringify(v);
+  const body = (data: string, truncated = false) => ({ encoding: 'utf8' as const, data, size: Buffer.byteLength(data) + (truncated ? 100 : 0), ...(truncated && { truncated: true }) });
+  const base = (i: number, { resHeaders, resBody, ...spec }: Partial<Exchange['request']> & { resHeaders?: Exchange['request']['headers']; resBody?: ReturnType<typeof body> | null }): Exchange => ({
+    v: 1,
+    id: `01a2084d-0000-7000-8000-${String(i).padStart(12, '0')}`,
+    start: Date.UTC(2026, 10, 23) * 1000 + i * 1000,
+    duration: 1000,
+    source: { kind: 'synthetic', captureId: 'secrets', connection: 'c1', seq: i },
+    request: { method: 'POST', scheme: 'https', authority: 'api.example.test', path: '/', query: '', httpVersion: '1.1', headers: [['Host', 'api.example.test']], body: null, ...spec },
+    response: { status: 200, httpVersion: '1.1', headers: resHeaders ?? [['Content-Type', 'application/json']], body: resBody ?? null },
+  });
+  return [
+    base(0, {
+      path: '/users/ada%40example.test/cards/4111111111111111',
+      query: `email=grace%40example.test&token=${jwt}&phone=%2B14155552671`,
+      headers: [['Host', 'api.example.test'], ['X-Contact', 'ops@example.test'], ['X-Debug-Token', `Bearer ${jwt}`], ['X-Aws', aws], ['Cookie', `sid=${jwt}; mail=ada@example.test`]],
+      resHeaders: [['Content-Type', 'application/json'], ['X-Owner', 'owner@example.test'], ['Set-Cookie', `sid=${jwt}; Path=/; HttpOnly`]],
+      resBody: body(json({ user: { email: 'ada@example.test', phones: ['+44 20 7946 0958', '(415) 555-2671'] }, cards: [{ number: '4111 1111 1111 1111' }, { number: 5555555555554444 }], 'linus@example.test': true, keys: { aws }, note: `Bearer sk_live_0123456789abcdef` })),
+    }),
+    base(1, {
+      headers: [['Host', 'api.example.test'], ['Content-Type', 'application/x-www-form-urlencoded']],
+      body: body(`email=ada%40example.test&card=4111-1111-1111-1111&phone=%2B14155552671&key=${aws}&auth=Bearer+abcdefgh12345678`),
+      resHeaders: [['Content-Type', 'text/plain']],
+      resBody: body(`Contact ada@example.test or call +1 (415) 555-2671; card 378282246310005; ${jwt}; ${aws}; Authorization: Bearer abcdefgh12345678`),
+    }),
+    // Truncated JSON: the secret sits in the cut-off tail the scanner never sees as a value.
+    base(2, { headers: [['Host', 'api.example.test'], ['Content-Type', 'application/json']], body: body('{"items":[{"a":1}],"owner":"x","contact":"grace@example.test and +14155552671 and 4111111111111111', true) }),
+  ];
+}
