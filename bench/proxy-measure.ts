@@ -20,25 +20,35 @@ import { cpuSeconds, UPSTREAM_PATH } from './proxy-nginx.js';
  * would carry ~30 MB of loader and compiler that no deployment has.
  */
 
-const BUILD_DIR = fileURLToPath(new URL('./out/proxy-build/', import.meta.url));
+const OUT_DIR = fileURLToPath(new URL('./out/', import.meta.url));
 const REPO = fileURLToPath(new URL('../', import.meta.url));
 const run = promisify(execFile);
 
 /** Compile the worker and the load generator (and what they import) with the project's tsc. */
 export function buildWorkers(): { worker: string; load: string } {
-  mkdirSync(BUILD_DIR, { recursive: true });
-  writeFileSync(join(BUILD_DIR, 'tsconfig.json'), JSON.stringify({
+  const [worker, load] = compileBenchScripts('proxy-build', ['proxy-worker.ts', 'proxy-load.ts']);
+  return { worker: worker!, load: load! };
+}
+
+/**
+ * Compile bench scripts (bench/<file>.ts, and what they import) into
+ * bench/out/<dirName>/ with the project's tsc; returns the .js path of each.
+ */
+export function compileBenchScripts(dirName: string, files: string[]): string[] {
+  const dir = join(OUT_DIR, dirName);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({
     extends: '../../../tsconfig.json',
     compilerOptions: { rootDir: '../../..', outDir: '.', sourceMap: false, declaration: false },
     include: [],
-    files: ['../../proxy-worker.ts', '../../proxy-load.ts'],
+    files: files.map((f) => `../../${f}`),
   }));
-  const out = { worker: join(BUILD_DIR, 'bench', 'proxy-worker.js'), load: join(BUILD_DIR, 'bench', 'proxy-load.js') };
+  const out = files.map((f) => join(dir, 'bench', f.replace(/\.ts$/, '.js')));
   try {
-    execFileSync(join(REPO, 'node_modules', '.bin', 'tsc'), ['-p', join(BUILD_DIR, 'tsconfig.json')], { stdio: 'pipe' });
+    execFileSync(join(REPO, 'node_modules', '.bin', 'tsc'), ['-p', join(dir, 'tsconfig.json')], { stdio: 'pipe' });
   } catch (err) {
     // Type errors still emit; only a missing output is fatal.
-    if (!existsSync(out.worker) || !existsSync(out.load)) throw err;
+    if (!out.every((f) => existsSync(f))) throw err;
   }
   return out;
 }
