@@ -9,7 +9,7 @@ import type { GroupSnapshot } from '../metrics/group-stats.js';
 import { STATUS_CLASSES } from '../metrics/group-stats.js';
 import { decodeHistogram } from '../metrics/histogram.js';
 import { formatBytes, formatCount, formatMicros, formatPercent, formatRate } from '../metrics/format-values.js';
-import { escapeXml as esc } from './junit-xml.js';
+import { escapeXml as esc } from './escape-xml.js';
 import { plannedPerSecond, safeOptions, safeTarget, type ReplayReportInput } from './report-input.js';
 import { lineChart, stackedBar, type ChartSeries } from './svg-chart.js';
 

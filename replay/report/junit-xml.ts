@@ -6,25 +6,8 @@
  * failures, errors and time on both levels.
  */
 import { formatMicros } from '../metrics/format-values.js';
+import { escapeXml } from './escape-xml.js';
 import { safeTarget, type ReplayReportInput } from './report-input.js';
-
-/**
- * Escapes text for XML attributes and content, and drops what XML 1.0 cannot
- * hold at all (most control characters, lone surrogates) — an endpoint name
- * from a capture can contain anything.
- */
-export function escapeXml(s: string): string {
-  return s
-    .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '\ufffd')
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/"/g, '&quot;')
-    .replace(/'/g, '&apos;')
-    .replace(/\n/g, '&#10;')
-    .replace(/\r/g, '&#13;')
-    .replace(/\t/g, '&#9;');
-}
 
 function attrs(a: Record<string, string | number>): string {
   return Object.entries(a)

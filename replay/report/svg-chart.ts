@@ -3,7 +3,7 @@
  * in the page: the report must open offline, from a CI artifact, years later,
  * and a server-side SVG has nothing to load or execute.
  */
-import { escapeXml } from './junit-xml.js';
+import { escapeXml } from './escape-xml.js';
 
 export interface ChartSeries {
   name: string;
