@@ -6,6 +6,7 @@
  * hung.
  */
 import type { Writable } from 'node:stream';
+import type { Logger } from '../../log.js';
 import { formatCount, formatMicros, formatRate } from '../metrics/format-values.js';
 import type { LiveStats } from '../metrics/replay-metrics.js';
 
@@ -16,6 +17,11 @@ export interface ProgressOptions {
   logIntervalMs?: number;
   /** Force terminal or log mode; by default `stream.isTTY` decides. */
   tty?: boolean;
+  /**
+   * When not a terminal, log each line through pino (structured fields a log
+   * shipper can graph) instead of writing plain text to the stream.
+   */
+  log?: Logger;
 }
 
 const BAR_WIDTH = 24;
@@ -60,11 +66,17 @@ export function startProgress(
   let stopped = false;
 
   const draw = (): void => {
-    const line = formatProgressLine(live(), plannedTotal);
+    const l = live();
+    const line = formatProgressLine(l, plannedTotal);
     if (tty) {
       // Clip to the terminal width so the line never wraps (a wrapped line cannot be redrawn with \r).
       const cols = stream.columns && stream.columns > 10 ? stream.columns - 1 : line.length;
       stream.write(`\r${line.slice(0, cols)}\x1b[K`);
+    } else if (options.log) {
+      options.log.info(
+        { requests: l.requests, plannedTotal, rate: l.recentRate, inFlight: l.inFlight, errors: l.errors, dropped: l.dropped, late: l.late, p99Us: l.p99Us },
+        `progress: ${line}`,
+      );
     } else {
       stream.write(`progress: ${line}\n`);
     }

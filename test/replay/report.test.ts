@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { RepriseError } from '../../errors.js';
 import { mergeSnapshots, ReplayMetrics, type LiveStats } from '../../replay/metrics/replay-metrics.js';
@@ -116,6 +117,20 @@ describe('startProgress', () => {
     expect(out.split('\n')).toHaveLength(2);
     expect(sink.chunks.every((c) => c === '\n' || (c.startsWith('\r') && c.endsWith('\x1b[K')))).toBe(true);
     expect(sink.chunks.at(-2)).toContain('500/1,000');
+  });
+
+  it('logs structured progress through pino when given a logger and not on a terminal', async () => {
+    const sink = new Sink(false);
+    const logSink = new Sink(false);
+    requests = 250;
+    const p = startProgress(sink, live, 1000, { logIntervalMs: 25, log: pino({ base: undefined }, logSink) });
+    await new Promise((r) => setTimeout(r, 60));
+    p.stop();
+    expect(sink.chunks).toEqual([]);
+    const records = logSink.chunks.join('').trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(records.length).toBeGreaterThanOrEqual(2);
+    expect(records[0]).toMatchObject({ level: 30, requests: 250, plannedTotal: 1000, rate: 998, inFlight: 17, errors: 2, late: 3, p99Us: 12_300 });
+    expect(records[0]!.msg).toMatch(/^progress: \[######/);
   });
 
   it('writes a plain line every interval when not a terminal', async () => {
