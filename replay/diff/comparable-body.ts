@@ -51,6 +51,24 @@ export class BodySink {
 
 const ZSTD_MAGIC = 0xfd2fb528;
 
+/** A whole stored UTF-8 body: the text is what JSON and line comparison need; bytes are encoded on first use. */
+class StoredTextBody implements ComparableBody {
+  readonly overCap = false;
+  readonly incomplete = false;
+  sha256?: string;
+  private encoded: Buffer | undefined;
+
+  constructor(
+    readonly text: string,
+    readonly size: number,
+  ) {}
+
+  get bytes(): Buffer {
+    this.encoded ??= Buffer.from(this.text, 'utf8');
+    return this.encoded;
+  }
+}
+
 /**
  * A stored body (already decoded by the capture) as a ComparableBody. The one
  * encoding a capture on Node 20 could not undo, zstd, is decoded here.
@@ -60,6 +78,11 @@ const ZSTD_MAGIC = 0xfd2fb528;
  */
 export function storedBodyToComparable(body: Body | null, cap: number): ComparableBody | null {
   if (!body) return null;
+  if (body.encoding === 'utf8' && !body.truncated) {
+    const size = Buffer.byteLength(body.data, 'utf8');
+    // Stored text under the cap: compared as the string it already is; bytes made only if a binary check asks.
+    if (size <= cap) return new StoredTextBody(body.data, size);
+  }
   const bytes = bodyToBuffer(body);
   const stillZstd = /\bzstd\b/.test(body.contentEncoding ?? '') && bytes.length >= 4 && bytes.readUInt32LE(0) === ZSTD_MAGIC;
   if (stillZstd) {
@@ -77,9 +100,7 @@ export function storedBodyToComparable(body: Body | null, cap: number): Comparab
   }
   if (bytes.length <= cap && !body.truncated) {
     // The whole body, in memory already: compared byte for byte, hashed only if a report needs a digest.
-    const whole: ComparableBody = { bytes, size: bytes.length, overCap: false, incomplete: false };
-    if (body.encoding === 'utf8') whole.text = body.data;
-    return whole;
+    return { bytes, size: bytes.length, overCap: false, incomplete: false };
   }
   const sink = new BodySink(cap);
   sink.push(bytes);
