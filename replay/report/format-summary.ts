@@ -8,6 +8,7 @@ import type { GroupSnapshot, StatusClass } from '../metrics/group-stats.js';
 import { STATUS_CLASSES } from '../metrics/group-stats.js';
 import type { LatencySummary } from '../metrics/histogram.js';
 import { formatBytes, formatCount, formatMicros, formatPercent, formatRate } from '../metrics/format-values.js';
+import { rateError } from '../metrics/rate-error.js';
 import { safeTarget, type ReplayReportInput } from './report-input.js';
 
 /** Endpoints listed in the summary; the rest are in summary.json and report.html. */
@@ -61,6 +62,11 @@ export function formatReplaySummary(input: ReplayReportInput): string {
   const ratio = plannedRate > 0 ? ` (${formatPercent(s.achievedRate / plannedRate)} of plan)` : '';
   const peak = input.plan ? ` · plan peak ${formatRate(input.plan.peakRate)}` : '';
   lines.push(`rate        planned ${formatRate(plannedRate)} · achieved ${formatRate(s.achievedRate)}${ratio}${peak}`);
+  const re = rateError(s.series);
+  if (re.buckets > 0) {
+    const per = re.bucketS === 1 ? 'second' : `${re.bucketS} s bucket`;
+    lines.push(`            rate error per ${per}: max ${formatPercent(re.maxAbs)} (at ${re.worstAtS}s) · mean ${formatPercent(re.meanAbs)} over ${re.buckets}`);
+  }
   lines.push(`latency     corrected    ${latencyLine(o.latency)}`);
   lines.push(`            uncorrected  ${latencyLine(o.uncorrected)}`);
   lines.push(`lag         ${o.lag.count === 0 ? 'no samples' : `p50 ${formatMicros(o.lag.p50)}  p99 ${formatMicros(o.lag.p99)}  max ${formatMicros(o.lag.max)}`}`);

@@ -9,6 +9,7 @@ import type { GroupSnapshot } from '../metrics/group-stats.js';
 import { STATUS_CLASSES } from '../metrics/group-stats.js';
 import { decodeHistogram } from '../metrics/histogram.js';
 import { formatBytes, formatCount, formatMicros, formatPercent, formatRate } from '../metrics/format-values.js';
+import { rateError } from '../metrics/rate-error.js';
 import { escapeXml as esc } from './escape-xml.js';
 import { plannedPerSecond, safeOptions, safeTarget, type ReplayReportInput } from './report-input.js';
 import { lineChart, stackedBar, type ChartSeries } from './svg-chart.js';
@@ -161,6 +162,7 @@ export function buildHtmlReport(input: ReplayReportInput): string {
   const plannedRate = input.plan?.meanRate ?? s.plannedRate;
   const card = (label: string, value: string): string => `<div class="card"><span class="muted">${esc(label)}</span><b>${esc(value)}</b></div>`;
   const target = safeTarget(input.target);
+  const re = rateError(s.series);
   return `<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
@@ -172,7 +174,7 @@ export function buildHtmlReport(input: ReplayReportInput): string {
 <div class="muted">started ${esc(input.startedAt)} · ran ${(s.lastDoneUs / 1e6).toFixed(1)} s · ${formatCount(o.requests)} requests</div>
 <div class="cards">
 ${card('planned rate', formatRate(plannedRate))}${card('achieved rate', formatRate(s.achievedRate))}${card('p99 corrected', o.latency.count ? formatMicros(o.latency.p99) : '-')}${card('p99 uncorrected', o.uncorrected.count ? formatMicros(o.uncorrected.p99) : '-')}
-${card('error rate', formatPercent(o.errorRate))}${card('late / dropped', `${formatCount(o.late)} / ${formatCount(o.dropped)}`)}${card('schedule lag p99', o.lag.count ? formatMicros(o.lag.p99) : '-')}${card('received', formatBytes(o.bytesReceived))}
+${card('error rate', formatPercent(o.errorRate))}${card('late / dropped', `${formatCount(o.late)} / ${formatCount(o.dropped)}`)}${card('schedule lag p99', o.lag.count ? formatMicros(o.lag.p99) : '-')}${card('rate error / s, max', re.buckets ? formatPercent(re.maxAbs) : '-')}
 </div>
 <h2>Thresholds</h2>
 ${thresholdsTable(input)}

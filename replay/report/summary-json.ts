@@ -4,6 +4,7 @@
  * (`mergeSnapshots`) and a later tool can ask for any percentile. Field by
  * field in docs/replay-reports.md.
  */
+import { rateError, type RateError } from '../metrics/rate-error.js';
 import type { MetricsSnapshot } from '../metrics/replay-metrics.js';
 import type { ThresholdOutcome } from '../thresholds/evaluate-thresholds.js';
 import { plannedPerSecond, safeOptions, safeTarget, type ReplayReportInput, type ReportPlan } from './report-input.js';
@@ -24,6 +25,8 @@ export interface ReplaySummaryJson {
   plan: Omit<ReportPlan, 'perSecond'> | null;
   /** Planned sends per second (index = second of the run), when known. */
   plannedPerSecond: number[] | null;
+  /** Per-second sends vs plan (derived from metrics.series; not read back). */
+  rateError: RateError;
   /** true when every threshold passed (and when there are none). */
   passed: boolean;
   thresholds: ThresholdOutcome[];
@@ -46,6 +49,7 @@ export function buildSummaryJson(input: ReplayReportInput, generator = 'reprise'
     options: safeOptions(input.options),
     plan: input.plan ? { sends: input.plan.sends, durationUs: input.plan.durationUs, meanRate: input.plan.meanRate, peakRate: input.plan.peakRate } : null,
     plannedPerSecond: perSecond ? [...perSecond] : null,
+    rateError: rateError(input.snapshot.series),
     passed: input.thresholds.every((t) => t.passed),
     thresholds: [...input.thresholds],
     metrics: input.snapshot,

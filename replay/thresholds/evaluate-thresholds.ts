@@ -4,7 +4,7 @@
  */
 import type { MetricsSnapshot } from '../metrics/replay-metrics.js';
 import type { Threshold, ThresholdOp } from './parse-threshold.js';
-import { formatMetricValue, THRESHOLD_METRICS, type MetricKind } from './threshold-metrics.js';
+import { formatMetricValue, lookupMetric, type MetricKind } from './threshold-metrics.js';
 
 export interface ThresholdOutcome {
   expression: string;
@@ -65,12 +65,14 @@ function evaluateOne(t: Threshold, s: MetricsSnapshot, ctx: ThresholdContext): T
   }
   const group = t.endpoint === undefined ? s.overall : s.endpoints[t.endpoint];
   if (!group) return unmeasured(limit, `endpoint ${JSON.stringify(t.endpoint)} had no requests in this run`);
-  const def = THRESHOLD_METRICS.get(t.metric);
+  const def = lookupMetric(t.metric)?.def;
   if (!def) return unmeasured(limit, 'unknown metric');
   if (def.kind === 'latency' && (t.metric.startsWith('lag_') ? group.lag.count : t.metric.startsWith('uncorrected_') ? group.uncorrected.count : group.latency.count) === 0) {
     return unmeasured(limit, 'no request was sent, so there is no latency to compare');
   }
   if (def.kind === 'ratio' && group.requests === 0) return unmeasured(limit, 'no requests');
+  const why = def.unmeasurable?.(group, s);
+  if (why) return unmeasured(limit, why);
 
   const observed = def.read(group, s);
   const passed = compare(observed, t.op, limit);

@@ -13,7 +13,7 @@
  * stopped making sense.
  */
 import { RepriseError } from '../../errors.js';
-import { THRESHOLD_METRICS, type MetricKind } from './threshold-metrics.js';
+import { lookupMetric, THRESHOLD_METRICS, type MetricKind } from './threshold-metrics.js';
 
 export type ThresholdOp = '<' | '<=' | '>' | '>=' | '==';
 
@@ -67,9 +67,12 @@ class Scanner {
     return true;
   }
 
-  /** A metric name: letters, digits, '_' and '.' (for p99.9); '-' too, only to say "did you mean error_rate". */
+  /**
+   * A metric name: letters, digits, '_' and '.' (p99.9), k6's `p(95)`; '-'
+   * too, only to say "did you mean error_rate".
+   */
   word(): string {
-    const m = /^[A-Za-z0-9_.-]+/.exec(this.text.slice(this.pos));
+    const m = /^[A-Za-z0-9_.-]+(?:\([0-9.]*\))?/.exec(this.text.slice(this.pos));
     const w = m ? m[0] : '';
     this.pos += w.length;
     return w;
@@ -124,10 +127,12 @@ export function parseThreshold(text: string): Threshold {
 
   s.skipSpaces();
   const metricAt = s.pos;
-  const metric = s.word();
-  if (metric === '') s.fail(`expected a metric name (p99, error_rate, rate, …), found ${quote(s.rest().slice(0, 20))}`);
-  const def = THRESHOLD_METRICS.get(metric);
-  if (!def) s.fail(`unknown metric ${quote(metric)}${suggest(metric)}`, metricAt);
+  const written = s.word();
+  if (written === '') s.fail(`expected a metric name (p99, error_rate, rate, …), found ${quote(s.rest().slice(0, 20))}`);
+  const found = lookupMetric(written);
+  if (!found) s.fail(`unknown metric ${quote(written)}${suggest(written)}`, metricAt);
+  const { name: metric, def } = found;
+  if (def.runOnly && endpoint !== undefined) s.fail(`${metric} is measured for the whole run, not per endpoint`, metricAt);
 
   s.skipSpaces();
   const opAt = s.pos;
@@ -204,7 +209,7 @@ function suggest(name: string): string {
     candidates.find((c) => c === normal) ??
     candidates.find((c) => c.replace('.', '') === normal) ??
     candidates.find((c) => normal.startsWith(c) && /^p\d/.test(c));
-  return hit ? `; did you mean ${quote(hit)}?` : '; known: p50, p90, p95, p99, p99.9, max, mean, min (also uncorrected_… and lag_…), error_rate, late_rate, drop_rate, 1xx_rate … 5xx_rate, rate, requests, sent, completed, errors, dropped, late';
+  return hit ? `; did you mean ${quote(hit)}?` : '; known: p50 … p99.99 (any percentile), max, mean, min (also uncorrected_… and lag_…), error_rate, late_rate, drop_rate, 1xx_rate … 5xx_rate, rate, rate_error, requests, sent, completed, errors, dropped, late';
 }
 
 /**

@@ -2,6 +2,7 @@ import { decodeFromCompressedBase64, type JsHistogram } from 'hdr-histogram-js';
 import { describe, expect, it } from 'vitest';
 import { RepriseError } from '../../errors.js';
 import { mergeSnapshots, OTHER_ENDPOINT, ReplayMetrics, type MetricsSnapshot } from '../../replay/metrics/replay-metrics.js';
+import { rateError } from '../../replay/metrics/rate-error.js';
 import type { RequestResult } from '../../replay/replay-result.js';
 
 /**
@@ -127,6 +128,11 @@ describe('ReplayMetrics: counts, classes, errors, bytes, rates', () => {
     expect(s.series.points.map((p) => p.planned)).toEqual([100, 100, 100, 0]);
     // 91 of the last 100 sends fit in [2 s, 3 s); the rest spill into the 4th second.
     expect(s.series.points.map((p) => p.sent)).toEqual([100, 100, 91, 9]);
+    // Rate error per second, last (partial) bucket left out: 0, 0, 9%.
+    const e = rateError(s.series);
+    expect(e).toMatchObject({ buckets: 3, bucketS: 1, worstAtS: 2 });
+    expect(e.maxAbs).toBeCloseTo(0.09, 10);
+    expect(e.meanAbs).toBeCloseTo(0.03, 10);
     // Series histograms have 1 significant digit (buckets 1/16 of a power of two): ≤ 6.25% above.
     expect(s.series.points[0]!.p50Us).toBeGreaterThanOrEqual(1000);
     expect(s.series.points[0]!.p50Us).toBeLessThanOrEqual(1000 * 1.0625);

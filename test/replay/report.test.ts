@@ -45,6 +45,8 @@ describe('formatReplaySummary', () => {
     expect(text).toContain('4,000 planned · 4,000 scheduled · 3,999 sent');
     expect(text).toContain(`1 dropped · ${o.late.toLocaleString('en-US')} late (>1ms)`);
     expect(text).toMatch(/rate {8}planned 200\/s · achieved 200\/s \(99\.98% of plan\) · plan peak 200\/s/);
+    // The 1 s stall at 8 s: nothing sent in that second.
+    expect(text).toMatch(/rate error per second: max 100% \(at 8s\) · mean [\d.]+% over 19/);
     // The stall: the corrected p99 is hundreds of ms, the uncorrected one tens.
     expect(text).toMatch(/corrected {4}p50 [\d.]+ms {2}p90 [\d.]+ms {2}p99 8\d\d(\.\d)?ms/);
     expect(text).toMatch(/uncorrected {2}p50 [\d.]+ms {2}p90 [\d.]+ms {2}p99 \d\d(\.\d+)?ms/);

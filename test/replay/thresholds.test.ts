@@ -51,6 +51,17 @@ describe('parseThreshold', () => {
     expect(parseThreshold('errors<10')).toMatchObject({ kind: 'count', limit: 10 });
   });
 
+  it("takes any percentile and k6's spellings (p(95), avg, med), stored under one canonical name", () => {
+    expect(parseThreshold('p97.5<10ms')).toMatchObject({ metric: 'p97.5', kind: 'latency', limit: 10_000 });
+    expect(parseThreshold('lag_p99.99<2ms')).toMatchObject({ metric: 'lag_p99.99' });
+    expect(parseThreshold('p(95)<500ms')).toMatchObject({ expression: 'p(95)<500ms', metric: 'p95', limit: 500_000 });
+    expect(parseThreshold('uncorrected_p(99.9)<1s')).toMatchObject({ metric: 'uncorrected_p99.9' });
+    expect(parseThreshold('avg<200ms')).toMatchObject({ metric: 'mean' });
+    expect(parseThreshold('med<20ms')).toMatchObject({ metric: 'p50' });
+    expect(parseThreshold('p100<1s')).toMatchObject({ metric: 'p100' });
+    expect(parseThreshold('rate_error<1%')).toMatchObject({ metric: 'rate_error', kind: 'ratio', limit: 0.01 });
+  });
+
   it('scopes to an endpoint template, which may contain spaces, colons and dots', () => {
     expect(parseThreshold('endpoint[GET /users/:id].p99<100ms')).toEqual({
       expression: 'endpoint[GET /users/:id].p99<100ms',
@@ -67,7 +78,11 @@ describe('parseThreshold', () => {
   it('rejects bad expressions with the 1-based column of the problem', () => {
     expectInvalid('', 1, /empty threshold/);
     expectInvalid('   ', 4, /empty threshold/);
-    expectInvalid('p98<1ms', 1, /unknown metric "p98"/);
+    expectInvalid('q99<1ms', 1, /unknown metric "q99"/);
+    expectInvalid('p101<1ms', 1, /unknown metric "p101"/);
+    expectInvalid('p0<1ms', 1, /unknown metric "p0"/);
+    expectInvalid('p(abc)<1ms', 1, /unknown metric "p"/);
+    expectInvalid('endpoint[GET /a].rate_error<1%', 18, /rate_error is measured for the whole run, not per endpoint/);
     expectInvalid('p999<1ms', 1, /did you mean "p99.9"/);
     expectInvalid('latency_p99<1ms', 1, /did you mean "p99"/);
     expectInvalid('error-rate<1%', 1, /unknown metric "error-rate"; did you mean "error_rate"/);
@@ -120,7 +135,7 @@ describe('parseThreshold', () => {
 
   it('parseThresholds reports every bad expression at once', () => {
     expect(parseThresholds(['p99<1ms', 'error_rate<1%'])).toHaveLength(2);
-    expect(() => parseThresholds(['p99<1ms', 'p98<1ms', 'rate>=x'])).toThrow(/2 invalid thresholds: threshold "p98<1ms", column 1: .*; threshold "rate>=x", column 7/);
+    expect(() => parseThresholds(['p99<1ms', 'q98<1ms', 'rate>=x'])).toThrow(/2 invalid thresholds: threshold "q98<1ms", column 1: .*; threshold "rate>=x", column 7/);
   });
 });
 
@@ -171,6 +186,27 @@ describe('evaluateThresholds', () => {
     expect(evaluate('5xx_rate<1%')).toMatchObject({ passed: false, observed: 0.02 });
     expect(evaluate('2xx_rate>=97%')).toMatchObject({ passed: true, observed: 0.975 });
     expect(evaluate('errors==5')).toMatchObject({ passed: true, observed: 5 });
+  });
+
+  it('reads percentiles the summary does not hold from the histogram, exactly as the summary would', () => {
+    expect(evaluate('p(99)<1s').observed).toBe(snap.overall.latency.p99);
+    const p975 = evaluate('p97.5<1s').observed!;
+    expect(p975).toBeGreaterThanOrEqual(snap.overall.latency.p95);
+    expect(p975).toBeLessThanOrEqual(snap.overall.latency.p99);
+    expect(evaluate('lag_p100<=5ms').observed).toBe(snap.overall.lag.max);
+  });
+
+  it('rate_error compares sends with the plan second by second', () => {
+    // The synthetic run sends every request 100 µs (1% of them 5 ms) after its intended time: each
+    // second loses at most one send to the next, out of 100.
+    const e = evaluate('rate_error<=1%');
+    expect(e.passed).toBe(true);
+    expect(e.observed).toBeLessThanOrEqual(0.01);
+    const short = new ReplayMetrics();
+    short.record({ endpoint: 'GET /a', exchangeId: 'x', copy: 0, intendedUs: 0, sentUs: 0, doneUs: 10, status: 200, bytesSent: 1, bytesReceived: 1 });
+    const [o] = evaluateThresholds([parseThreshold('rate_error<1%')], short.snapshot(), { targetRate: 1 });
+    expect(o).toMatchObject({ passed: false, observed: null });
+    expect(o!.message).toContain('no complete second');
   });
 
   it('resolves target against the plan rate, and fails when no target is known', () => {
