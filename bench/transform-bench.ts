@@ -6,8 +6,9 @@ import { numberListFlag, pinnedNode, type BenchFlags, type BenchResult } from '.
 
 /**
  * The full transform pipeline (filter, sample, dedupe, correlate, redact with
- * every detector in hash mode, parameterize, a plugin) on one pinned core, at
- * 10^5 and 10^6 exchanges so a growing RSS would show. Two figures: in memory
+ * every detector in hash mode, parameterize, a plugin) on one pinned core, on
+ * ~1 KB JSON API records with personal data (transform-records.ts), at 10^5
+ * and 10^6 exchanges so a growing RSS would show. Two figures: in memory
  * (the steps' own cost; records come from a pool, so building them is cheap)
  * and store → store (gunzip + parse, the steps, serialize + gzip). Anchors:
  * the same runs with no steps, i.e. what producing or copying the records
@@ -26,7 +27,7 @@ export async function benchTransform(options: { sizes?: number[] } = {}): Promis
       anchor: 'no steps',
       anchorValue: memAnchor.perSecond,
       rssMB: mem.maxRssMB,
-      extra: `${mem.out} out; per CPU-second ${cpuRate(mem)} (no steps ${cpuRate(memAnchor)})`,
+      extra: `${mem.out} out; per CPU-second ${cpuRate(mem)} (no steps ${cpuRate(memAnchor)}); RSS with no steps ${Math.round(memAnchor.maxRssMB)} MB`,
     });
     const dir = mkdtempSync(join(tmpdir(), 'reprise-bench-transform-'));
     try {
@@ -40,7 +41,7 @@ export async function benchTransform(options: { sizes?: number[] } = {}): Promis
         anchor: 'store copy',
         anchorValue: copy.perSecond,
         rssMB: store.maxRssMB,
-        extra: `${store.out} out; per CPU-second ${cpuRate(store)} (copy ${cpuRate(copy)})`,
+        extra: `${store.out} out; per CPU-second ${cpuRate(store)} (copy ${cpuRate(copy)}); RSS of the copy ${Math.round(copy.maxRssMB)} MB`,
       });
     } finally {
       rmSync(dir, { recursive: true, force: true });
