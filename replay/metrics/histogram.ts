@@ -11,17 +11,19 @@ import { LatencyRecorder } from './latency-recorder.js';
 export type { Histogram };
 
 /**
- * Histograms (and the recorders that feed them, see latency-recorder.ts)
- * start small and grow to the largest value seen, so memory follows the run's
- * real range: ~45 KB for latencies up to 1 s, ~70 KB up to 60 s (3 digits,
- * 32-bit counts). Negative values (a send a hair before its intended time)
- * are recorded as 0: HdrHistograms hold no negative values.
+ * The recorders that live through a run (latency-recorder.ts) start empty and
+ * grow to the largest value seen, so memory follows the run's real range:
+ * ~45 KB for latencies up to 1 s, ~70 KB up to 60 s (3 digits, 32-bit counts
+ * until a count passes 2^32). The HdrHistograms below are built from them
+ * only for a snapshot, with 64-bit counts so no count can wrap. Negative
+ * values (a send a hair before its intended time) are recorded as 0:
+ * HdrHistograms hold no negative values.
  */
 const INITIAL_HIGHEST_US = 1_000;
 
 /**
  * Run-wide and per-endpoint histograms: µs resolution, 3 significant digits
- * (0.1% error), 32-bit counts. Values are recorded through a LatencyRecorder
+ * (0.1% error), 64-bit counts. Values are recorded through a LatencyRecorder
  * (same layout, faster index) and turned into one of these for percentiles,
  * encoding and merging.
  */
@@ -30,7 +32,7 @@ export function buildLatencyHistogram(): Histogram {
     lowestDiscernibleValue: 1,
     highestTrackableValue: INITIAL_HIGHEST_US,
     numberOfSignificantValueDigits: 3,
-    bitBucketSize: 32,
+    bitBucketSize: 64,
     autoResize: true,
   });
 }
@@ -45,7 +47,7 @@ export function buildSeriesHistogram(): Histogram {
     lowestDiscernibleValue: 1,
     highestTrackableValue: INITIAL_HIGHEST_US,
     numberOfSignificantValueDigits: 1,
-    bitBucketSize: 32,
+    bitBucketSize: 64,
     autoResize: true,
   });
 }
@@ -61,8 +63,8 @@ export function newSeriesRecorder(): LatencyRecorder {
 /** A recorder holding the counts of an encoded histogram (a shard's summary.json). */
 export function decodeRecorder(encoded: string, make: () => LatencyRecorder = newLatencyRecorder): LatencyRecorder {
   const r = make();
-  // Decoded into dense JS counts (fast to walk), then re-bucketed value by value.
-  if (encoded !== '') r.addHistogram(decodeFromCompressedBase64(encoded, 32, false));
+  // Decoded into dense 64-bit JS counts (fast to walk), then re-bucketed value by value.
+  if (encoded !== '') r.addHistogram(decodeFromCompressedBase64(encoded, 64, false));
   return r;
 }
 
@@ -74,7 +76,7 @@ export function encodeHistogram(h: Histogram): string {
 export function decodeHistogram(encoded: string, make: () => Histogram = buildLatencyHistogram): Histogram {
   const h = make();
   // Decoded into dense counts (fast to walk), then added into the layout of `make()`.
-  if (encoded !== '') h.add(decodeFromCompressedBase64(encoded, 32, false));
+  if (encoded !== '') h.add(decodeFromCompressedBase64(encoded, 64, false));
   return h;
 }
 
@@ -150,7 +152,7 @@ export function checkEncodedHistogram(encoded: string, digits: 1 | 3): string | 
   const highest = plain.readBigInt64BE(24);
   if (highest < 2n || highest > BigInt(Number.MAX_SAFE_INTEGER)) return `highest trackable value ${highest} out of range`;
   try {
-    decodeFromCompressedBase64(encoded, 32, false);
+    decodeFromCompressedBase64(encoded, 64, false);
   } catch (err) {
     return `does not decode: ${(err as Error).message}`;
   }

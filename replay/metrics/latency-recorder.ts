@@ -5,7 +5,7 @@
  * This recorder uses the same bucket layout (lowest discernible value 1,
  * unit magnitude 0, the same sub-bucket count for the same significant
  * digits) but finds the index with Math.clz32 and shifts (~15 ns), counting
- * into a Uint32Array that grows one HdrHistogram bucket at a time.
+ * into a typed array that grows one HdrHistogram bucket at a time.
  *
  * Because the layout is identical, `toHistogram()` is exact: every count
  * lands in the very bucket hdr-histogram-js would have put it in, so
@@ -37,7 +37,10 @@ export class LatencyRecorder {
   /** log2 of half the sub-bucket count; HdrHistogram's subBucketHalfCountMagnitude. */
   private readonly halfMag: number;
   private readonly halfCount: number;
-  private counts: Uint32Array = EMPTY;
+  // 32-bit counts until one would pass 2^32 − 1 (a multi-day soak test puts
+  // ~20k lag values a second into the 0 µs bucket), then 64-bit floats
+  // (exact to 2^53) for this recorder from then on.
+  private counts: Uint32Array | Float64Array = EMPTY;
   private overflow: Histogram | undefined;
   totalCount = 0;
 
@@ -71,11 +74,17 @@ export class LatencyRecorder {
     const bucket = Math.max(0, 31 - Math.clz32(v) - this.halfMag);
     const index = ((bucket + 1) << this.halfMag) + (v >>> bucket) - this.halfCount;
     if (index >= this.counts.length) this.grow((bucket + 2) << this.halfMag);
-    this.counts[index]! += count;
+    this.addAt(index, count);
+  }
+
+  private addAt(index: number, count: number): void {
+    const next = this.counts[index]! + count;
+    if (next > 0xffffffff && this.counts instanceof Uint32Array) this.counts = Float64Array.from(this.counts);
+    this.counts[index] = next;
   }
 
   private grow(length: number): void {
-    const next = new Uint32Array(length);
+    const next = this.counts instanceof Float64Array ? new Float64Array(length) : new Uint32Array(length);
     next.set(this.counts);
     this.counts = next;
   }
@@ -114,7 +123,7 @@ export class LatencyRecorder {
   add(other: LatencyRecorder): void {
     if (other.digits !== this.digits) throw new RangeError('cannot add recorders of different precision');
     if (other.counts.length > this.counts.length) this.grow(other.counts.length);
-    for (let i = 0; i < other.counts.length; i++) if (other.counts[i] !== 0) this.counts[i]! += other.counts[i]!;
+    for (let i = 0; i < other.counts.length; i++) if (other.counts[i] !== 0) this.addAt(i, other.counts[i]!);
     if (other.overflow) {
       this.overflow ??= this.make();
       this.overflow.add(other.overflow);

@@ -60,7 +60,7 @@ class SummaryChecker {
     const problem = checkEncodedHistogram(s, digits);
     if (problem) this.fail(path, `bad histogram: ${problem}`);
     if (expectedCount !== undefined) {
-      const n = decodeFromCompressedBase64(s, 32, false).totalCount;
+      const n = decodeFromCompressedBase64(s, 64, false).totalCount;
       if (n !== expectedCount) this.fail(path, `histogram holds ${n} values where the counts say ${expectedCount}`);
     }
   }

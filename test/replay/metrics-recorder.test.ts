@@ -11,6 +11,8 @@ function hdr(digits: 1 | 2 | 3) {
   return () => build({ lowestDiscernibleValue: 1, highestTrackableValue: 1000, numberOfSignificantValueDigits: digits, bitBucketSize: 32, autoResize: true });
 }
 
+const hdr64 = () => build({ lowestDiscernibleValue: 1, highestTrackableValue: 1000, numberOfSignificantValueDigits: 3, bitBucketSize: 64, autoResize: true });
+
 function counts(h: unknown): [number, number][] {
   const j = h as JsHistogram;
   const out: [number, number][] = [];
@@ -64,6 +66,25 @@ describe('LatencyRecorder', () => {
     rebuilt.addHistogram(both.toHistogram());
     expect(counts(rebuilt.toHistogram())).toEqual(counts(both.toHistogram()));
     expect(() => a.add(new LatencyRecorder(1, hdr(1)))).toThrow(RangeError);
+  });
+
+  it('counts past 2^32 in one bucket (a multi-day soak test\'s 0 µs lag) switch to 64-bit counts instead of wrapping', () => {
+    const r = new LatencyRecorder(3, hdr64);
+    const big = hdr64();
+    big.recordValueWithCount(0, 3e9);
+    big.recordValueWithCount(1500, 10);
+    r.addHistogram(big);
+    r.addHistogram(big);
+    r.record(0);
+    expect(r.totalCount).toBe(6e9 + 21);
+    const h = r.toHistogram();
+    expect(h.totalCount).toBe(6e9 + 21);
+    expect(counts(h)).toEqual([[0, 6e9 + 1], [1500, 20]]);
+    expect(r.valueAtPercentile(100)).toBe(1500);
+    const sum = new LatencyRecorder(3, hdr64);
+    sum.add(r);
+    sum.add(r);
+    expect(sum.toHistogram().totalCount).toBe(12e9 + 42);
   });
 
   it('an empty recorder answers 0 and converts to an empty histogram', () => {
