@@ -268,8 +268,5 @@ function diffOf(d: Record<string, unknown>, at: (p: string) => string): DiffSect
 }
 
 function reportsOf(r: Record<string, unknown> | undefined, at: (p: string) => string): ReportsSection {
-  return {
-    ...(r?.dir !== undefined && { dir: at(r.dir as string) }),
-    formats: (r?.formats as ReportsSection['formats'] | undefined) ?? ['json', 'junit', 'html'],
-  };
+  return r?.dir !== undefined ? { dir: at(r.dir as string) } : {};
 }

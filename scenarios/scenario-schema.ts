@@ -144,7 +144,6 @@ export const SCENARIO_SCHEMA: Extract<FieldSpec, { kind: 'object' }> = {
       kind: 'object',
       fields: {
         dir: path,
-        formats: { kind: 'list', of: { kind: 'string', enum: ['json', 'junit', 'html'] } },
       },
     },
   },

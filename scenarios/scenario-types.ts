@@ -103,7 +103,6 @@ export interface DiffSection {
 }
 
 export interface ReportsSection {
-  /** Folder for summary.json, junit.xml and report.html; none → terminal summary only. */
+  /** Folder for every phase's summary.json, junit.xml and report.html, the diff's reports and scenario.json; none → terminal summary only. */
   dir?: string;
-  formats: Array<'json' | 'junit' | 'html'>;
 }

@@ -71,7 +71,7 @@ describe('loadScenario', () => {
       { kind: 'timed', name: 'warm', speed: 10, amplify: 1, loop: false, maxGapMs: 2000 },
       { kind: 'max', name: 'flat-out', connections: 32, pipelining: 1, durationMs: 10_000 },
     ]);
-    expect(s.reports).toEqual({ dir: join(dir.path, 'out'), formats: ['json', 'junit', 'html'] });
+    expect(s.reports).toEqual({ dir: join(dir.path, 'out') });
     expect(loadScenario(file, { env: {} }).replay?.target).toBe('http://127.0.0.1:8080');
   });
 
