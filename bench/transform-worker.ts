@@ -2,10 +2,11 @@
 //   transform-worker.ts pipeline <n> [none]   in-memory records through every step (or none: the anchor)
 //   transform-worker.ts make <dir> <n>        write the input store (not timed)
 //   transform-worker.ts store <in> <out> [none]  transformStore, store → store
+//   transform-worker.ts steps <n>             each step of the pipeline alone, in memory: CPU µs per record
 import { fileURLToPath } from 'node:url';
 import { writeExchanges } from '../store/write-exchanges.js';
 import { compilePipeline } from '../transform/compile-pipeline.js';
-import { parsePipelineYaml, validatePipeline } from '../transform/config/load-pipeline.js';
+import { parsePipelineYaml, validatePipeline, type PipelineDefinition } from '../transform/config/load-pipeline.js';
 import { transformStore } from '../transform/transform-store.js';
 import { BENCH_PIPELINE, benchExchanges } from './transform-records.js';
 
@@ -45,6 +46,31 @@ if (phase === 'pipeline') {
   const s = await transformStore(a!, b!, pipeline);
   count = s.in;
   out = s.out;
+} else if (phase === 'steps') {
+  // Where the time goes: the same records through one step at a time, and through no step (the generator's
+  // own cost, included in each step's figure). Steps after a dropping step see more records here than in
+  // the pipeline.
+  const n = Number(a);
+  const full = definition(false);
+  const cpuPerRecord = async (def: PipelineDefinition): Promise<number> => {
+    const pipeline = await compilePipeline(def, { env });
+    const c0 = process.cpuUsage();
+    for (const ex of benchExchanges(n)) {
+      const r = pipeline.push(ex);
+      if (r instanceof Promise) await r;
+    }
+    pipeline.end();
+    const c = process.cpuUsage(c0);
+    return (c.user + c.system) / n;
+  };
+  await cpuPerRecord(validatePipeline({ steps: [] })); // warm up the generator
+  const base = await cpuPerRecord(validatePipeline({ steps: [] }));
+  const steps: Record<string, number> = {};
+  for (const step of full.steps) {
+    steps[step.type] = await cpuPerRecord(validatePipeline({ steps: [step] }, { baseDir: full.baseDir }));
+  }
+  count = n;
+  extra = { generatorUs: base, stepUs: steps };
 }
 const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
 // CPU time as well as wall time: on a shared machine the wall clock counts other processes' turns too.
