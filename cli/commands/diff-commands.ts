@@ -1,6 +1,7 @@
 import { RepriseError } from '../../errors.js';
 import type { DiffReport } from '../../replay/diff/diff-report.js';
 import { parseArrayRule, type ArrayMode, type DiffRulesInput } from '../../replay/diff/diff-rules.js';
+import { loadDiffRulesFile, type DiffRulesFile } from '../../replay/diff/diff-rules-file.js';
 import { judgeDiff, parseDiffThresholds } from '../../replay/diff/diff-thresholds.js';
 import { renderDiffTerminal } from '../../replay/diff/report/render-terminal.js';
 import { writeDiffReports } from '../../replay/diff/report/write-diff-reports.js';
@@ -16,6 +17,7 @@ export const diffCommand: Command = {
   args: '[<store>]',
   summary: 'Diff responses between releases: live (replay <store> to --baseline, --candidate and optionally --baseline2) or offline (--left and --right stores). Noise is measured or set aside; thresholds set the exit code (4 when broken).',
   options: {
+    rules: { type: 'string', hint: 'diff.yaml', description: 'comparison rules from a file (ignore, arrays, tolerance, headers, noise, thresholds; see docs/diff.md); flags add to it' },
     left: { type: 'string', hint: 'store', description: 'offline: the baseline store (e.g. recorded)' },
     right: { type: 'string', hint: 'store', description: 'offline: the candidate store (e.g. replayed); paired by exchange id, else by request identity' },
     baseline: { type: 'string', hint: 'url', description: 'live: the current release' },
@@ -48,16 +50,18 @@ export const diffCommand: Command = {
   ],
   async run(parsed, ctx) {
     const v = parsed.values;
+    const file: DiffRulesFile = typeof v.rules === 'string' ? await loadDiffRulesFile(v.rules) : { rules: {}, noise: {}, thresholds: [] };
     const common: DiffCommonOptions = {
-      rules: rulesFromArgs(parsed),
+      rules: mergeRules(file.rules, rulesFromArgs(parsed)),
       noise: {
+        ...file.noise,
         ...(v['noise-absolute'] !== undefined ? { absolute: num(parsed, 'noise-absolute') } : {}),
         ...(v['noise-relative'] !== undefined ? { relative: num(parsed, 'noise-relative') } : {}),
       },
       filter: filterFromArgs(parsed),
       onProgress: (pairs) => ctx.log?.info({ pairs }, 'diffing'),
     };
-    const thresholds = parseDiffThresholds(list(parsed, 'threshold')?.join(',') ?? 'no high');
+    const thresholds = parseDiffThresholds(list(parsed, 'threshold')?.join(',') ?? (file.thresholds.length > 0 ? file.thresholds.join(',') : 'no high'));
     let report: DiffReport;
     if (v.left !== undefined || v.right !== undefined) {
       if (typeof v.left !== 'string' || typeof v.right !== 'string') throw usage('offline mode needs both --left and --right');
@@ -87,6 +91,23 @@ export const diffCommand: Command = {
     return verdicts.every((x) => x.passed) ? 0 : EXIT_DIFF_FAILED;
   },
 };
+
+/** File rules, then flags: lists add up, single values from flags win. */
+function mergeRules(file: DiffRulesInput, flags: DiffRulesInput): DiffRulesInput {
+  const both = (a?: string[], b?: string[]) => (a || b ? [...(a ?? []), ...(b ?? [])] : undefined);
+  const merged: DiffRulesInput = { ...file, ...flags, arrays: { ...file.arrays, ...flags.arrays } };
+  const ignore = both(file.ignore, flags.ignore);
+  const allow = both(file.headerAllow, flags.headerAllow);
+  const deny = both(file.headerDeny, flags.headerDeny);
+  const volatile = both(file.volatileHeaders, flags.volatileHeaders);
+  if (ignore) merged.ignore = ignore;
+  if (allow) merged.headerAllow = allow;
+  if (deny) merged.headerDeny = deny;
+  if (volatile) merged.volatileHeaders = volatile;
+  merged.strictNumberText = (file.strictNumberText ?? false) || (flags.strictNumberText ?? false);
+  merged.nullEqualsMissing = (file.nullEqualsMissing ?? false) || (flags.nullEqualsMissing ?? false);
+  return merged;
+}
 
 function rulesFromArgs(parsed: ParsedArgs): DiffRulesInput {
   const v = parsed.values;

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -62,6 +62,13 @@ describe('reprise diff (CLI)', () => {
     expect((await runMain([...base, '--threshold', 'none'])).code).toBe(0);
     expect((await runMain([...base, '--threshold', 'max_low=1'])).code).toBe(4);
     expect((await runMain([...base, '--ignore', '$.legacy'])).code).toBe(0);
+    // A rules file: its thresholds apply unless --threshold is given; flags add to its lists.
+    const rulesFile = join(dir, 'diff.yaml');
+    await writeFile(rulesFile, "ignore: ['$.legacy']\nthresholds: ['no diff']\n");
+    const fromFile = await runMain([...base, '--rules', rulesFile]);
+    expect(fromFile.code).toBe(4);
+    expect(fromFile.stdout).toMatch(/Threshold "no diff": FAILED \(3\)/);
+    expect((await runMain([...base, '--rules', rulesFile, '--ignore', '$.email', '--ignore', 'header.x-served-*'])).code).toBe(0);
     const json = await runMain([...base, '--json', '--threshold', 'no diff']);
     expect(json.code).toBe(4);
     expect(JSON.parse(json.stdout).thresholds[0]).toMatchObject({ threshold: 'no diff', actual: 4, passed: false });
