@@ -3,7 +3,7 @@ import { compareResponses } from './compare-responses.js';
 import { isIgnored, type DiffRules } from './diff-rules.js';
 import { displayValue, riskOf, RISK_ORDER, type Difference, type ResponseSide } from './diff-types.js';
 import { templatePath } from './json-compare.js';
-import type { DiffExample, DiffFinding, DiffReport, EndpointDiff, LatencySummary, NoiseSuppressed, RootCauseCluster, SetAsideField } from './diff-report.js';
+import type { CrossEndpointChange, DiffExample, DiffFinding, DiffReport, EndpointDiff, LatencySummary, NoiseSuppressed, RootCauseCluster, SetAsideField } from './diff-report.js';
 import type { VolatileClass } from './volatile-values.js';
 
 /**
@@ -214,6 +214,7 @@ export class DiffAccumulator {
     // Worst first: a reader (and a CI log cut at N lines) sees the breaking endpoints before the clean ones.
     const worst = (e: EndpointDiff) => (e.findings.length === 0 ? RISK_ORDER.length : RISK_ORDER.indexOf(e.findings[0]!.risk));
     endpoints.sort((a, b) => worst(a) - worst(b) || a.endpoint.localeCompare(b.endpoint));
+    const acrossEndpoints = crossEndpointChanges(endpoints);
     if (this.hashCompared > 0) {
       notes.push(`${this.hashCompared} pair(s) had a body over the ${this.rules.bodyCap}-byte cap or cut at capture: compared by size and sha256 only, without field-level differences`);
     }
@@ -234,6 +235,7 @@ export class DiffAccumulator {
       setAside,
       endpoints,
       clusters,
+      acrossEndpoints,
       totals,
       notes,
     };
@@ -243,6 +245,23 @@ export class DiffAccumulator {
     const excess = rate - noiseRate;
     return excess >= this.thresholds.absolute && excess / rate >= this.thresholds.relative;
   }
+}
+
+function crossEndpointChanges(endpoints: readonly EndpointDiff[]): CrossEndpointChange[] {
+  const byField = new Map<string, CrossEndpointChange>();
+  for (const ep of endpoints) {
+    for (const f of ep.findings) {
+      const key = `${f.field}\u0001${f.kind}`;
+      const c = byField.get(key);
+      if (c) {
+        c.endpoints.push(ep.endpoint);
+        c.pairs += f.count;
+      } else byField.set(key, { field: f.field, kind: f.kind, risk: f.risk, endpoints: [ep.endpoint], pairs: f.count });
+    }
+  }
+  return [...byField.values()]
+    .filter((c) => c.endpoints.length >= 2)
+    .sort((a, b) => RISK_ORDER.indexOf(a.risk) - RISK_ORDER.indexOf(b.risk) || b.endpoints.length - a.endpoints.length || a.field.localeCompare(b.field));
 }
 
 function example(exchangeId: string, d: Difference): DiffExample {

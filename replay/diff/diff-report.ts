@@ -70,6 +70,16 @@ export interface RootCauseCluster {
   risk: Risk;
 }
 
+/** One field that changed the same way on several endpoints: usually one change in shared code. */
+export interface CrossEndpointChange {
+  field: string;
+  kind: DiffKind;
+  risk: Risk;
+  endpoints: string[];
+  /** Pairs across those endpoints where it differed. */
+  pairs: number;
+}
+
 export interface SetAsideField {
   endpoint: string;
   field: string;
@@ -93,6 +103,8 @@ export interface DiffReport {
   setAside: SetAsideField[];
   endpoints: EndpointDiff[];
   clusters: RootCauseCluster[];
+  /** Findings (field + kind) reported on two or more endpoints. */
+  acrossEndpoints: CrossEndpointChange[];
   /** Reported findings (fields, not occurrences) by risk. */
   totals: { high: number; medium: number; low: number; findings: number };
   /** Things the reader must know to trust the numbers (hash-only comparisons, caps hit). */

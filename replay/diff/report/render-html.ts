@@ -21,6 +21,9 @@ export function renderDiffHtml(report: DiffReport, verdicts: readonly ThresholdV
     report.clusters.length > 0
       ? `<h2>Root causes</h2><table><tr><th>#</th><th>endpoint</th><th>risk</th><th>pairs</th><th>fields that changed together</th></tr>${report.clusters.map((c) => `<tr><td>${c.id}</td><td>${h(c.endpoint)}</td><td><span class="badge ${c.risk}">${c.risk}</span></td><td>${c.pairs}</td><td>${c.fields.map(h).join('<br>')}</td></tr>`).join('')}</table>`
       : '',
+    report.acrossEndpoints.length > 0
+      ? `<h2>Across endpoints</h2><table><tr><th>risk</th><th>field</th><th>kind</th><th>pairs</th><th>endpoints</th></tr>${report.acrossEndpoints.map((c) => `<tr><td><span class="badge ${c.risk}">${c.risk}</span></td><td><code>${h(c.field)}</code></td><td>${c.kind}</td><td>${c.pairs}</td><td>${c.endpoints.map(h).join('<br>')}</td></tr>`).join('')}</table>`
+      : '',
     report.setAside.length > 0
       ? `<h2>Set aside as volatile</h2><p>No second baseline measured noise, so these differences were recognised by shape and not reported.</p><table><tr><th>endpoint</th><th>field</th><th>class</th><th>pairs</th></tr>${report.setAside.map((a) => `<tr><td>${h(a.endpoint)}</td><td><code>${h(a.field)}</code></td><td>${a.class}</td><td>${a.count}</td></tr>`).join('')}</table>`
       : '',

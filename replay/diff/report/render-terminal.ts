@@ -25,6 +25,11 @@ export function renderDiffTerminal(report: DiffReport, verdicts: readonly Thresh
     for (const c of report.clusters) lines.push(`  #${c.id} ${c.endpoint} [${c.risk}] ${c.pairs} pairs: ${c.fields.join(', ')}`);
     lines.push('');
   }
+  if (report.acrossEndpoints.length > 0) {
+    lines.push('Across endpoints (the same change on several endpoints: likely shared code):');
+    for (const c of report.acrossEndpoints) lines.push(`  [${c.risk}] ${c.field} (${c.kind}) on ${c.endpoints.length} endpoints, ${c.pairs} pairs: ${c.endpoints.join(', ')}`);
+    lines.push('');
+  }
   if (report.setAside.length > 0) {
     lines.push('Set aside as volatile (no second baseline to measure noise):');
     for (const a of report.setAside) lines.push(`  ${a.endpoint} ${a.field} (${a.class}) ×${a.count}`);

@@ -76,6 +76,10 @@ describe('diff live: two releases on loopback', () => {
       expect(ep.latency.candidate!.p50).toBeGreaterThan(0);
     }
     expect(report.totals).toEqual({ high: 3, medium: 2, low: 4, findings: 9 });
+    // The new header is one change seen on every endpoint.
+    expect(report.acrossEndpoints).toEqual([
+      { field: 'header.x-api-version', kind: 'extra', risk: 'low', endpoints: ['GET /health', 'GET /orders/:id', 'GET /users/:id', 'GET /catalog'], pairs: 48 },
+    ]);
   });
 
   it('without a second baseline: the same findings, volatile values set aside and said so', async () => {
