@@ -91,6 +91,20 @@ describe('diff live: two releases on loopback', () => {
     expect(report.notes.join('\n')).toMatch(/no second baseline: values that look like timestamps, UUIDs, epochs or generated ids were set aside/);
   });
 
+  it('noise of no recognisable shape: measured away with a second baseline, reported without one', async () => {
+    const [n1, n2, n3] = await Promise.all([startRelease('A', { shapelessNoise: true }), startRelease('A', { shapelessNoise: true }), startRelease('B', { shapelessNoise: true })]);
+    try {
+      const measured = await diffLive({ store, baseline: n1.url, candidate: n3.url, baseline2: n2.url, filter: { paths: ['/users/*'] } });
+      expect(findingsOf(measured)).toEqual({ 'GET /users/:id': expected['GET /users/:id'] });
+      expect(measured.endpoints[0]!.suppressedAsNoise.map((x) => x.field)).toContain('$.nonce');
+      const guessed = await diffLive({ store, baseline: n1.url, candidate: n3.url, filter: { paths: ['/users/*'] } });
+      expect(findingsOf(guessed)['GET /users/:id']).toContain('$.nonce value medium');
+      expect(guessed.notes.join('\n')).toMatch(/run with --baseline2 to measure noise instead/);
+    } finally {
+      await Promise.all([n1.close(), n2.close(), n3.close()]);
+    }
+  });
+
   it('a baseline compared with itself reports nothing', async () => {
     const report = await diffLive({ store, baseline: a.url, candidate: a2.url });
     expect(report.totals.findings).toBe(0);

@@ -29,11 +29,15 @@ export interface RunningRelease {
   close(): Promise<void>;
 }
 
-export async function startRelease(release: Release): Promise<RunningRelease> {
+/**
+ * `shapelessNoise` adds a random integer (`nonce`) to every body: noise no
+ * shape detector can recognise, which only a second baseline measures away.
+ */
+export async function startRelease(release: Release, options: { shapelessNoise?: boolean } = {}): Promise<RunningRelease> {
   const methods = new Map<string, number>();
   const server = createServer((req, res) => {
     methods.set(req.method ?? '', (methods.get(req.method ?? '') ?? 0) + 1);
-    handle(release, req, res);
+    handle(release, req, res, options.shapelessNoise === true);
   });
   server.keepAliveTimeout = 1_000;
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -46,14 +50,15 @@ function closeServer(server: Server): Promise<void> {
   return new Promise((resolve) => server.close(() => resolve()));
 }
 
-function handle(release: Release, req: IncomingMessage, res: ServerResponse): void {
+function handle(release: Release, req: IncomingMessage, res: ServerResponse, shapelessNoise: boolean): void {
   const url = new URL(req.url ?? '/', 'http://x');
-  const noise = {
+  const noise: Record<string, unknown> = {
     generatedAt: new Date().toISOString(),
     requestId: randomUUID(),
     trace: `tr_${randomBytes(12).toString('hex')}`,
     servedAtMs: Date.now(),
   };
+  if (shapelessNoise) noise.nonce = Math.floor(Math.random() * 1_000_000);
   res.setHeader('x-request-id', randomUUID());
   res.setHeader('set-cookie', `sid=${randomBytes(8).toString('hex')}; Path=/; HttpOnly`);
   if (release === 'B') res.setHeader('x-api-version', '2');
