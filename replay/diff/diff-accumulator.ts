@@ -1,3 +1,4 @@
+import { channel } from 'node:diagnostics_channel';
 import * as hdr from 'hdr-histogram-js';
 import { compareResponses } from './compare-responses.js';
 import { isIgnored, type DiffRules } from './diff-rules.js';
@@ -35,6 +36,9 @@ export interface NoiseThresholds {
 }
 
 export const DEFAULT_NOISE_THRESHOLDS: NoiseThresholds = { absolute: 0.03, relative: 0.2 };
+
+/** One message per compared pair: `{ endpoint, exchangeId, differences, setAside }` (counts), for tools and tests that watch a run. */
+export const diffPairChannel = channel('reprise:diff:pair');
 
 const MAX_EXAMPLES = 5;
 /** Bounds that keep hostile or id-keyed bodies from growing the statistics without limit. */
@@ -92,6 +96,9 @@ export class DiffAccumulator {
     const setAsideVolatile = p.baseline2 === undefined;
     const raw = compareResponses(p.baseline, p.candidate, this.rules, { setAsideVolatile });
     if (raw.hashCompared) this.hashCompared++;
+    if (diffPairChannel.hasSubscribers) {
+      diffPairChannel.publish({ endpoint: p.endpoint, exchangeId: p.exchangeId, differences: raw.diffs.length, setAside: raw.setAside.length });
+    }
     const redacted = p.redactions && p.redactions.length > 0 ? redactedFields(p.redactions) : undefined;
     const seen = new Set<string>();
     for (const d of raw.diffs) {

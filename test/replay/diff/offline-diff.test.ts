@@ -50,6 +50,34 @@ describe('diff offline: two stores', () => {
     expect(tight.unmatched!.baseline + tight.unmatched!.candidate).toBeGreaterThan(2);
   });
 
+  it('skips pairs with a capture gap; publishes each compared pair on reprise:diff:pair', async () => {
+    const { subscribe, unsubscribe } = await import('node:diagnostics_channel');
+    const { openStoreWriter } = await import('../../../store/segment-writer.js');
+    const { recordedExchange } = await import('./support/offline-stores.js');
+    const w1 = await openStoreWriter(`${dir}/l`);
+    const w2 = await openStoreWriter(`${dir}/r`);
+    for (let i = 0; i < 4; i++) {
+      const id = `0190a000-0000-7000-8000-00000000000${i}`;
+      const right = recordedExchange(i, 'right', id);
+      if (i === 2) right.incomplete = 'tcp gap of 1200 bytes in the response body';
+      await w1.write(recordedExchange(i, 'left', id));
+      await w2.write(right);
+    }
+    await Promise.all([w1.close(), w2.close()]);
+    const seen: unknown[] = [];
+    const onPair = (m: unknown) => seen.push(m);
+    subscribe('reprise:diff:pair', onPair);
+    try {
+      const report = await diffStores({ baselineStore: `${dir}/l`, candidateStore: `${dir}/r` });
+      expect(report.pairs).toBe(3);
+      expect(report.skipped).toEqual({ 'capture incomplete (bytes missing) on a side': 1 });
+    } finally {
+      unsubscribe('reprise:diff:pair', onPair);
+    }
+    expect(seen).toHaveLength(3);
+    expect(seen[0]).toMatchObject({ endpoint: 'GET /users/:id', exchangeId: '0190a000-0000-7000-8000-000000000000', differences: 2, setAside: 1 });
+  });
+
   it('filters which exchanges take part', async () => {
     const { left, right } = await writeStorePair(dir, 20, { sameIds: true });
     const report = await diffStores({ baselineStore: left, candidateStore: right, filter: { paths: ['/users/*'] } });
