@@ -1,10 +1,12 @@
 import { channel } from 'node:diagnostics_channel';
-import * as hdr from 'hdr-histogram-js';
+import type * as hdr from 'hdr-histogram-js';
 import { compareResponses } from './compare-responses.js';
+import { crossEndpointChanges } from './cross-endpoint.js';
+import { newHistogram, recordLatency, summarize } from './latency-histogram.js';
 import { isIgnored, type DiffRules } from './diff-rules.js';
 import { displayValue, riskOf, RISK_ORDER, type Difference, type ResponseSide } from './diff-types.js';
 import { templatePath } from './json-compare.js';
-import type { CrossEndpointChange, DiffExample, DiffFinding, DiffReport, EndpointDiff, LatencySummary, NoiseSuppressed, RootCauseCluster, SetAsideField } from './diff-report.js';
+import type { DiffExample, DiffFinding, DiffReport, EndpointDiff, NoiseSuppressed, RootCauseCluster, SetAsideField } from './diff-report.js';
 import type { VolatileClass } from './volatile-values.js';
 
 /**
@@ -254,23 +256,6 @@ export class DiffAccumulator {
   }
 }
 
-function crossEndpointChanges(endpoints: readonly EndpointDiff[]): CrossEndpointChange[] {
-  const byField = new Map<string, CrossEndpointChange>();
-  for (const ep of endpoints) {
-    for (const f of ep.findings) {
-      const key = `${f.field}\u0001${f.kind}`;
-      const c = byField.get(key);
-      if (c) {
-        c.endpoints.push(ep.endpoint);
-        c.pairs += f.count;
-      } else byField.set(key, { field: f.field, kind: f.kind, risk: f.risk, endpoints: [ep.endpoint], pairs: f.count });
-    }
-  }
-  return [...byField.values()]
-    .filter((c) => c.endpoints.length >= 2)
-    .sort((a, b) => RISK_ORDER.indexOf(a.risk) - RISK_ORDER.indexOf(b.risk) || b.endpoints.length - a.endpoints.length || a.field.localeCompare(b.field));
-}
-
 function example(exchangeId: string, d: Difference): DiffExample {
   const e: DiffExample = { exchangeId, path: d.path };
   const left = displayValue(d, d.left);
@@ -288,20 +273,4 @@ function redactedFields(redactions: readonly string[]): Set<string> {
     else if (r.startsWith('response.headers.')) out.add(`header.${r.slice('response.headers.'.length).toLowerCase()}`);
   }
   return out;
-}
-
-function newHistogram(): hdr.Histogram {
-  // Microseconds, 1 µs to 1 h, 3 significant digits: the precision replay metrics use too.
-  return hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: 3 });
-}
-
-function recordLatency(h: hdr.Histogram, ms: number | null): void {
-  if (ms === null || !Number.isFinite(ms) || ms < 0) return;
-  h.recordValue(Math.min(3_600_000_000, Math.max(1, Math.round(ms * 1000))));
-}
-
-function summarize(h: hdr.Histogram): LatencySummary | null {
-  if (h.totalCount === 0) return null;
-  const ms = (us: number) => Math.round(us) / 1000;
-  return { count: h.totalCount, p50: ms(h.getValueAtPercentile(50)), p95: ms(h.getValueAtPercentile(95)), p99: ms(h.getValueAtPercentile(99)), max: ms(h.maxValue) };
 }
