@@ -24,6 +24,7 @@ export const diffCommand: Command = {
     candidate: { type: 'string', hint: 'url', description: 'live: the release under test' },
     baseline2: { type: 'string', hint: 'url', description: 'live: a second instance of the current release, to measure noise' },
     'allow-method': { type: 'string', multiple: true, hint: 'METHOD', description: 'live: also send this method (only GET, HEAD, OPTIONS by default: others have side effects)' },
+    'set-header': { type: 'string', multiple: true, hint: 'Name: value', description: 'live: set this header on every request, replacing the recorded one (e.g. a staging token; never logged)' },
     concurrency: { type: 'string', hint: 'n', description: 'live: recorded requests in flight (default 8)' },
     'timeout-ms': { type: 'string', hint: 'ms', description: 'live: per-request timeout (default 10000)' },
     limit: { type: 'string', hint: 'n', description: 'live: stop after n pairs' },
@@ -80,6 +81,7 @@ export const diffCommand: Command = {
         ...(v.concurrency !== undefined ? { concurrency: num(parsed, 'concurrency') } : {}),
         ...(v['timeout-ms'] !== undefined ? { timeoutMs: num(parsed, 'timeout-ms') } : {}),
         ...(v.limit !== undefined ? { limit: num(parsed, 'limit') } : {}),
+        ...(list(parsed, 'set-header', false) ? { setHeaders: list(parsed, 'set-header', false)! } : {}),
       });
     }
     const verdicts = judgeDiff(report, thresholds);

@@ -20,6 +20,12 @@ export interface LiveSenderOptions {
   connections: number;
   timeoutMs: number;
   bodyCap: number;
+  /**
+   * Headers set on every request, replacing recorded ones of the same name
+   * (e.g. a staging token where capture redacted the real one). Values are
+   * never logged or reported.
+   */
+  setHeaders?: ReadonlyArray<readonly [string, string]>;
 }
 
 export interface TargetCounters {
@@ -33,12 +39,14 @@ const DROP_REQUEST_HEADERS = new Set(['host', 'connection', 'keep-alive', 'trans
 
 export class LiveSender {
   private readonly pools = new Map<string, Pool>();
+  private readonly overridden: ReadonlySet<string>;
   readonly counters = new Map<LiveTarget['role'], TargetCounters>();
 
   constructor(
     private readonly targets: readonly LiveTarget[],
     private readonly options: LiveSenderOptions,
   ) {
+    this.overridden = new Set((options.setHeaders ?? []).map(([n]) => n.toLowerCase()));
     for (const t of targets) {
       this.pools.set(t.role, new Pool(t.origin, {
         connections: options.connections,
@@ -63,13 +71,15 @@ export class LiveSender {
     const counters = this.counters.get(target.role)!;
     const req = ex.request;
     const headers: string[] = [];
+    const overridden = this.overridden;
     for (const [name, value] of req.headers) {
       const lower = name.toLowerCase();
-      if (DROP_REQUEST_HEADERS.has(lower)) continue;
+      if (DROP_REQUEST_HEADERS.has(lower) || overridden.has(lower)) continue;
       // The store holds the decoded request body; say so rather than claim an encoding it no longer has.
       if (lower === 'content-encoding' && req.body?.contentEncoding) continue;
       headers.push(name, value);
     }
+    for (const [name, value] of this.options.setHeaders ?? []) headers.push(name, value);
     const path = `${target.basePath}${req.path}${req.query === '' ? '' : `?${req.query}`}`;
     const body = req.body ? bodyToBuffer(req.body) : undefined;
     counters.sent++;

@@ -45,6 +45,8 @@ export interface LiveDiffOptions extends DiffCommonOptions {
   timeoutMs?: number;
   /** Stop after this many pairs. */
   limit?: number;
+  /** `Name: value` headers set on every live request, replacing recorded ones (values never logged or reported). */
+  setHeaders?: string[];
 }
 
 const SAFE_METHODS = ['GET', 'HEAD', 'OPTIONS'];
@@ -107,7 +109,8 @@ export async function diffLive(options: LiveDiffOptions): Promise<DiffReport> {
   checkTargetSet(targets[0]!, targets[1]!, targets[2]);
   const allowed = new Set([...SAFE_METHODS, ...(options.allowMethods ?? []).map((m) => m.toUpperCase())]);
   const acc = new DiffAccumulator(rules, noiseThresholds(options.noise));
-  const sender = new LiveSender(targets, { connections: concurrency, timeoutMs, bodyCap: rules.bodyCap });
+  const setHeaders = (options.setHeaders ?? []).map(parseSetHeader);
+  const sender = new LiveSender(targets, { connections: concurrency, timeoutMs, bodyCap: rules.bodyCap, setHeaders });
   const inflight = new Set<Promise<void>>();
   let started = 0;
   try {
@@ -145,6 +148,16 @@ export async function diffLive(options: LiveDiffOptions): Promise<DiffReport> {
     mode: 'live',
     sides: { baseline: targets[0]!.label, candidate: targets[1]!.label, ...(targets[2] ? { baseline2: targets[2].label } : {}) },
   });
+}
+
+/** `Name: value` → [name, value]; the value is left out of any error message (it may be a token). */
+function parseSetHeader(text: string): [string, string] {
+  const colon = text.indexOf(':');
+  const name = colon > 0 ? text.slice(0, colon).trim() : '';
+  if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name) || /[\r\n]/.test(text)) {
+    throw new RepriseError('DIFF_OPTIONS_INVALID', `--set-header: expected "Name: value" with a valid header name, got "${name || text.slice(0, 20)}…"`);
+  }
+  return [name, text.slice(colon + 1).trim()];
 }
 
 function noiseThresholds(input: Partial<NoiseThresholds> | undefined): NoiseThresholds {

@@ -105,6 +105,15 @@ describe('diff live: two releases on loopback', () => {
     }
   });
 
+  it('--set-header replaces a recorded (redacted) header on every request, and never shows its value', async () => {
+    const report = await diffLive({ store, baseline: a.url, candidate: b.url, setHeaders: ['Authorization: Bearer s3cr3t-staging'], filter: { paths: ['/health'] } });
+    expect(report.pairs).toBe(12);
+    for (const s of [a, b]) expect([...s.authorizations]).toContain('Bearer s3cr3t-staging');
+    expect(JSON.stringify(report)).not.toContain('s3cr3t');
+    await expect(diffLive({ store, baseline: a.url, candidate: b.url, setHeaders: ['Bad Name: s3cr3t'] })).rejects.toMatchObject({ code: 'DIFF_OPTIONS_INVALID' });
+    await expect(diffLive({ store, baseline: a.url, candidate: b.url, setHeaders: ['Bad Name: s3cr3t'] })).rejects.not.toThrow(/s3cr3t/);
+  });
+
   it('a baseline compared with itself reports nothing', async () => {
     const report = await diffLive({ store, baseline: a.url, candidate: a2.url });
     expect(report.totals.findings).toBe(0);

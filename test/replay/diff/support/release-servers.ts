@@ -26,6 +26,8 @@ export interface RunningRelease {
   url: string;
   /** Requests received, by method: the test checks side-effecting ones never arrive. */
   methods: Map<string, number>;
+  /** Authorization header values received (to check --set-header). */
+  authorizations: Set<string>;
   close(): Promise<void>;
 }
 
@@ -35,14 +37,16 @@ export interface RunningRelease {
  */
 export async function startRelease(release: Release, options: { shapelessNoise?: boolean } = {}): Promise<RunningRelease> {
   const methods = new Map<string, number>();
+  const authorizations = new Set<string>();
   const server = createServer((req, res) => {
     methods.set(req.method ?? '', (methods.get(req.method ?? '') ?? 0) + 1);
+    if (req.headers.authorization) authorizations.add(req.headers.authorization);
     handle(release, req, res, options.shapelessNoise === true);
   });
   server.keepAliveTimeout = 1_000;
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
-  return { url: `http://127.0.0.1:${port}`, methods, close: () => closeServer(server) };
+  return { url: `http://127.0.0.1:${port}`, methods, authorizations, close: () => closeServer(server) };
 }
 
 function closeServer(server: Server): Promise<void> {
@@ -121,7 +125,7 @@ export async function writeRecordedStore(dir: string): Promise<string> {
         path: path!,
         query,
         httpVersion: '1.1',
-        headers: [['Host', 'shop.example.test'], ['Accept', 'application/json'], ['Accept-Encoding', 'gzip']],
+        headers: [['Host', 'shop.example.test'], ['Accept', 'application/json'], ['Accept-Encoding', 'gzip'], ['Authorization', '[redacted]']],
         body: method === 'POST' ? { encoding: 'utf8', data: '{"sku":"SKU-1"}', size: 15 } : null,
       },
       response: { status: 200, httpVersion: '1.1', headers: [['Content-Type', 'application/json']], body: null },
