@@ -1,6 +1,6 @@
 import type { DiffFinding, DiffReport, EndpointDiff, LatencySummary } from '../diff-report.js';
 import type { ThresholdVerdict } from '../diff-thresholds.js';
-import { pct } from './render-terminal.js';
+import { pct, some } from './render-terminal.js';
 
 /**
  * A self-contained HTML page (inline CSS, no scripts, no external requests):
@@ -17,15 +17,17 @@ export function renderDiffHtml(report: DiffReport, verdicts: readonly ThresholdV
     `<div class="totals"><span class="badge high">${t.high} high</span><span class="badge medium">${t.medium} medium</span><span class="badge low">${t.low} low</span>`,
     `<span class="meta">${report.pairs} pairs · ${report.noise.measured ? `noise measured on ${report.noise.pairs} pairs` : 'noise not measured (no second baseline)'} · ${h(report.generatedAt)}</span></div>`,
     verdicts.length > 0 ? `<ul class="verdicts">${verdicts.map((v) => `<li class="${v.passed ? 'pass' : 'fail'}">${v.passed ? '✔' : '✘'} ${h(v.threshold)} (${v.actual})</li>`).join('')}</ul>` : '',
-    ...report.endpoints.map(renderEndpoint),
+    // A browser should open the page whatever the run: the worst endpoints and findings in full, the rest in diff-report.json.
+    ...report.endpoints.slice(0, HTML_ENDPOINTS).map(renderEndpoint),
+    report.endpoints.length > HTML_ENDPOINTS ? `<p class="meta">${report.endpoints.length - HTML_ENDPOINTS} more endpoints are in diff-report.json.</p>` : '',
     report.clusters.length > 0
-      ? `<h2>Root causes</h2><table><tr><th>#</th><th>endpoint</th><th>risk</th><th>pairs</th><th>fields that changed together</th></tr>${report.clusters.map((c) => `<tr><td>${c.id}</td><td>${h(c.endpoint)}</td><td><span class="badge ${c.risk}">${c.risk}</span></td><td>${c.pairs}</td><td>${c.fields.map(h).join('<br>')}</td></tr>`).join('')}</table>`
+      ? `<h2>Root causes</h2><table><tr><th>#</th><th>endpoint</th><th>risk</th><th>pairs</th><th>fields that changed together</th></tr>${report.clusters.slice(0, HTML_ENDPOINTS).map((c) => `<tr><td>${c.id}</td><td>${h(c.endpoint)}</td><td><span class="badge ${c.risk}">${c.risk}</span></td><td>${c.pairs}</td><td>${h(some(c.fields, 30))}</td></tr>`).join('')}</table>`
       : '',
     report.acrossEndpoints.length > 0
-      ? `<h2>Across endpoints</h2><table><tr><th>risk</th><th>field</th><th>kind</th><th>pairs</th><th>endpoints</th></tr>${report.acrossEndpoints.map((c) => `<tr><td><span class="badge ${c.risk}">${c.risk}</span></td><td><code>${h(c.field)}</code></td><td>${c.kind}</td><td>${c.pairs}</td><td>${c.endpoints.map(h).join('<br>')}</td></tr>`).join('')}</table>`
+      ? `<h2>Across endpoints</h2><table><tr><th>risk</th><th>field</th><th>kind</th><th>pairs</th><th>endpoints</th></tr>${report.acrossEndpoints.slice(0, HTML_ENDPOINTS).map((c) => `<tr><td><span class="badge ${c.risk}">${c.risk}</span></td><td><code>${h(c.field)}</code></td><td>${c.kind}</td><td>${c.pairs}</td><td>${h(some(c.endpoints, 30))}</td></tr>`).join('')}</table>`
       : '',
     report.setAside.length > 0
-      ? `<h2>Set aside as volatile</h2><p>No second baseline measured noise, so these differences were recognised by shape and not reported.</p><table><tr><th>endpoint</th><th>field</th><th>class</th><th>pairs</th></tr>${report.setAside.map((a) => `<tr><td>${h(a.endpoint)}</td><td><code>${h(a.field)}</code></td><td>${a.class}</td><td>${a.count}</td></tr>`).join('')}</table>`
+      ? `<h2>Set aside as volatile</h2><p>No second baseline measured noise, so these differences were recognised by shape and not reported.</p><table><tr><th>endpoint</th><th>field</th><th>class</th><th>pairs</th></tr>${report.setAside.slice(0, HTML_ENDPOINTS).map((a) => `<tr><td>${h(a.endpoint)}</td><td><code>${h(a.field)}</code></td><td>${a.class}</td><td>${a.count}</td></tr>`).join('')}</table>`
       : '',
     Object.keys(report.skipped).length > 0 ? `<h2>Skipped</h2><ul>${Object.entries(report.skipped).map(([r, n]) => `<li>${n} × ${h(r)}</li>`).join('')}</ul>` : '',
     report.notes.length > 0 ? `<h2>Notes</h2><ul>${report.notes.map((n) => `<li>${h(n)}</li>`).join('')}</ul>` : '',
@@ -44,7 +46,8 @@ function renderEndpoint(ep: EndpointDiff): string {
   const head = `<h2>${h(ep.endpoint)} <span class="meta">${ep.pairs} pairs · latency p50/p95 baseline ${lat(ep.latency.baseline)}, candidate ${lat(ep.latency.candidate)}</span></h2>`;
   if (ep.findings.length === 0) return `<section>${head}<p class="clean">No differences.</p></section>`;
   const noise = ep.suppressedAsNoise.length > 0 ? `<p class="meta">${ep.suppressedAsNoise.length} field(s) differed as often between the two baselines (noise, not reported): ${ep.suppressedAsNoise.map((x) => `<code>${h(x.field)}</code>`).join(', ')}</p>` : '';
-  return `<section>${head}${ep.findings.map(renderFinding).join('\n')}${noise}</section>`;
+  const more = ep.findings.length > HTML_FINDINGS ? `<p class="meta">${ep.findings.length - HTML_FINDINGS} more findings are in diff-report.json.</p>` : '';
+  return `<section>${head}${ep.findings.slice(0, HTML_FINDINGS).map(renderFinding).join('\n')}${more}${noise}</section>`;
 }
 
 function renderFinding(f: DiffFinding): string {
@@ -54,6 +57,9 @@ function renderFinding(f: DiffFinding): string {
   return `<details class="finding" open><summary><span class="badge ${f.risk}">${f.risk}</span> <code>${h(f.field)}</code> <span class="kind">${f.kind}</span> <span class="meta">${f.count} pairs (${pct(f.rate)})${noise}${cluster}</span></summary>
 <table class="sbs"><tr><th>where</th><th>baseline</th><th>candidate</th></tr>${rows}</table></details>`;
 }
+
+const HTML_ENDPOINTS = 300;
+const HTML_FINDINGS = 100;
 
 function lat(l: LatencySummary | null): string {
   return l ? `${l.p50.toFixed(1)}/${l.p95.toFixed(1)} ms` : 'n/a';

@@ -87,3 +87,34 @@ describe('diff fuzz', () => {
     }
   });
 });
+
+describe('report size bounds', () => {
+  it('terminal and HTML stay readable however many endpoints and fields differ', async () => {
+    const { renderDiffTerminal } = await import('../../../replay/diff/report/render-terminal.js');
+    const acc = new DiffAccumulator(compileDiffRules());
+    const json = (o: unknown): ResponseSide => {
+      const t = JSON.stringify(o);
+      return { status: 200, headers: [['content-type', 'application/json']], body: storedBodyToComparable({ encoding: 'utf8', data: t, size: t.length }, 1 << 20), latencyMs: 1 };
+    };
+    for (let e = 0; e < 400; e++) {
+      const a: Record<string, number> = {};
+      const b: Record<string, number> = {};
+      for (let f = 0; f < 150; f++) {
+        a[`f${f}`] = f;
+        b[`f${f}`] = f + 1;
+      }
+      acc.addPair({ endpoint: `GET /e${e}`, exchangeId: String(e), baseline: json(a), candidate: json(b) });
+    }
+    const report = acc.finish({ mode: 'offline', sides: { baseline: 'a', candidate: 'b' } });
+    expect(report.totals.findings).toBe(400 * 150);
+    const text = renderDiffTerminal(report);
+    expect(text).toMatch(/… 360 more endpoints/);
+    expect(text).toMatch(/… 130 more findings/);
+    const lines = text.split('\n');
+    expect(lines.length).toBeLessThan(2000);
+    expect(Math.max(...lines.map((l) => l.length))).toBeLessThan(400);
+    const html = renderDiffHtml(report);
+    expect(html).toMatch(/100 more endpoints are in diff-report\.json/);
+    expect(html.length).toBeLessThan(30 << 20);
+  });
+});
