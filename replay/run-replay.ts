@@ -7,6 +7,7 @@ import type { ExchangeFilter } from '../store/exchange-filter.js';
 import { endpointKey as endpointOf } from '../store/endpoint-template.js';
 import { listSegments, readExchanges } from '../store/segment-reader.js';
 import { ReplayDispatcher } from './dispatch/replay-dispatcher.js';
+import { warmUpEngine } from './dispatch/warm-up.js';
 import { toReplayedExchange } from './dispatch/replayed-exchange.js';
 import { ReplayMetrics, type MetricsSnapshot } from './metrics/replay-metrics.js';
 import type { RequestResult } from './replay-result.js';
@@ -51,6 +52,8 @@ export interface ReplayOptions extends PlanOptions, TargetPolicy {
   onResult?: (r: RequestResult) => void;
   /** Metrics to feed (e.g. one the progress bar already watches); created when absent. */
   metrics?: ReplayMetrics;
+  /** Warm the engine up on a loopback sink before the clock starts (default true; see dispatch/warm-up.ts). */
+  warmUp?: boolean;
   /** Stops the run: no new sends; in-flight ones finish. */
   signal?: AbortSignal;
   log?: Logger;
@@ -100,8 +103,9 @@ export async function runReplay(options: ReplayOptions): Promise<ReplayRunSummar
     excludedByMethod++;
     return false;
   });
-  // The first record is read before the clock starts: opening the store is not schedule lag.
-  const plan = await primed(planSends(source, options));
+  // The first record is read, and the engine warmed up on loopback, before the clock starts: neither is schedule lag.
+  const { first, plan } = await primed(planSends(source, options));
+  if (first && options.warmUp !== false) await warmUpEngine(first.exchange);
 
   const clock = startRunClock();
   const metrics = options.metrics ?? new ReplayMetrics();
@@ -179,10 +183,10 @@ function droppedResult(s: PlannedSend, clock: RunClock, reason: 'queue-full' | '
 }
 
 
-async function primed<T>(iterable: AsyncIterable<T>): Promise<AsyncIterable<T>> {
+async function primed<T>(iterable: AsyncIterable<T>): Promise<{ first: T | undefined; plan: AsyncIterable<T> }> {
   const it = iterable[Symbol.asyncIterator]();
   const first = await it.next();
-  return (async function* () {
+  const plan = (async function* () {
     if (first.done) return;
     try {
       yield first.value;
@@ -192,6 +196,7 @@ async function primed<T>(iterable: AsyncIterable<T>): Promise<AsyncIterable<T>> 
       await it.return?.();
     }
   })();
+  return { first: first.done ? undefined : first.value, plan };
 }
 
 async function* guardedSource(o: ReplayOptions, keep: (ex: Exchange) => boolean): AsyncGenerator<Exchange> {

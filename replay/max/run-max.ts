@@ -72,7 +72,25 @@ interface AutocannonRequest {
   path: string;
   headers: Record<string, string>;
   body?: Buffer;
-  onResponse: (status: number) => void;
+}
+
+/** The parts of autocannon's per-connection client that tell which request was answered. */
+interface AutocannonClient {
+  requestIterator?: { currentRequestIndex?: number };
+  pipelinedRequests?: { size(): number };
+}
+
+/**
+ * Each autocannon connection walks the request list in order and answers
+ * come back in order, so when a response event fires, the answered request is
+ * the latest one written minus those still pipelined behind it. (A request
+ * `onResponse` callback would say so directly, but then autocannon turns
+ * every response's headers into an object first: measurably slower.)
+ */
+function answeredIndex(client: AutocannonClient, n: number): number {
+  const current = client.requestIterator?.currentRequestIndex ?? 0;
+  const behind = client.pipelinedRequests?.size() ?? 0;
+  return (((current - behind) % n) + n) % n;
 }
 
 interface AutocannonResult {
@@ -111,17 +129,7 @@ export async function runMax(o: MaxOptions): Promise<MaxRunSummary> {
   if (mix.length === 0) throw new RepriseError('REPLAY_OPTIONS_INVALID', `store ${o.store} has no exchange to send (after filters and --exclude-methods)`);
 
   const metrics = o.metrics ?? new ReplayMetrics();
-  // autocannon calls a request's onResponse right before it emits 'response' on the same client, synchronously: the pair tells which request a response belongs to.
-  let answered: { index: number } | null = null;
-  const requests: AutocannonRequest[] = mix.map((m, index) => ({
-    method: m.method,
-    path: m.path,
-    headers: m.headers,
-    ...(m.body && { body: m.body }),
-    onResponse: () => {
-      answered = { index };
-    },
-  }));
+  const requests: AutocannonRequest[] = mix.map((m) => ({ method: m.method, path: m.path, headers: m.headers, ...(m.body && { body: m.body }) }));
   const startUs = clock.nowUs();
   const result = await new Promise<AutocannonResult>((resolve, reject) => {
     const instance = autocannon(
@@ -136,9 +144,8 @@ export async function runMax(o: MaxOptions): Promise<MaxRunSummary> {
       },
       (err, res) => (err ? reject(new RepriseError('REPLAY_OPTIONS_INVALID', `--max: autocannon refused the run: ${err.message}`, { cause: err })) : resolve(res)),
     );
-    instance.on('response', (_client: unknown, statusCode: number, resBytes: number, responseTime: number) => {
-      const m = mix[answered?.index ?? 0]!;
-      answered = null;
+    instance.on('response', (client: AutocannonClient, statusCode: number, resBytes: number, responseTime: number) => {
+      const m = mix[answeredIndex(client, mix.length)]!;
       const doneUs = clock.nowUs();
       const sentUs = Math.max(startUs, doneUs - responseTime * 1000);
       emit({ endpoint: m.endpoint, exchangeId: m.id, copy: 0, intendedUs: sentUs, sentUs, doneUs, status: statusCode, bytesSent: m.bytes, bytesReceived: resBytes });

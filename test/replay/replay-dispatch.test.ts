@@ -35,7 +35,7 @@ describe('dispatch', () => {
       setTimeout(() => res.end('ok'), 15);
     });
     cleanups.push(() => target.close());
-    const s = await runReplay({ store, target: target.url, connectionFidelity: true, concurrency: 64 });
+    const s = await runReplay({ warmUp: false, store, target: target.url, connectionFidelity: true, concurrency: 64 });
     expect(s.metrics.overall.completed).toBe(24);
     const byConnection = new Map<string, { sockets: Set<number>; order: number[] }>();
     for (const a of arrivals) {
@@ -82,7 +82,7 @@ describe('dispatch', () => {
       res.end('ok');
     });
     cleanups.push(() => target.close());
-    const s = await runReplay({ store, target: target.url, amplify: 2, vars: { API_KEY: 'k-123' } });
+    const s = await runReplay({ warmUp: false, store, target: target.url, amplify: 2, vars: { API_KEY: 'k-123' } });
     expect(s.metrics.overall).toMatchObject({ completed: 4, errors: 0 });
     // Copy 0 of login goes first and gets live-1; each copy of /me carries its own copy's token.
     expect(me.map((m) => `${m.url} ${m.auth}`).sort()).toEqual(['/me?copy=0 Bearer live-1', '/me?copy=1 Bearer live-2']);
@@ -98,7 +98,7 @@ describe('dispatch', () => {
     const target = await startTarget();
     cleanups.push(() => target.close());
     const results: RequestResult[] = [];
-    await runReplay({ store, target: target.url, onResult: (r) => results.push(r) });
+    await runReplay({ warmUp: false, store, target: target.url, onResult: (r) => results.push(r) });
     expect(results).toHaveLength(2);
     for (const r of results) {
       expect(r.sentUs).toBeNull();
@@ -114,7 +114,7 @@ describe('dispatch', () => {
     });
     cleanups.push(() => target.close());
     const out = join(dir, 'replayed');
-    const s = await runReplay({ store, target: target.url, amplify: 2, recordOut: out, headers: [['X-Run', 'r1']] });
+    const s = await runReplay({ warmUp: false, store, target: target.url, amplify: 2, recordOut: out, headers: [['X-Run', 'r1']] });
     expect(s.recordOut?.stats).toMatchObject({ recorded: 12, dropped: 0 });
     const got: Exchange[] = [];
     for await (const ex of readExchanges(out)) got.push(ex);
@@ -133,7 +133,7 @@ describe('dispatch', () => {
     const { dir, store } = await tempStore(2, 1_000);
     const kinds = async (target: string, extra: Parameters<typeof runReplay>[0] extends infer O ? Partial<O> : never = {}): Promise<string[]> => {
       const results: RequestResult[] = [];
-      await runReplay({ store, target, onResult: (r) => results.push(r), ...extra });
+      await runReplay({ warmUp: false, store, target, onResult: (r) => results.push(r), ...extra });
       return results.map((r) => r.error?.kind ?? String(r.status));
     };
     // A port nothing listens on: take one and close it.

@@ -77,9 +77,9 @@ describe('runReplay enforces the policy before anything is sent', () => {
     });
     cleanups.push(() => target.close());
     const store = await storeRecordedFrom(new URL(target.url).host);
-    await expect(runReplay({ store, target: target.url })).rejects.toMatchObject({ code: 'REPLAY_RECORDED_HOST' });
+    await expect(runReplay({ warmUp: false, store, target: target.url })).rejects.toMatchObject({ code: 'REPLAY_RECORDED_HOST' });
     expect(hits).toBe(0);
-    const ok = await runReplay({ store, target: target.url, allowRecordedHost: true, speed: 100 });
+    const ok = await runReplay({ warmUp: false, store, target: target.url, allowRecordedHost: true, speed: 100 });
     expect(ok.metrics.overall.completed).toBe(20);
     expect(hits).toBe(20);
   });
@@ -92,7 +92,7 @@ describe('runReplay enforces the policy before anything is sent', () => {
     });
     cleanups.push(() => target.close());
     const store = await storeRecordedFrom('api.recorded.test');
-    const summary = await runReplay({ store, target: target.url, speed: 100, ...parseExcludeMethods('unsafe') });
+    const summary = await runReplay({ warmUp: false, store, target: target.url, speed: 100, ...parseExcludeMethods('unsafe') });
     expect(new Set(methods)).toEqual(new Set(['GET']));
     expect(summary.excludedByMethod).toBe(8); // 20 exchanges: kinds 3 (POST) and 4 (PUT) are 8 of them
     expect(summary.metrics.overall.requests).toBe(12);

@@ -1,0 +1,123 @@
+// One phase of the replay bench, in its own process (pinned to a core by the
+// caller) so CPU and peak RSS are the phase's own. Prints one JSON line.
+//
+//   write <store> <n> <path>          a store of n GETs of <path>, 50 µs apart (20k/s recorded)
+//   max <store> <url> <conns> <s>     reprise --max (runMax) for s seconds
+//   autocannon <url> <conns> <s>      autocannon alone, same request, same settings
+//   timed <store> <url> <rate> <s>    open-model replay on a constant profile: per-second rate error, lag
+//   plan <store>                      plan + scheduler + metrics over the whole store, sends not put on
+//                                     the wire (RSS of the engine's streaming path at 10^6 vs 10^7)
+import { createRequire } from 'node:module';
+import { runMax } from '../replay/max/run-max.js';
+import { ReplayMetrics } from '../replay/metrics/replay-metrics.js';
+import type { RequestResult } from '../replay/replay-result.js';
+import { runReplay } from '../replay/run-replay.js';
+import { runOpenModel } from '../replay/schedule/open-model-scheduler.js';
+import { planSends } from '../replay/schedule/plan-sends.js';
+import { startRunClock } from '../replay/schedule/run-clock.js';
+import type { Exchange } from '../store/exchange.js';
+import { newExchangeId } from '../store/exchange-id.js';
+import { readExchanges } from '../store/segment-reader.js';
+import { openStoreWriter } from '../store/segment-writer.js';
+
+const [mode, ...args] = process.argv.slice(2);
+const rssMB = (): number => process.resourceUsage().maxRSS / 1024;
+const out = (o: Record<string, unknown>): void => void process.stdout.write(`${JSON.stringify({ ...o, rssMB: rssMB() })}\n`);
+
+const T0 = Date.UTC(2026, 10, 23, 9, 0, 0) * 1000;
+function benchExchange(i: number, path: string): Exchange {
+  const start = T0 + i * 50;
+  return {
+    v: 1,
+    id: newExchangeId(Math.floor(start / 1000)),
+    start,
+    duration: 500,
+    source: { kind: 'synthetic', captureId: 'bench', connection: `c${i % 64}`, seq: Math.floor(i / 64) },
+    request: { method: 'GET', scheme: 'http', authority: 'bench.recorded.test', path, query: '', httpVersion: '1.1', headers: [['Host', 'bench.recorded.test'], ['User-Agent', 'bench/1'], ['Accept', 'application/json']], body: null },
+    response: { status: 200, httpVersion: '1.1', headers: [['Content-Type', 'application/json']], body: null },
+  };
+}
+
+switch (mode) {
+  case 'write': {
+    const [store, n, path] = args as [string, string, string];
+    const w = await openStoreWriter(store);
+    for (let i = 0; i < Number(n); i++) await w.write(benchExchange(i, path));
+    await w.close();
+    out({ written: Number(n) });
+    break;
+  }
+  case 'max': {
+    const [store, url, conns, seconds] = args as [string, string, string, string];
+    const s = await runMax({ store, target: url, connections: Number(conns), durationMs: Number(seconds) * 1000, mixLimit: 1000 });
+    out({ rps: s.autocannon.rps, completed: s.metrics.overall.completed, errors: s.metrics.overall.errors, p99Us: s.metrics.overall.latency.p99 });
+    break;
+  }
+  case 'autocannon': {
+    const [url, conns, seconds] = args as [string, string, string];
+    const autocannon = createRequire(import.meta.url)('autocannon') as (o: Record<string, unknown>) => Promise<{ requests: { total: number }; duration: number; errors: number }>;
+    const r = await autocannon({ url, connections: Number(conns), duration: Number(seconds) });
+    out({ rps: r.requests.total / r.duration, errors: r.errors });
+    break;
+  }
+  case 'timed': {
+    const [store, url, rate, seconds] = args as [string, string, string, string];
+    const sentPerSecond: number[] = [];
+    const s = await runReplay({
+      store,
+      target: url,
+      profile: { type: 'constant', rate: Number(rate), duration: Number(seconds) },
+      concurrency: 512,
+      onResult: (r: RequestResult) => {
+        if (r.sentUs === null) return;
+        const sec = Math.floor(r.sentUs / 1e6);
+        while (sentPerSecond.length <= sec) sentPerSecond.push(0);
+        sentPerSecond[sec]!++;
+      },
+    });
+    const planned = Number(rate);
+    const whole = sentPerSecond.slice(0, Number(seconds));
+    const errors = whole.map((n) => (n - planned) / planned);
+    const o = s.metrics.overall;
+    out({
+      planned: Number(rate) * Number(seconds),
+      sent: o.sent,
+      completed: o.completed,
+      dropped: o.dropped,
+      late: o.late,
+      errors: o.errors,
+      maxRateErrorPct: Math.max(...errors.map((e) => Math.abs(e) * 100)),
+      secondsWithin1Pct: errors.filter((e) => Math.abs(e) <= 0.01).length,
+      seconds: whole.length,
+      lagP50Us: o.lag.p50,
+      lagP99Us: o.lag.p99,
+      latencyP99Us: o.latency.p99,
+      uncorrectedP99Us: o.uncorrected.p99,
+      sentPerSecond,
+    });
+    break;
+  }
+  case 'plan': {
+    const [store] = args as [string];
+    const clock = startRunClock();
+    const metrics = new ReplayMetrics();
+    const t0 = performance.now();
+    // speed 1e9 puts every send "now": the scheduler runs flat out; the send records a result instead of using a socket.
+    const stats = await runOpenModel(
+      planSends(() => readExchanges(store), { speed: 1e9 }),
+      {
+        send: async (p) => {
+          const now = clock.nowUs();
+          metrics.record({ endpoint: 'GET /api/users.json', exchangeId: p.exchange.id, copy: p.copy, intendedUs: p.intendedUs, sentUs: now, doneUs: now + 500, status: 200, bytesSent: 100, bytesReceived: 200 });
+        },
+        drop: () => undefined,
+      },
+      { clock, concurrency: 256 },
+    );
+    const seconds = (performance.now() - t0) / 1000;
+    out({ exchanges: stats.started, seconds, perSecond: stats.started / seconds });
+    break;
+  }
+  default:
+    throw new Error(`replay-worker: unknown mode ${mode}`);
+}
