@@ -50,6 +50,17 @@ export { writeDiffReports } from './replay/diff/report/write-diff-reports.js';
 export { renderDiffTerminal } from './replay/diff/report/render-terminal.js';
 
 export type { RequestResult, ErrorKind } from './replay/replay-result.js';
+export type { ReplayOptions, ReplayRunSummary } from './replay/run-replay.js';
+export { runReplay } from './replay/run-replay.js';
+export type { MaxOptions, MaxRunSummary } from './replay/max/run-max.js';
+export { runMax } from './replay/max/run-max.js';
+export type { PlanOptions, PlannedSend, ReplayPlan } from './replay/schedule/replay-plan.js';
+export { planSends } from './replay/schedule/plan-sends.js';
+export type { PlanSummary } from './replay/schedule/plan-summary.js';
+export { summarizePlan } from './replay/schedule/plan-summary.js';
+export type { RateProfile } from './replay/schedule/rate-profile.js';
+export { loadProfile, parseProfileYaml } from './replay/schedule/rate-profile.js';
+export type { TargetPolicy } from './replay/safety/target-policy.js';
 export type { ReplayMetricsOptions, MetricsSnapshot, LiveStats } from './replay/metrics/replay-metrics.js';
 export { ReplayMetrics, mergeSnapshots } from './replay/metrics/replay-metrics.js';
 export type { GroupSnapshot, StatusClass } from './replay/metrics/group-stats.js';

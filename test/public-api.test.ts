@@ -21,3 +21,21 @@ describe("the public API ('reprise')", () => {
     }
   });
 });
+
+describe("replay through the public API ('reprise')", () => {
+  it('plans a store with the exported functions: speed and amplify, and a profile from YAML', async () => {
+    const tmp = await makeTempDir();
+    try {
+      const store = `${tmp.dir}/store`;
+      await reprise.writeExchanges(Array.from({ length: 10 }, (_, i) => syntheticExchange(i)), store);
+      const plan = await reprise.summarizePlan(reprise.planSends(() => reprise.readExchanges(store), { speed: 2, amplify: 3 }));
+      expect(plan).toMatchObject({ sends: 30, exchanges: 10 });
+      const profile = reprise.parseProfileYaml('type: constant\nrate: 5\nduration: 2\n');
+      expect((await reprise.summarizePlan(reprise.planSends(() => reprise.readExchanges(store), { profile }))).perSecond).toEqual([5, 5]);
+      expect(typeof reprise.runReplay).toBe('function');
+      expect(typeof reprise.runMax).toBe('function');
+    } finally {
+      await tmp.cleanup();
+    }
+  });
+});
