@@ -8,6 +8,7 @@ import type { ReplayTarget } from '../safety/target-policy.js';
 import { buildRequest, type SendableRequest } from './build-request.js';
 import { classifySendError, describeSendError } from './error-kinds.js';
 import { SendVariables } from './send-variables.js';
+import { replayAnnotations } from '../../transform/exchange-editor.js';
 
 /**
  * Sends planned requests through undici's dispatcher API (no fetch, no
@@ -100,7 +101,7 @@ export class ReplayDispatcher {
     const base = { endpoint, exchangeId: ex.id, copy: s.copy, intendedUs: s.intendedUs, bytesSent: 0, bytesReceived: 0 };
     let req: SendableRequest;
     try {
-      req = buildRequest(this.variables.resolve(ex, s.copy), this.o.target.authority, this.o.headers);
+      req = this.requestFor(ex, s.copy);
     } catch (err) {
       // A template with no value yet (say, a correlated token whose producer failed): never sent.
       const result: RequestResult = { ...base, sentUs: null, doneUs: this.o.clock.nowUs(), status: null, error: { kind: 'other', message: describeSendError(err) } };
@@ -132,9 +133,14 @@ export class ReplayDispatcher {
         onResponseStart: (controller, statusCode, headerObject, message) => {
           status = statusCode;
           statusText = message ?? '';
-          headers = rawHeaderPairs(controller.rawHeaders, headerObject);
           received += 15 + statusText.length;
-          for (const [n, v] of headers) received += n.length + v.length + 4;
+          // Header pairs as strings only when someone reads them; the byte count comes from the raw buffers.
+          if (keep) {
+            headers = rawHeaderPairs(controller.rawHeaders, headerObject);
+            for (const [n, v] of headers) received += n.length + v.length + 4;
+          } else {
+            received += rawHeaderBytes(controller.rawHeaders);
+          }
         },
         onResponseData: (_controller, chunk) => {
           received += chunk.length;
@@ -165,6 +171,20 @@ export class ReplayDispatcher {
         finish(err);
       }
     });
+  }
+
+  // Amplified copies of an exchange without templates are the same bytes: build them once.
+  // Keyed by the exchange object, so a lap's records (new objects) do not pin earlier ones.
+  private readonly built = new WeakMap<object, SendableRequest>();
+
+  private requestFor(ex: PlannedSend['exchange'], copy: number): SendableRequest {
+    if (replayAnnotations(ex).templates) return buildRequest(this.variables.resolve(ex, copy), this.o.target.authority, this.o.headers);
+    let req = this.built.get(ex);
+    if (!req) {
+      req = buildRequest(ex, this.o.target.authority, this.o.headers);
+      this.built.set(ex, req);
+    }
+    return req;
   }
 
   private laneClient(lane: string): Dispatcher {
@@ -211,6 +231,13 @@ export class ReplayDispatcher {
     this.lanes.clear();
     await Promise.allSettled(all);
   }
+}
+
+function rawHeaderBytes(raw: unknown): number {
+  if (!Array.isArray(raw)) return 0;
+  let n = 0;
+  for (const b of raw) n += (b as { length: number }).length + 2;
+  return n;
 }
 
 /** Response headers in wire order and case when undici exposes them, else from its header object. */
