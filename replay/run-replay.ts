@@ -13,7 +13,7 @@ import { ReplayMetrics, type MetricsSnapshot } from './metrics/replay-metrics.js
 import type { RequestResult } from './replay-result.js';
 import { checkRecordedHost, checkRecordedHosts, checkTarget, methodAllowed, type TargetPolicy } from './safety/target-policy.js';
 import { runOpenModel, type SchedulerStats } from './schedule/open-model-scheduler.js';
-import { planSends } from './schedule/plan-sends.js';
+import { planProblems, planSends } from './schedule/plan-sends.js';
 import type { ExchangeSource, PlanOptions, PlannedSend } from './schedule/replay-plan.js';
 import { startRunClock, type RunClock } from './schedule/run-clock.js';
 
@@ -84,9 +84,9 @@ export async function runReplay(options: ReplayOptions): Promise<ReplayRunSummar
   const concurrency = options.concurrency ?? 256;
   if (!(Number.isInteger(concurrency) && concurrency >= 1)) throw new RepriseError('REPLAY_OPTIONS_INVALID', `concurrency: must be an integer >= 1 (got ${options.concurrency})`);
   if (options.timeoutMs !== undefined && !(options.timeoutMs > 0)) throw new RepriseError('REPLAY_OPTIONS_INVALID', `timeout: must be > 0 ms (got ${options.timeoutMs})`);
-  if (options.loop && !options.profile && options.maxDurationMs === undefined) {
-    throw new RepriseError('REPLAY_OPTIONS_INVALID', 'loop: needs a duration (--duration) so the run ends');
-  }
+  // Every plan problem at once, before any I/O.
+  const planIssues = planProblems(options);
+  if (planIssues.length > 0) throw new RepriseError('REPLAY_OPTIONS_INVALID', planIssues.join('; '));
   const ca = options.caFile === undefined ? undefined : await readCa(options.caFile);
 
   // Cheap refusal before anything is sent: sealed segments' manifests list their hosts.

@@ -36,6 +36,8 @@ export function planProblems(o: PlanOptions): string[] {
   if (o.maxDurationMs !== undefined && !(o.maxDurationMs > 0)) problems.push(`maxDurationMs: must be > 0 (got ${o.maxDurationMs})`);
   if (o.profile && speed !== 1) problems.push('speed: cannot be combined with a profile (the profile sets the absolute rate)');
   if (o.profile && amplify !== 1) problems.push('amplify: cannot be combined with a profile (raise the profile rate instead)');
+  // A profile ends by itself; a looped recording would plan forever.
+  if (o.loop && !o.profile && o.maxDurationMs === undefined) problems.push('loop: needs a duration (--duration) so the run ends');
   return problems;
 }
 

@@ -82,6 +82,7 @@ describe('planSends: recorded timing', () => {
 
   it('an empty store plans nothing, even with loop', async () => {
     expect(await collect(recordedAt([]), { loop: true, maxDurationMs: 1000 })).toEqual([]);
+    expect(planProblems({ loop: true })).toEqual(['loop: needs a duration (--duration) so the run ends']);
   });
 });
 
