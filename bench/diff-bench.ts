@@ -33,7 +33,8 @@ export async function benchDiff(options: { sizes?: number[]; storePairs?: number
     const sp = options.storePairs ?? 100_000;
     run('make', dir, String(sp));
     const s = run('stores', dir);
-    results.push({ name: `diff stores ${sp}`, value: s.perSecond, unit: 'pairs/s', rssMB: s.maxRssMB, extra: 'two gzip stores read, paired by id, compared' });
+    const readOnly = run('pair-only', dir);
+    results.push({ name: `diff stores ${sp}`, value: s.perSecond, unit: 'pairs/s', anchor: 'same stores read+paired, no compare', anchorValue: readOnly.perSecond, rssMB: s.maxRssMB, extra: 'two gzip stores read, paired by id, compared' });
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

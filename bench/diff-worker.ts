@@ -3,6 +3,7 @@
 //   diff-worker.ts anchor <n>            the same pairs through JSON.parse + util.isDeepStrictEqual
 //   diff-worker.ts make <dir> <n>        write a baseline and a candidate store (not timed)
 //   diff-worker.ts stores <dir>          diffStores over them, store → report
+//   diff-worker.ts pair-only <dir>       the same stores read and paired, nothing compared
 import { join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { storedBodyToComparable } from '../replay/diff/comparable-body.js';
@@ -10,6 +11,7 @@ import { DiffAccumulator } from '../replay/diff/diff-accumulator.js';
 import { compileDiffRules } from '../replay/diff/diff-rules.js';
 import type { ResponseSide } from '../replay/diff/diff-types.js';
 import { diffStores } from '../replay/diff/run-diff.js';
+import { pairStores } from '../replay/diff/offline-pairs.js';
 import { newExchangeId } from '../store/exchange-id.js';
 import { openStoreWriter } from '../store/segment-writer.js';
 import { BENCH_HEADERS, benchExchange, benchPool } from './diff-pairs.js';
@@ -69,6 +71,11 @@ if (phase === 'compare') {
   }
   await Promise.all([left.close(), right.close()]);
   count = n;
+} else if (phase === 'pair-only') {
+  // The same two stores read and paired, nothing compared: how much of "stores" is reading.
+  t0 = process.hrtime.bigint();
+  const counts = { unmatchedBaseline: 0, unmatchedCandidate: 0 };
+  for await (const p of pairStores(join(a!, 'left'), join(a!, 'right'), counts)) if (p.baseline.id) count++;
 } else if (phase === 'stores') {
   t0 = process.hrtime.bigint();
   const r = await diffStores({ baselineStore: join(a!, 'left'), candidateStore: join(a!, 'right') });
