@@ -79,10 +79,29 @@ export async function runBench(flags: BenchFlags): Promise<BenchResult[]> {
   return results;
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-function phase(worker: string, args: string[]): any {
+/** The fields the phases print (replay-worker.ts); each mode fills its own. */
+interface PhaseResult {
+  rssMB: number;
+  rps: number;
+  errors: number;
+  p99Us: number;
+  planned: number;
+  sent: number;
+  late: number;
+  dropped: number;
+  maxRateErrorPct: number;
+  secondsWithin1Pct: number;
+  seconds: number;
+  lagP50Us: number;
+  lagP99Us: number;
+  latencyP99Us: number;
+  uncorrectedP99Us: number;
+  perSecond: number;
+}
+
+function phase(worker: string, args: string[]): PhaseResult {
   const out = execFileSync('taskset', ['-c', '0', process.execPath, '--import', 'tsx', worker, ...args.filter((a) => a !== '')], { encoding: 'utf8', maxBuffer: 64 << 20, stdio: ['ignore', 'pipe', 'inherit'] });
-  return JSON.parse(out.trim().split('\n').at(-1)!);
+  return JSON.parse(out.trim().split('\n').at(-1)!) as PhaseResult;
 }
 
 function wrkRps(url: string, connections: number, seconds: number): number {
