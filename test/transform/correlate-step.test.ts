@@ -86,8 +86,9 @@ describe('correlate step (learned)', () => {
     expect(headerOf(out[2]!, 'authorization')).toBe('Bearer ${corr.login_token}');
     expect(out.slice(4).map((x) => headerOf(x, 'authorization'))).toEqual(['Bearer bbbbbbbbbbbbbbbbbbbbbbbb', undefined, 'Bearer bbbbbbbbbbbbbbbbbbbbbbbb', 'Bearer bbbbbbbbbbbbbbbbbbbbbbbb', 'Bearer bbbbbbbbbbbbbbbbbbbbbbbb']);
     expect(out[7]!.request.path).toBe('/api/orders/${corr.orders_id}'); // the order id still correlates in b
-    for (const [v, k] of [['true', 'ok'], ['42', 'count'], ['London', 'city'], ['Ada Lovelace', 'name'], ['42.50', 'total'], ['EUR', 'currency']]) expect(isCandidate(v!, k!), v).toBe(false);
-    for (const [v, k] of [['42', 'id'], ['42', 'user.id'], ['7', 'orderId'], ['s%3A7f3a9c2e1b', 'session'], ['ord_7Hq2Lm9x', 'location.orders']]) expect(isCandidate(v!, k!), v).toBe(true);
+    // One character is never enough, even under an id-like key: `"lineId": 1` would wire itself to `page=1`.
+    for (const [v, k] of [['true', 'ok'], ['42', 'count'], ['London', 'city'], ['Ada Lovelace', 'name'], ['42.50', 'total'], ['EUR', 'currency'], ['7', 'orderId'], ['x', 'key']]) expect(isCandidate(v!, k!), v).toBe(false);
+    for (const [v, k] of [['42', 'id'], ['42', 'user.id'], ['17', 'orderId'], ['s%3A7f3a9c2e1b', 'session'], ['ord_7Hq2Lm9x', 'location.orders']]) expect(isCandidate(v!, k!), v).toBe(true);
   });
 
   it('session: capture correlates across connections; memory per session is capped', async () => {

@@ -82,13 +82,15 @@ const SPACE = /\s/;
 
 /**
  * Is a produced value specific enough to correlate on? Short values and
- * numbers only as ids (`"id": 42`); never booleans, times, plain words or
- * prose: those recur by coincidence and would wire unrelated requests
- * together.
+ * numbers only as ids (`"id": 42`), and never a single character; never
+ * booleans, times, plain words or prose: those recur by coincidence and
+ * would wire unrelated requests together.
  */
 export function isCandidate(value: string, key: string): boolean {
   const n = value.length;
-  if (n === 0 || n > 4096) return false;
+  // One character is never specific enough, whatever the key: `"lineId": 1` would wire itself to every
+  // `page=1` and `"qty": 1` that follows.
+  if (n < 2 || n > 4096) return false;
   const c = value.charCodeAt(0);
   // TRIVIAL's words start with one of t f n u o y [ (either case): test only those.
   if (n <= 11 && TRIVIAL_FIRST.has(c | 0x20) && TRIVIAL.test(value)) return false;
