@@ -7,8 +7,8 @@ import type { ResponseSide } from './diff-types.js';
 
 /**
  * Offline pairing of two stores (e.g. recorded vs replayed): the same exchange
- * id first, else the same request identity (method, path, query, body hash —
- * the nth occurrence pairs with the nth). Both stores are read side by side;
+ * id when the stores share ids, else the same request identity (method,
+ * path, query, body hash — the nth occurrence pairs with the nth). Both stores are read side by side;
  * records wait for a partner in maps bounded by `maxPending`, so two stores in
  * roughly the same order pair in constant memory, and a store far out of order
  * costs at most `maxPending` records per side before the oldest are given up
@@ -43,6 +43,11 @@ export async function* pairStores(
   const left = readExchanges(baselineStore, options.read)[Symbol.asyncIterator]();
   const right = readExchanges(candidateStore, { ...options.read, report: undefined })[Symbol.asyncIterator]();
   const pending: [Pending, Pending] = [newPending(), newPending()];
+  // Ids first: identical requests (ten GET /health) must pair with their own recording, not the first
+  // look-alike. Until an id has matched — or PROBE records per side went by without one — nothing pairs
+  // by identity; then the stores either share ids (identity only for leftovers at the end) or do not.
+  let mode: 'probe' | 'ids' | 'identity' = 'probe';
+  let seen = 0;
   let leftDone = false;
   let rightDone = false;
   while (!leftDone || !rightDone) {
@@ -52,7 +57,11 @@ export async function* pairStores(
     for (const [side, item] of [[0, l], [1, r]] as const) {
       if (!item || item.done) continue;
       const ex = item.value;
-      const partner = take(pending[1 - side]!, ex);
+      seen++;
+      const other = pending[1 - side]!;
+      let partner = takeById(other, ex);
+      if (partner) mode = 'ids';
+      else if (mode === 'identity') partner = takeByIdentity(other, ex);
       if (partner) {
         yield side === 0 ? { baseline: ex, candidate: partner } : { baseline: partner, candidate: ex };
         continue;
@@ -64,9 +73,27 @@ export async function* pairStores(
         else counts.unmatchedCandidate++;
       }
     }
+    if (mode === 'probe' && (seen >= 2 * PROBE || (leftDone && rightDone))) {
+      mode = 'identity';
+      yield* pairByIdentity(pending);
+    }
   }
+  yield* pairByIdentity(pending); // leftovers of stores that mostly share ids (a record re-captured, re-id'd)
   counts.unmatchedBaseline += pending[0].byId.size;
   counts.unmatchedCandidate += pending[1].byId.size;
+}
+
+/** Records per side read before deciding the stores share no ids. */
+const PROBE = 256;
+
+/** Pair every pending baseline record with a pending candidate of the same request identity, in order. */
+function* pairByIdentity(pending: [Pending, Pending]): Generator<ExchangePair> {
+  for (const baseline of [...pending[0].byId.values()]) {
+    const candidate = takeByIdentity(pending[1], baseline);
+    if (!candidate) continue;
+    remove(pending[0], baseline);
+    yield { baseline, candidate };
+  }
 }
 
 function newPending(): Pending {
@@ -94,14 +121,14 @@ function add(p: Pending, ex: Exchange): void {
   else p.byIdentity.set(key, [ex]);
 }
 
-function take(p: Pending, ex: Exchange): Exchange | undefined {
+function takeById(p: Pending, ex: Exchange): Exchange | undefined {
   const byId = p.byId.get(ex.id);
-  if (byId) {
-    remove(p, byId);
-    return byId;
-  }
-  const list = p.byIdentity.get(requestIdentity(ex));
-  const first = list?.[0];
+  if (byId) remove(p, byId);
+  return byId;
+}
+
+function takeByIdentity(p: Pending, ex: Exchange): Exchange | undefined {
+  const first = p.byIdentity.get(requestIdentity(ex))?.[0];
   if (first) remove(p, first);
   return first;
 }

@@ -78,6 +78,37 @@ describe('diff offline: two stores', () => {
     expect(seen[0]).toMatchObject({ endpoint: 'GET /users/:id', exchangeId: '0190a000-0000-7000-8000-000000000000', differences: 2, setAside: 1 });
   });
 
+  it('identical requests pair with their own recording by id, and in order by identity when ids differ', async () => {
+    const { openStoreWriter } = await import('../../../store/segment-writer.js');
+    const { recordedExchange } = await import('./support/offline-stores.js');
+    const { newExchangeId } = await import('../../../store/exchange-id.js');
+    // Thirty GET /health, each answered with its own sequence number on both sides.
+    const health = (i: number, id: string) => {
+      const ex = recordedExchange(0, 'left', id);
+      ex.request.path = '/health';
+      const text = JSON.stringify({ seq: i });
+      ex.response!.headers = [['Content-Type', 'application/json']];
+      ex.response!.body = { encoding: 'utf8', data: text, size: text.length };
+      return ex;
+    };
+    const ids = Array.from({ length: 30 }, () => newExchangeId());
+    const write = async (name: string, order: number[], idOf: (i: number) => string) => {
+      const w = await openStoreWriter(`${dir}/${name}`);
+      for (const i of order) await w.write(health(i, idOf(i)));
+      await w.close();
+    };
+    const inOrder = ids.map((_, i) => i);
+    await write('a', inOrder, (i) => ids[i]!);
+    await write('b', [...inOrder].reverse(), (i) => ids[i]!); // same ids, opposite order
+    await write('c', inOrder, () => newExchangeId()); // fresh ids, same order
+    const byId = await diffStores({ baselineStore: `${dir}/a`, candidateStore: `${dir}/b` });
+    expect(byId.pairs).toBe(30);
+    expect(byId.totals.findings).toBe(0);
+    const byIdentity = await diffStores({ baselineStore: `${dir}/a`, candidateStore: `${dir}/c` });
+    expect(byIdentity.pairs).toBe(30);
+    expect(byIdentity.totals.findings).toBe(0);
+  });
+
   it('filters which exchanges take part', async () => {
     const { left, right } = await writeStorePair(dir, 20, { sameIds: true });
     const report = await diffStores({ baselineStore: left, candidateStore: right, filter: { paths: ['/users/*'] } });
