@@ -77,6 +77,20 @@ describe('correlate step (learned)', () => {
     expect(extractVariables([{ var: 'x', from: 'json', path: '$.nope' }], { headers: [], body: '{}' }, vars)).toEqual(['corr.x']);
   });
 
+  it('one response listing many ids, used one by one later: each use gets the rule of its own place', async () => {
+    const ids = Array.from({ length: 40 }, (_, i) => `it_${(1000 + i).toString(36)}x9`);
+    const list = ex({ seq: 0, path: '/api/items', resBody: JSON.stringify({ items: ids.map((id, i) => ({ id, rank: i })) }) });
+    const uses = ids.map((id, i) => ex({ seq: i + 1, path: `/api/items/${id}` }));
+    const out = await runSteps([{ type: 'correlate' }], [list, ...uses]);
+    const rules = replayAnnotations(out[0]!).extract!;
+    expect(rules).toHaveLength(40);
+    ids.forEach((_, i) => {
+      const rule = rules[i]!;
+      expect(rule).toMatchObject({ from: 'json', path: `$.items[${i}].id` });
+      expect(out[i + 1]!.request.path).toBe(`/api/items/\${corr.${rule.var}}`);
+    });
+  });
+
   it('keeps sessions apart, ignores trivial values and values the client made up', async () => {
     const a = flow('a', 'aaaaaaaaaaaaaaaaaaaaaaaa');
     const b = flow('b', 'bbbbbbbbbbbbbbbbbbbbbbbb', 'ord_other1');

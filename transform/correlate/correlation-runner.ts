@@ -6,7 +6,7 @@ import type { BufferingStepRunner, StepContext } from '../step-types.js';
 import { writeTemplate, type CompiledTarget } from '../templates/value-targets.js';
 import { isCandidate, type CorrelationPlan } from './correlation-plan.js';
 import { extractValue, type ExtractionRule } from './extraction-rules.js';
-import { producedSite, visitRequestValues, visitResponseValues, type ValueSource } from './value-sites.js';
+import { producedSites, visitRequestValues, visitResponseValues, type ProducedSite, type ValueSource } from './value-sites.js';
 
 /**
  * Correlation in one pass over the stream, with a bounded lookahead.
@@ -48,6 +48,8 @@ interface Held {
   method: string;
   path: string;
   rules: ExtractionRule[] | null;
+  /** Where each of its response's values sat, worked out when a request first used one (see `producedSites`). */
+  sites: Map<string, ProducedSite> | null;
   bytes: number;
 }
 
@@ -55,7 +57,7 @@ interface Session {
   /**
    * Produced values → the held exchange that produced them first. Only the
    * value is kept: where it sat (the rule) is worked out again from the held
-   * response in the rare case a request uses it (`producedSite`), so
+   * response in the rare case a request uses it (`producedSites`), so
    * learning from a response allocates nothing per value.
    */
   candidates: Map<string, Held>;
@@ -109,6 +111,7 @@ export function startCorrelation(o: CorrelationOptions, plan: CorrelationPlan, c
     }
     h.ex = null;
     h.rules = null;
+    h.sites = null;
     heldBytes -= h.bytes;
     return ex;
   };
@@ -155,8 +158,8 @@ export function startCorrelation(o: CorrelationOptions, plan: CorrelationPlan, c
             return undefined;
           }
           // The held exchange's response is the one the value was learned from: correlate never changes responses.
-          const site = producedSite(c.ex, o.sources, value, isCandidate);
-          if (site === null) return undefined; // cannot happen: the value was learned from this response
+          const site = (c.sites ??= producedSites(c.ex, o.sources, isCandidate)).get(value);
+          if (site === undefined) return undefined; // cannot happen: the value was learned from this response
           const rule = plan.ruleFor(endpointKey(c.method, c.path), site.key, site.shape, value);
           if (rule === null) return undefined;
           const rules = (c.rules ??= []);
@@ -172,7 +175,7 @@ export function startCorrelation(o: CorrelationOptions, plan: CorrelationPlan, c
         if (n > 0) correlated(n);
       }
       const res = ex.response;
-      const h: Held = { ex: null, method: ex.request.method, path: ex.request.path, rules: null, bytes: 512 + (ex.request.body?.data.length ?? 0) + (res?.body?.data.length ?? 0) };
+      const h: Held = { ex: null, method: ex.request.method, path: ex.request.path, rules: null, sites: null, bytes: 512 + (ex.request.body?.data.length ?? 0) + (res?.body?.data.length ?? 0) };
       if (res) {
         if (o.learn) {
           visitResponseValues(ex, o.sources, (value, key) => {

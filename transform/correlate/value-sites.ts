@@ -158,9 +158,9 @@ export type RuleShape = ExtractionRule extends infer R ? (R extends ExtractionRu
  * Visits each value a response produced, in a fixed order: its text and the
  * key it sat under (the nearest object key, for judging whether it looks
  * like an id). Return true to stop. The visit is the hot path (every leaf of
- * every response), so it carries no description of the site; `producedSite`
- * walks the same values again to describe the one a request turned out to
- * use, which is rare.
+ * every response), so it carries no description of the site; `producedSites`
+ * walks the same values again to describe them once a request turned out to
+ * use one, which is rare.
  */
 export type ProducedVisitor = (value: string, key: string) => boolean | void;
 
@@ -190,15 +190,20 @@ export function visitResponseValues(ex: Exchange, sources: ReadonlySet<ValueSour
   walkResponseValues(ex, sources, visit);
 }
 
-/** The site of the first produced value equal to `value` that `accept` takes (the same order `visitResponseValues` visits in). */
-export function producedSite(ex: Exchange, sources: ReadonlySet<ValueSource>, value: string, accept: (value: string, key: string) => boolean): ProducedSite | null {
-  let found: ProducedSite | null = null;
+/**
+ * The site of each value a response produced that `accept` takes, the first
+ * one per value (the order `visitResponseValues` visits in). Built once per
+ * producing exchange, when a request first uses one of its values, and kept
+ * with it: a response listing 2,000 ids that later requests use one by one
+ * is walked once, not 2,000 times.
+ */
+export function producedSites(ex: Exchange, sources: ReadonlySet<ValueSource>, accept: (value: string, key: string) => boolean): Map<string, ProducedSite> {
+  const sites = new Map<string, ProducedSite>();
   walkResponseValues(ex, sources, (v, key, site) => {
-    if (v !== value || !accept(v, key)) return false;
-    found = 'path' in site ? { key: jsonKeyName(site.path), shape: { from: 'json', path: formatConcretePath(site.path) } } : site;
-    return true;
+    if (sites.has(v) || !accept(v, key)) return;
+    sites.set(v, 'path' in site ? { key: jsonKeyName(site.path), shape: { from: 'json', path: formatConcretePath(site.path) } } : site);
   });
-  return found;
+  return sites;
 }
 
 function walkResponseValues(ex: Exchange, sources: ReadonlySet<ValueSource>, visit: SiteVisitor): void {
