@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { BenchFlags, BenchResult } from './bench-support.js';
-import { buildWorkers, countStore, runLoad, runWrk, settleBeforePhase, startReprise, waitForQuietLoad, withUsage, type LoadRun, type RepriseProcess, type Usage, type WrkRun } from './proxy-measure.js';
+import { buildWorkers, countStore, runLoad, runWrk, settleBeforePhase, startBareRelay, startReprise, waitForQuietLoad, withUsage, type LoadRun, type RepriseProcess, type Usage, type WrkRun } from './proxy-measure.js';
 import { peakRssMB, startProxyNginx, startUpstreamNginx, UPSTREAM_PATH } from './proxy-nginx.js';
 
 /**
@@ -22,6 +22,11 @@ import { peakRssMB, startProxyNginx, startUpstreamNginx, UPSTREAM_PATH } from '.
  *     and the latency each proxy adds (through − direct).
  *  3. CPU per request (from /proc/<pid>/stat) and peak RSS (VmHWM) of each proxy.
  *
+ * A third target in both phases, "node relay" (proxy-bare-relay.ts), is
+ * node:http + an undici Pool relaying bytes and nothing else: the floor of
+ * the stack reprise is built on, so the gap to nginx can be split into what
+ * the Node stack costs and what reprise adds on top of it.
+ *
  * Each phase runs `rounds` times, alternating targets; the best round of each
  * target is kept (a shared VM's noise only ever makes a run worse), and the
  * CPU other tenants used during every run is logged.
@@ -36,7 +41,12 @@ export interface ProxyBenchOptions {
   rate?: number;
   /** Write a V8 CPU profile of each reprise proxy process into this directory. */
   cpuProfDir?: string;
+  /** Extra node flags for the reprise process (e.g. `--max-semi-space-size=1`), as a user would set in NODE_OPTIONS. */
+  nodeFlags?: string[];
 }
+
+/** How long each phase waits for others' work on the machine to die down before measuring anyway. */
+const SETTLE_WAIT_MS = 20_000;
 
 const PROXY_CORE = 0;
 const CLIENT_CORE = 1;
@@ -63,7 +73,9 @@ export async function benchProxy(options: ProxyBenchOptions = {}): Promise<Bench
     const nginx = await startProxyNginx(join(tmp, 'nginx-proxy'), PROXY_CORE, upstream.port);
     stops.push(nginx.stop);
     if (options.cpuProfDir) mkdirSync(options.cpuProfDir, { recursive: true });
-    const reprise = (store: string): Promise<RepriseProcess> => startReprise(scripts.worker, upstream.port, join(tmp, store), PROXY_CORE, options.cpuProfDir);
+    const nodeFlags = options.nodeFlags ?? [];
+    if (nodeFlags.length > 0) log(`reprise runs with node ${nodeFlags.join(' ')}`);
+    const reprise = (store: string): Promise<RepriseProcess> => startReprise(scripts.worker, upstream.port, join(tmp, store), PROXY_CORE, options.cpuProfDir, nodeFlags);
     let repriseRssMB = 0;
     const checks: string[] = [];
 
@@ -85,7 +97,8 @@ export async function benchProxy(options: ProxyBenchOptions = {}): Promise<Bench
     log(`1-min load ${(await waitForQuietLoad(0.7, 120_000, log)).toFixed(2)} at start`);
 
     // 1. Throughput, flat out.
-    const tput: Record<'nginx' | 'reprise', Throughput[]> = { nginx: [], reprise: [] };
+    const tput: Record<'nginx' | 'relay' | 'reprise', Throughput[]> = { nginx: [], relay: [], reprise: [] };
+    let relayRssMB = 0;
     const measureWrk = async (port: number, pid: number): Promise<Throughput> => {
       const w = await withUsage(pid, upstream.pid, CLIENT_CORE, () => runWrk(port, seconds, CONNECTIONS, CLIENT_CORE));
       if (w.errors > 0) throw new Error(`wrk saw ${w.errors} errors through port ${port}`);
@@ -93,14 +106,21 @@ export async function benchProxy(options: ProxyBenchOptions = {}): Promise<Bench
       return { ...w, cpuPct: (100 * cpu) / w.seconds, cpuUsPerReq: (cpu * 1e6) / w.requests };
     };
     for (let round = 1; round <= rounds; round++) {
-      log(`throughput ${round}/${rounds}, nginx: ${await settleBeforePhase(15, 60_000)}`);
+      log(`throughput ${round}/${rounds}, nginx: ${await settleBeforePhase(15, SETTLE_WAIT_MS)}`);
       await runWrk(nginx.port, WARMUP_S, CONNECTIONS, CLIENT_CORE);
       tput.nginx.push(await measureWrk(nginx.port, nginx.pid));
       log(`  nginx ${describeThroughput(tput.nginx.at(-1)!)}`);
 
+      const relay = await startBareRelay(scripts.bareRelay, upstream.port, PROXY_CORE);
+      log(`throughput ${round}/${rounds}, node relay: ${await settleBeforePhase(15, SETTLE_WAIT_MS)}`);
+      await runWrk(relay.port, WARMUP_S, CONNECTIONS, CLIENT_CORE);
+      tput.relay.push(await measureWrk(relay.port, relay.pid));
+      relayRssMB = Math.max(relayRssMB, peakRssMB(relay.pid), (await relay.close()).maxRssMB);
+      log(`  node relay ${describeThroughput(tput.relay.at(-1)!)}`);
+
       const store = `store-throughput-${round}`;
       const p = await reprise(store);
-      log(`throughput ${round}/${rounds}, reprise: ${await settleBeforePhase(15, 60_000)}`);
+      log(`throughput ${round}/${rounds}, reprise: ${await settleBeforePhase(15, SETTLE_WAIT_MS)}`);
       const warm = await runWrk(p.port, WARMUP_S, CONNECTIONS, CLIENT_CORE);
       tput.reprise.push(await measureWrk(p.port, p.pid));
       log(`  reprise ${describeThroughput(tput.reprise.at(-1)!)}`);
@@ -108,15 +128,18 @@ export async function benchProxy(options: ProxyBenchOptions = {}): Promise<Bench
     }
 
     // 2. Latency at a fixed rate, with each proxy's CPU over the run.
-    const lat: Record<'direct' | 'nginx' | 'reprise', Latency[]> = { direct: [], nginx: [], reprise: [] };
+    const lat: Record<Target, Latency[]> = { direct: [], nginx: [], relay: [], reprise: [] };
     const p = await reprise('store-latency');
+    const relay = await startBareRelay(scripts.bareRelay, upstream.port, PROXY_CORE);
+    stops.push(async () => void (await relay.close()));
+    await runWrk(relay.port, WARMUP_S, CONNECTIONS, CLIENT_CORE);
     const warm = await runWrk(p.port, WARMUP_S, CONNECTIONS, CLIENT_CORE);
     await runWrk(nginx.port, WARMUP_S, CONNECTIONS, CLIENT_CORE);
     let throughReprise = warm.requests;
-    const targets: Array<[keyof typeof lat, number, number | null]> = [['direct', upstream.port, null], ['nginx', nginx.port, nginx.pid], ['reprise', p.port, p.pid]];
+    const targets: Array<[Target, number, number | null]> = [['direct', upstream.port, null], ['nginx', nginx.port, nginx.pid], ['relay', relay.port, relay.pid], ['reprise', p.port, p.pid]];
     for (let round = 1; round <= rounds; round++) {
       for (const [name, port, pid] of targets) {
-        log(`latency ${round}/${rounds} at ${rate}/s, ${name}: ${await settleBeforePhase(15, 60_000)}`);
+        log(`latency ${round}/${rounds} at ${rate}/s, ${name}: ${await settleBeforePhase(15, SETTLE_WAIT_MS)}`);
         const l = await withUsage(pid, upstream.pid, CLIENT_CORE, () => runLoad(scripts.load, `http://127.0.0.1:${port}${UPSTREAM_PATH}`, rate, seconds, 1, CLIENT_CORE));
         if (l.failed + l.non2xx > 0) throw new Error(`${name}: ${l.failed} failed and ${l.non2xx} non-2xx requests at ${rate}/s`);
         if (name === 'reprise') throughReprise += l.completed;
@@ -128,17 +151,18 @@ export async function benchProxy(options: ProxyBenchOptions = {}): Promise<Bench
 
     const nginxRssMB = peakRssMB(nginx.pid);
     const best = {
-      tput: { nginx: maxBy(tput.nginx, (t) => t.rps), reprise: maxBy(tput.reprise, (t) => t.rps) },
-      lat: { direct: minBy(lat.direct, (l) => l.latencyUs.p99), nginx: minBy(lat.nginx, (l) => l.latencyUs.p99), reprise: minBy(lat.reprise, (l) => l.latencyUs.p99) },
+      tput: { nginx: maxBy(tput.nginx, (t) => t.rps), relay: maxBy(tput.relay, (t) => t.rps), reprise: maxBy(tput.reprise, (t) => t.rps) },
+      lat: { direct: minBy(lat.direct, (l) => l.latencyUs.p99), nginx: minBy(lat.nginx, (l) => l.latencyUs.p99), relay: minBy(lat.relay, (l) => l.latencyUs.p99), reprise: minBy(lat.reprise, (l) => l.latencyUs.p99) },
     };
     process.stdout.write(`\n${formatLatency(best.lat, rate, seconds)}\n`);
-    const { nginx: tn, reprise: tr } = best.tput;
-    const { direct: ld, nginx: ln, reprise: lr } = best.lat;
+    const { nginx: tn, relay: tb, reprise: tr } = best.tput;
+    const { direct: ld, nginx: ln, relay: lb, reprise: lr } = best.lat;
     const cpuPct = (l: Latency): number => (l.cpuUsPerReq * rate) / 1e4;
     return [
       { name: `max throughput, wrk -c${CONNECTIONS} (all recorded)`, value: tr.rps, unit: 'req/s', anchor: 'nginx', anchorValue: tn.rps, extra: `CPU/req ${tr.cpuUsPerReq.toFixed(0)} µs vs ${tn.cpuUsPerReq.toFixed(0)} µs; proxy core ${tr.cpuPct.toFixed(0)}% vs ${tn.cpuPct.toFixed(0)}%; client core ${tr.clientCorePct.toFixed(0)}% vs ${tn.clientCorePct.toFixed(0)}%` },
+      { name: `max throughput, node relay (no recording)`, value: tb.rps, unit: 'req/s', anchor: 'nginx', anchorValue: tn.rps, rssMB: relayRssMB, extra: `the Node stack's floor: reprise is ${(tr.rps / tb.rps).toFixed(2)}x of it; CPU/req ${tb.cpuUsPerReq.toFixed(0)} µs` },
       { name: `added p50 at ${rate}/s`, value: lr.latencyUs.p50 - ld.latencyUs.p50, unit: 'µs', anchor: 'nginx', anchorValue: ln.latencyUs.p50 - ld.latencyUs.p50, extra: `direct p50 ${ld.latencyUs.p50} µs` },
-      { name: `added p99 at ${rate}/s`, value: lr.latencyUs.p99 - ld.latencyUs.p99, unit: 'µs', anchor: 'nginx', anchorValue: ln.latencyUs.p99 - ld.latencyUs.p99, extra: `direct p99 ${ld.latencyUs.p99} µs` },
+      { name: `added p99 at ${rate}/s`, value: lr.latencyUs.p99 - ld.latencyUs.p99, unit: 'µs', anchor: 'nginx', anchorValue: ln.latencyUs.p99 - ld.latencyUs.p99, extra: `direct p99 ${ld.latencyUs.p99} µs; node relay +${lb.latencyUs.p99 - ld.latencyUs.p99} µs` },
       { name: `CPU at ${rate}/s`, value: cpuPct(lr), unit: '% of a core', anchor: 'nginx', anchorValue: cpuPct(ln), extra: `${lr.cpuUsPerReq.toFixed(0)} vs ${ln.cpuUsPerReq.toFixed(0)} µs/req` },
       { name: 'peak RSS of the proxy process', value: repriseRssMB, unit: 'MB', anchor: 'nginx', anchorValue: nginxRssMB, rssMB: repriseRssMB, extra: checks.every((c) => !c.includes('MISMATCH')) ? 'store count checked after every run' : '' },
     ];
@@ -169,15 +193,17 @@ function share(u: Usage): string {
   return all === 0 ? 'none' : `${((100 * u.proxySystemS) / all).toFixed(0)}% in the kernel`;
 }
 
+type Target = 'direct' | 'nginx' | 'relay' | 'reprise';
+
 /** The second table: absolute latencies of each target, and what each proxy adds. */
-function formatLatency(best: Record<'direct' | 'nginx' | 'reprise', Latency>, rate: number, seconds: number): string {
+function formatLatency(best: Record<Target, Latency>, rate: number, seconds: number): string {
   const d = best.direct.latencyUs;
   const head = ['target', 'p50 µs', 'p90 µs', 'p99 µs', 'p99.9 µs', 'max µs', 'added p50', 'added p99', 'proxy CPU', 'send lag p99', 'others'];
-  const rows = (['direct', 'nginx', 'reprise'] as const).map((name) => {
+  const rows = (['direct', 'nginx', 'relay', 'reprise'] as const).map((name) => {
     const l = best[name];
     const u = l.latencyUs;
     const added = (v: number): string => (name === 'direct' ? '' : `${v >= 0 ? '+' : ''}${v} µs`);
-    return [name, u.p50, u.p90, u.p99, u.p999, u.max, added(u.p50 - d.p50), added(u.p99 - d.p99), name === 'direct' ? '' : `${(l.cpuUsPerReq * rate / 1e4).toFixed(1)}%`, `${l.sendLagUs.p99} µs`, `${l.othersPct.toFixed(0)}%`].map(String);
+    return [name === 'relay' ? 'node relay' : name, u.p50, u.p90, u.p99, u.p999, u.max, added(u.p50 - d.p50), added(u.p99 - d.p99), name === 'direct' ? '' : `${(l.cpuUsPerReq * rate / 1e4).toFixed(1)}%`, `${l.sendLagUs.p99} µs`, `${l.othersPct.toFixed(0)}%`].map(String);
   });
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: string[]): string => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
@@ -193,7 +219,7 @@ function minBy<T>(xs: T[], f: (x: T) => number): T {
 }
 
 /**
- * `npm run bench -- proxy [--proxy-seconds=10] [--proxy-rounds=3] [--proxy-rate=1000] [--proxy-cpu-prof=DIR]`
+ * `npm run bench -- proxy [--proxy-seconds=10] [--proxy-rounds=3] [--proxy-rate=1000] [--proxy-cpu-prof=DIR] [--proxy-node-flags='--max-semi-space-size=1']`
  */
 export function runBench(flags: BenchFlags): Promise<BenchResult[]> {
   const num = (name: string): number | undefined => {
@@ -203,5 +229,6 @@ export function runBench(flags: BenchFlags): Promise<BenchResult[]> {
     if (!Number.isFinite(n) || n <= 0) throw new Error(`bench proxy: --${name}=${raw} must be a positive number`);
     return n;
   };
-  return benchProxy({ seconds: num('proxy-seconds'), rounds: num('proxy-rounds'), rate: num('proxy-rate'), cpuProfDir: flags.get('proxy-cpu-prof') });
+  const nodeFlags = flags.get('proxy-node-flags')?.split(' ').filter((f) => f !== '');
+  return benchProxy({ seconds: num('proxy-seconds'), rounds: num('proxy-rounds'), rate: num('proxy-rate'), cpuProfDir: flags.get('proxy-cpu-prof'), ...(nodeFlags ? { nodeFlags } : {}) });
 }

@@ -25,9 +25,9 @@ const REPO = fileURLToPath(new URL('../', import.meta.url));
 const run = promisify(execFile);
 
 /** Compile the worker and the load generator (and what they import) with the project's tsc. */
-export function buildWorkers(): { worker: string; load: string } {
-  const [worker, load] = compileBenchScripts('proxy-build', ['proxy-worker.ts', 'proxy-load.ts']);
-  return { worker: worker!, load: load! };
+export function buildWorkers(): { worker: string; load: string; bareRelay: string } {
+  const [worker, load, bareRelay] = compileBenchScripts('proxy-build', ['proxy-worker.ts', 'proxy-load.ts', 'proxy-bare-relay.ts']);
+  return { worker: worker!, load: load!, bareRelay: bareRelay! };
 }
 
 /**
@@ -107,10 +107,13 @@ export interface RepriseProcess {
   close(): Promise<{ stats: ProxyStats; maxRssMB: number }>;
 }
 
-/** The recording proxy (proxy-worker.ts) pinned to `core`, recording into `store`. */
-export async function startReprise(script: string, upstreamPort: number, store: string, core: number, cpuProfDir?: string): Promise<RepriseProcess> {
+/**
+ * The recording proxy (proxy-worker.ts) pinned to `core`, recording into
+ * `store`; `nodeFlags` go to node before the script (e.g. V8 heap flags).
+ */
+export async function startReprise(script: string, upstreamPort: number, store: string, core: number, cpuProfDir?: string, nodeFlags: string[] = []): Promise<RepriseProcess> {
   const prof = cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', cpuProfDir] : [];
-  const child = spawn('taskset', ['-c', String(core), process.execPath, ...prof, script, `http://127.0.0.1:${upstreamPort}`, store], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const child = spawn('taskset', ['-c', String(core), process.execPath, ...nodeFlags, ...prof, script, `http://127.0.0.1:${upstreamPort}`, store], { stdio: ['pipe', 'pipe', 'inherit'] });
   const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
   const first = await lines.next();
   if (first.done) throw new Error('the reprise proxy worker exited before listening');
@@ -125,6 +128,34 @@ export async function startReprise(script: string, upstreamPort: number, store: 
       await exited;
       if (last.done) throw new Error(`the reprise proxy worker exited without its final stats (code ${child.exitCode})`);
       return JSON.parse(last.value) as { stats: ProxyStats; maxRssMB: number };
+    },
+  };
+}
+
+export interface BareRelayProcess {
+  readonly pid: number;
+  readonly port: number;
+  /** Close stdin → peak RSS → exit. */
+  close(): Promise<{ maxRssMB: number }>;
+}
+
+/** The bare node:http + undici relay (proxy-bare-relay.ts) pinned to `core`. */
+export async function startBareRelay(script: string, upstreamPort: number, core: number): Promise<BareRelayProcess> {
+  const child = spawn('taskset', ['-c', String(core), process.execPath, script, `http://127.0.0.1:${upstreamPort}`], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
+  const first = await lines.next();
+  if (first.done) throw new Error('the bare relay exited before listening');
+  const { port } = JSON.parse(first.value) as { port: number };
+  return {
+    pid: child.pid!,
+    port,
+    async close() {
+      const exited = once(child, 'exit');
+      child.stdin!.end();
+      const last = await lines.next();
+      await exited;
+      if (last.done) throw new Error(`the bare relay exited without its report (code ${child.exitCode})`);
+      return JSON.parse(last.value) as { maxRssMB: number };
     },
   };
 }
