@@ -77,7 +77,7 @@ export async function diffStores(options: OfflineDiffOptions): Promise<DiffRepor
       exchangeId: baseline.id,
       baseline: sideFromExchange(baseline, rules.bodyCap),
       candidate: sideFromExchange(candidate, rules.bodyCap),
-      redactions: [...(baseline.redactions ?? []), ...(candidate.redactions ?? [])],
+      ...(baseline.redactions || candidate.redactions ? { redactions: [...(baseline.redactions ?? []), ...(candidate.redactions ?? [])] } : {}),
     });
     if (acc.pairs % 1000 === 0) options.onProgress?.(acc.pairs);
   }
