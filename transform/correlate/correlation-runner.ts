@@ -20,9 +20,9 @@ import { producedSites, visitRequestValues, visitResponseValues, type ProducedSi
  * step; a first use that comes later than that is left as recorded, counted
  * and reported. Order is kept.
  *
- * Memory is bounded by: the buffer; candidates and sent values per session
- * (oldest forgotten); sessions × candidates overall (least recently active
- * session forgotten); and the plan's variable cap.
+ * Memory is bounded by: the buffer; produced, sent and correlated values per
+ * session (oldest forgotten); sessions, and values over all sessions (least
+ * recently active sessions forgotten); and the plan's variable cap.
  */
 
 export interface ManualRule {
@@ -74,25 +74,33 @@ interface Session {
 // megabyte responses cannot make the lookahead window a memory problem.
 const MAX_BUFFER_BYTES = 64 << 20;
 const MAX_SESSIONS = 10_000;
-const MAX_TOTAL_CANDIDATES = 200_000;
+// Values remembered over all sessions (produced, sent and correlated: a short string and a map entry
+// each, ~80 bytes): per-session caps alone would allow sessions × caps, 15 million at the limits.
+const MAX_TOTAL_VALUES = 400_000;
 
 export function startCorrelation(o: CorrelationOptions, plan: CorrelationPlan, ctx: StepContext): BufferingStepRunner {
   const sessions = new Map<string, Session>();
   const held: Held[] = [];
   let head = 0;
   let heldBytes = 0;
-  let totalCandidates = 0;
+  let totalValues = 0;
+
+  /** Forget the least recently active sessions (never `keep`) while over the session or value cap. */
+  const trim = (keep: Session): void => {
+    for (const [key, old] of sessions) {
+      if (sessions.size <= MAX_SESSIONS && totalValues <= MAX_TOTAL_VALUES) return;
+      if (old === keep) continue;
+      totalValues -= old.candidates.size + old.sent.size + old.active.size;
+      sessions.delete(key);
+    }
+  };
 
   const sessionFor = (key: string): Session => {
     let s = sessions.get(key);
     if (!s) {
       s = { candidates: new Map(), sent: new Set(), active: new Map(), produced: new Set(), touched: 0 };
       sessions.set(key, s);
-      while (sessions.size > MAX_SESSIONS || (totalCandidates > MAX_TOTAL_CANDIDATES && sessions.size > 1)) {
-        const [oldKey, old] = sessions.entries().next().value!;
-        totalCandidates -= old.candidates.size;
-        sessions.delete(oldKey);
-      }
+      trim(s);
     } else if ((++s.touched & 15) === 0) {
       // Keep recently active sessions at the back (eviction takes the front); every 16th touch is enough.
       sessions.delete(key);
@@ -147,12 +155,16 @@ export function startCorrelation(o: CorrelationOptions, plan: CorrelationPlan, c
           if (c === undefined) {
             if (value.length <= 4096 && !s.sent.has(value)) {
               s.sent.add(value);
-              if (s.sent.size > o.maxValuesPerSession * 4) s.sent.delete(s.sent.values().next().value!);
+              totalValues++;
+              if (s.sent.size > o.maxValuesPerSession * 4) {
+                s.sent.delete(s.sent.values().next().value!);
+                totalValues--;
+              }
             }
             return undefined;
           }
           s.candidates.delete(value);
-          totalCandidates--;
+          totalValues--;
           if (c.ex === null) {
             plan.missed++;
             return undefined;
@@ -168,7 +180,11 @@ export function startCorrelation(o: CorrelationOptions, plan: CorrelationPlan, c
             plan.variables.get(rule.var)!.producers++;
           }
           s.active.set(value, rule.var);
-          if (s.active.size > o.maxValuesPerSession) s.active.delete(s.active.keys().next().value!);
+          totalValues++;
+          if (s.active.size > o.maxValuesPerSession) {
+            s.active.delete(s.active.keys().next().value!);
+            totalValues--;
+          }
           plan.countUse(rule.var, where());
           return `\${corr.${rule.var}}`;
         });
@@ -181,10 +197,10 @@ export function startCorrelation(o: CorrelationOptions, plan: CorrelationPlan, c
           visitResponseValues(ex, o.sources, (value, key) => {
             if (!isCandidate(value, key) || s.candidates.has(value) || s.active.has(value) || s.sent.has(value)) return;
             s.candidates.set(value, h);
-            totalCandidates++;
+            totalValues++;
             if (s.candidates.size > o.maxValuesPerSession) {
               s.candidates.delete(s.candidates.keys().next().value!);
-              totalCandidates--;
+              totalValues--;
             }
           });
         }
@@ -195,6 +211,7 @@ export function startCorrelation(o: CorrelationOptions, plan: CorrelationPlan, c
           s.produced.add(m.var);
         }
       }
+      if (totalValues > MAX_TOTAL_VALUES) trim(s);
       h.ex = ed.result();
       held.push(h);
       heldBytes += h.bytes;
