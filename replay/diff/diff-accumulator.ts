@@ -204,6 +204,7 @@ export class DiffAccumulator {
       }
       for (const group of bySignature.values()) {
         if (group.length < 2) continue;
+        group.sort((a, b) => RISK_ORDER.indexOf(a.risk) - RISK_ORDER.indexOf(b.risk) || a.field.localeCompare(b.field));
         const id = clusters.length + 1;
         for (const f of group) f.cluster = id;
         const risk = RISK_ORDER.find((r) => group.some((f) => f.risk === r))!;
@@ -223,6 +224,7 @@ export class DiffAccumulator {
     // Worst first: a reader (and a CI log cut at N lines) sees the breaking endpoints before the clean ones.
     const worst = (e: EndpointDiff) => (e.findings.length === 0 ? RISK_ORDER.length : RISK_ORDER.indexOf(e.findings[0]!.risk));
     endpoints.sort((a, b) => worst(a) - worst(b) || a.endpoint.localeCompare(b.endpoint));
+    renumberClusters(endpoints, clusters);
     const acrossEndpoints = crossEndpointChanges(endpoints);
     if (this.hashCompared > 0) {
       notes.push(`${this.hashCompared} pair(s) had a body over the ${this.rules.bodyCap}-byte cap or cut at capture: compared by size and sha256 only, without field-level differences`);
@@ -254,6 +256,15 @@ export class DiffAccumulator {
     const excess = rate - noiseRate;
     return excess >= this.thresholds.absolute && excess / rate >= this.thresholds.relative;
   }
+}
+
+/** Root causes numbered in reading order (worst endpoint first), so #1 is the first one a reader meets. */
+function renumberClusters(endpoints: readonly EndpointDiff[], clusters: RootCauseCluster[]): void {
+  const next = new Map<number, number>();
+  for (const ep of endpoints) for (const f of ep.findings) if (f.cluster !== undefined && !next.has(f.cluster)) next.set(f.cluster, next.size + 1);
+  for (const ep of endpoints) for (const f of ep.findings) if (f.cluster !== undefined) f.cluster = next.get(f.cluster)!;
+  for (const c of clusters) c.id = next.get(c.id) ?? c.id;
+  clusters.sort((a, b) => a.id - b.id);
 }
 
 function example(exchangeId: string, d: Difference): DiffExample {
