@@ -127,22 +127,26 @@ export class ReplayDispatcher {
         if (lane !== undefined) this.releaseLane(lane);
         resolve({ result, request: req, response });
       };
+      // undici's callback ("legacy") handler API, on purpose: it is what undici's core calls, so
+      // there is no adapter per request and response headers stay raw buffers — the controller API
+      // wraps every handler and parses every response's headers into an object first.
       const handler: Dispatcher.DispatchHandler = {
-        // undici takes a handler with onRequestStart as one of the new (controller) API.
-        onRequestStart: () => undefined,
-        onResponseStart: (controller, statusCode, headerObject, message) => {
+        onConnect: () => undefined,
+        onHeaders: (statusCode, rawHeaders, _resume, message) => {
+          if (statusCode < 200) return true; // 1xx: the final response is still to come
           status = statusCode;
           statusText = message ?? '';
           received += 15 + statusText.length;
           // Header pairs as strings only when someone reads them; the byte count comes from the raw buffers.
           if (keep) {
-            headers = rawHeaderPairs(controller.rawHeaders, headerObject);
+            headers = rawHeaderPairs(rawHeaders);
             for (const [n, v] of headers) received += n.length + v.length + 4;
           } else {
-            received += rawHeaderBytes(controller.rawHeaders);
+            received += rawHeaderBytes(rawHeaders);
           }
+          return true;
         },
-        onResponseData: (_controller, chunk) => {
+        onData: (chunk) => {
           received += chunk.length;
           bodyBytes += chunk.length;
           if (keep && kept < this.bodyCap) {
@@ -150,9 +154,10 @@ export class ReplayDispatcher {
             chunks.push(part);
             kept += part.length;
           }
+          return true;
         },
-        onResponseEnd: () => finish(),
-        onResponseError: (_controller, err) => finish(err),
+        onComplete: () => finish(),
+        onError: (err) => finish(err),
       };
       try {
         dispatcher.dispatch(
@@ -233,23 +238,17 @@ export class ReplayDispatcher {
   }
 }
 
-function rawHeaderBytes(raw: unknown): number {
-  if (!Array.isArray(raw)) return 0;
+function rawHeaderBytes(raw: readonly (Buffer | string)[] | null): number {
+  if (!raw) return 0;
   let n = 0;
-  for (const b of raw) n += (b as { length: number }).length + 2;
+  for (const b of raw) n += b.length + 2;
   return n;
 }
 
-/** Response headers in wire order and case when undici exposes them, else from its header object. */
-function rawHeaderPairs(raw: unknown, object: Record<string, string | string[] | undefined>): Header[] {
+/** Response headers in wire order and case. */
+function rawHeaderPairs(raw: readonly (Buffer | string)[] | null): Header[] {
   const out: Header[] = [];
-  if (Array.isArray(raw)) {
-    for (let i = 0; i + 1 < raw.length; i += 2) out.push([String(raw[i]), String(raw[i + 1])]);
-    return out;
-  }
-  for (const [n, v] of Object.entries(object)) {
-    if (Array.isArray(v)) for (const x of v) out.push([n, x]);
-    else if (v !== undefined) out.push([n, v]);
-  }
+  if (!raw) return out;
+  for (let i = 0; i + 1 < raw.length; i += 2) out.push([raw[i]!.toString('latin1'), raw[i + 1]!.toString('latin1')]);
   return out;
 }
