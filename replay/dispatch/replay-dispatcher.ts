@@ -7,6 +7,7 @@ import type { RunClock } from '../schedule/run-clock.js';
 import type { ReplayTarget } from '../safety/target-policy.js';
 import { buildRequest, type SendableRequest } from './build-request.js';
 import { classifySendError, describeSendError } from './error-kinds.js';
+import { SendHandler } from './send-handler.js';
 import { SendVariables } from './send-variables.js';
 import { replayAnnotations } from '../../transform/exchange-editor.js';
 
@@ -110,55 +111,16 @@ export class ReplayDispatcher {
     const keep = this.o.keepResponses === true || this.variables.needsResponse(ex);
     const dispatcher = lane === undefined ? this.pool : this.laneClient(lane);
     return new Promise<SendOutcome>((resolve) => {
-      const chunks: Buffer[] = [];
-      let kept = 0;
-      let status: number | null = null;
-      let statusText = '';
-      let headers: Header[] = [];
-      let received = 0;
-      let bodyBytes = 0;
       const sentUs = this.o.clock.nowUs();
-      const finish = (err?: unknown): void => {
+      const handler = new SendHandler(keep, this.bodyCap, (h, err) => {
         const doneUs = this.o.clock.nowUs();
-        const result: RequestResult = { ...base, sentUs, doneUs, status, bytesSent: req.bytes, bytesReceived: received };
+        const result: RequestResult = { ...base, sentUs, doneUs, status: h.status, bytesSent: req.bytes, bytesReceived: h.received };
         if (err !== undefined) result.error = { kind: classifySendError(err), message: describeSendError(err) };
-        const response = status === null || !keep ? null : { status, statusText, headers, body: Buffer.concat(chunks), bodyBytes };
-        if (response && err === undefined) this.variables.learn(ex, s.copy, { status: response.status, headers, body: response.body });
+        const response = h.status === null || !keep ? null : { status: h.status, statusText: h.statusText, headers: h.headers, body: h.body(), bodyBytes: h.bodyBytes };
+        if (response && err === undefined) this.variables.learn(ex, s.copy, { status: response.status, headers: response.headers, body: response.body });
         if (lane !== undefined) this.releaseLane(lane);
         resolve({ result, request: req, response });
-      };
-      // undici's callback ("legacy") handler API, on purpose: it is what undici's core calls, so
-      // there is no adapter per request and response headers stay raw buffers — the controller API
-      // wraps every handler and parses every response's headers into an object first.
-      const handler: Dispatcher.DispatchHandler = {
-        onConnect: () => undefined,
-        onHeaders: (statusCode, rawHeaders, _resume, message) => {
-          if (statusCode < 200) return true; // 1xx: the final response is still to come
-          status = statusCode;
-          statusText = message ?? '';
-          received += 15 + statusText.length;
-          // Header pairs as strings only when someone reads them; the byte count comes from the raw buffers.
-          if (keep) {
-            headers = rawHeaderPairs(rawHeaders);
-            for (const [n, v] of headers) received += n.length + v.length + 4;
-          } else {
-            received += rawHeaderBytes(rawHeaders);
-          }
-          return true;
-        },
-        onData: (chunk) => {
-          received += chunk.length;
-          bodyBytes += chunk.length;
-          if (keep && kept < this.bodyCap) {
-            const part = chunk.length + kept > this.bodyCap ? chunk.subarray(0, this.bodyCap - kept) : chunk;
-            chunks.push(part);
-            kept += part.length;
-          }
-          return true;
-        },
-        onComplete: () => finish(),
-        onError: (err) => finish(err),
-      };
+      });
       try {
         dispatcher.dispatch(
           {
@@ -173,7 +135,7 @@ export class ReplayDispatcher {
           handler,
         );
       } catch (err) {
-        finish(err);
+        handler.onError(err as Error);
       }
     });
   }
@@ -236,19 +198,4 @@ export class ReplayDispatcher {
     this.lanes.clear();
     await Promise.allSettled(all);
   }
-}
-
-function rawHeaderBytes(raw: readonly (Buffer | string)[] | null): number {
-  if (!raw) return 0;
-  let n = 0;
-  for (const b of raw) n += b.length + 2;
-  return n;
-}
-
-/** Response headers in wire order and case. */
-function rawHeaderPairs(raw: readonly (Buffer | string)[] | null): Header[] {
-  const out: Header[] = [];
-  if (!raw) return out;
-  for (let i = 0; i + 1 < raw.length; i += 2) out.push([raw[i]!.toString('latin1'), raw[i + 1]!.toString('latin1')]);
-  return out;
 }
