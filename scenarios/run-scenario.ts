@@ -105,6 +105,7 @@ export async function runScenario(s: Scenario, options: ScenarioRunOptions): Pro
             ...(d.concurrency !== undefined && { concurrency: d.concurrency }),
             ...(d.timeoutMs !== undefined && { timeoutMs: d.timeoutMs }),
             ...(d.limit !== undefined && { limit: d.limit }),
+            vars: await loadTemplateVars({ env: options.env ?? process.env }),
           });
       const verdicts = judgeDiff(report, d.thresholds.flatMap((t) => parseDiffThresholds(t)));
       const files = s.reports.dir === undefined ? [] : Object.values(await writeDiffReports(report, verdicts, join(s.reports.dir, 'diff')));

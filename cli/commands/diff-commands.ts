@@ -1,4 +1,5 @@
 import { RepriseError } from '../../errors.js';
+import { loadTemplateVars } from '../../transform/templates/resolve-templates.js';
 import type { DiffReport } from '../../replay/diff/diff-report.js';
 import { parseArrayRule, type ArrayMode, type DiffRulesInput } from '../../replay/diff/diff-rules.js';
 import { loadDiffRulesFile, type DiffRulesFile } from '../../replay/diff/diff-rules-file.js';
@@ -25,6 +26,7 @@ export const diffCommand: Command = {
     baseline2: { type: 'string', hint: 'url', description: 'live: a second instance of the current release, to measure noise' },
     'allow-method': { type: 'string', multiple: true, hint: 'METHOD', description: 'live: also send this method (only GET, HEAD, OPTIONS by default: others have side effects)' },
     'set-header': { type: 'string', multiple: true, hint: 'Name: value', description: 'live: set this header on every request, replacing the recorded one (e.g. a staging token; never logged)' },
+    'secrets-file': { type: 'string', hint: 'file', description: 'live: values for ${NAME} templates left by transform parameterize (NAME=value lines, or YAML/JSON); the environment is used too' },
     concurrency: { type: 'string', hint: 'n', description: 'live: recorded requests in flight (default 8)' },
     'timeout-ms': { type: 'string', hint: 'ms', description: 'live: per-request timeout (default 10000)' },
     limit: { type: 'string', hint: 'n', description: 'live: stop after n pairs' },
@@ -82,6 +84,7 @@ export const diffCommand: Command = {
         ...(v['timeout-ms'] !== undefined ? { timeoutMs: num(parsed, 'timeout-ms') } : {}),
         ...(v.limit !== undefined ? { limit: num(parsed, 'limit') } : {}),
         ...(list(parsed, 'set-header', false) ? { setHeaders: list(parsed, 'set-header', false)! } : {}),
+        vars: await loadTemplateVars({ env: process.env, ...(typeof v['secrets-file'] === 'string' && { secretsFile: v['secrets-file'] }) }),
       });
     }
     const verdicts = judgeDiff(report, thresholds);

@@ -2,6 +2,8 @@ import { performance } from 'node:perf_hooks';
 import { Pool, type Dispatcher } from 'undici';
 import type { Exchange } from '../../store/exchange.js';
 import { bodyToBuffer } from '../../store/body.js';
+import { isRepriseError } from '../../errors.js';
+import { SendVariables } from '../dispatch/send-variables.js';
 import { collectBody } from './comparable-body.js';
 import type { ResponseSide } from './diff-types.js';
 import type { LiveTarget } from './live-targets.js';
@@ -26,6 +28,12 @@ export interface LiveSenderOptions {
    * never logged or reported.
    */
   setHeaders?: ReadonlyArray<readonly [string, string]>;
+  /**
+   * Values for `${NAME}` templates left by parameterize (environment, secrets).
+   * Correlation values (`${corr.…}`) are learned per target from that
+   * target's own responses: each release issues its own tokens and ids.
+   */
+  vars?: Readonly<Record<string, string>>;
 }
 
 export interface TargetCounters {
@@ -40,6 +48,7 @@ const DROP_REQUEST_HEADERS = new Set(['host', 'connection', 'keep-alive', 'trans
 export class LiveSender {
   private readonly pools = new Map<string, Pool>();
   private readonly overridden: ReadonlySet<string>;
+  private readonly variables = new Map<LiveTarget['role'], SendVariables>();
   readonly counters = new Map<LiveTarget['role'], TargetCounters>();
 
   constructor(
@@ -56,6 +65,7 @@ export class LiveSender {
         bodyTimeout: options.timeoutMs,
       }));
       this.counters.set(t.role, { sent: 0, failed: 0 });
+      this.variables.set(t.role, new SendVariables(options.vars ?? {}, 1, Date.now()));
     }
   }
 
@@ -66,9 +76,21 @@ export class LiveSender {
     return sides;
   }
 
-  private async sendOne(target: LiveTarget, ex: Exchange): Promise<ResponseSide> {
+  private async sendOne(target: LiveTarget, recorded: Exchange): Promise<ResponseSide> {
     const pool = this.pools.get(target.role)!;
     const counters = this.counters.get(target.role)!;
+    const variables = this.variables.get(target.role)!;
+    let ex: Exchange;
+    try {
+      ex = variables.resolve(recorded, 0);
+    } catch (err) {
+      // A template with no value (an unset variable, a token no earlier response of this target gave):
+      // not sent, and said so, rather than sent with a literal `${…}`.
+      if (!isRepriseError(err)) throw err;
+      counters.failed++;
+      counters.firstError ??= err.message;
+      return { status: null, headers: [], body: null, latencyMs: null, error: `not sent: ${err.message}` };
+    }
     const req = ex.request;
     const headers: string[] = [];
     const overridden = this.overridden;
@@ -89,6 +111,9 @@ export class LiveSender {
       const resHeaders = flattenHeaders(res.headers);
       const encoding = resHeaders.find(([n]) => n === 'content-encoding')?.[1];
       const comparable = req.method === 'HEAD' ? null : await collectBody(res.body, encoding, this.options.bodyCap);
+      if (variables.needsResponse(recorded)) {
+        variables.learn(recorded, 0, { status: res.statusCode, headers: resHeaders, body: comparable ? (comparable.text ?? comparable.bytes) : null });
+      }
       return {
         status: res.statusCode,
         headers: resHeaders,

@@ -47,6 +47,8 @@ export interface LiveDiffOptions extends DiffCommonOptions {
   limit?: number;
   /** `Name: value` headers set on every live request, replacing recorded ones (values never logged or reported). */
   setHeaders?: string[];
+  /** Values for `${NAME}` templates in the transformed requests (e.g. `loadTemplateVars({ env: process.env })`). */
+  vars?: Readonly<Record<string, string>>;
 }
 
 const SAFE_METHODS = ['GET', 'HEAD', 'OPTIONS'];
@@ -110,7 +112,7 @@ export async function diffLive(options: LiveDiffOptions): Promise<DiffReport> {
   const allowed = new Set([...SAFE_METHODS, ...(options.allowMethods ?? []).map((m) => m.toUpperCase())]);
   const acc = new DiffAccumulator(rules, noiseThresholds(options.noise));
   const setHeaders = (options.setHeaders ?? []).map(parseSetHeader);
-  const sender = new LiveSender(targets, { connections: concurrency, timeoutMs, bodyCap: rules.bodyCap, setHeaders });
+  const sender = new LiveSender(targets, { connections: concurrency, timeoutMs, bodyCap: rules.bodyCap, setHeaders, ...(options.vars && { vars: options.vars }) });
   const inflight = new Set<Promise<void>>();
   let started = 0;
   try {

@@ -1,5 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { RepriseError } from '../../errors.js';
 import { loadScenario } from '../../scenarios/load-scenario.js';
@@ -96,6 +97,9 @@ describe('loadScenario', () => {
     ['replay without traffic', 'version: 1\nname: x\nreplay: { target: "http://127.0.0.1:1" }\n', /s\.yaml:3:9 replay: needs traffic/],
     ['a bad transform step', 'version: 1\nname: x\nsource: { store: s }\ntransform:\n  steps:\n    - type: redactt\nreplay: { target: "http://127.0.0.1:1" }\n', /s\.yaml:6:13 transform\.steps\[0\]\.type: unknown step type "redactt" \(did you mean "redact"\?\)/],
     ['an unset variable', 'version: 1\nname: x\nsource: { store: "${env:REPRISE_TEST_UNSET_VAR}" }\nreplay: { target: "http://127.0.0.1:1" }\n', /s\.yaml:3:18 \$\{env:REPRISE_TEST_UNSET_VAR\}: the environment variable REPRISE_TEST_UNSET_VAR is not set/],
+    ['bad threshold expression', 'version: 1\nname: x\nsource: { store: s }\nreplay: { target: "http://127.0.0.1:1" }\nthresholds:\n  - p99<250\n', /s\.yaml:6:5 thresholds\[0\]: .*p99<250/],
+    ['bad diff threshold', 'version: 1\nname: x\nsource: { store: s }\ndiff:\n  baseline: http://127.0.0.1:1\n  candidate: http://127.0.0.1:2\n  thresholds: [no bugs]\n', /s\.yaml:7:16 diff\.thresholds\[0\]: "no bugs": expected/],
+    ['bad rate profile', 'version: 1\nname: x\nsource: { store: s }\nreplay:\n  target: http://127.0.0.1:1\n  profile: { type: spike, base: 1, peak: 5, duration: 10, at: 8, spikeDuration: 5 }\n', /s\.yaml:6:12 replay\.profile: .*spike .*must end within the duration/],
     ['YAML syntax', 'version: 1\nname: [x\n', /s\.yaml:\d+:\d+ /],
     ['duplicate key', 'version: 1\nversion: 1\nname: x\n', /s\.yaml:2:1 Map keys must be unique/],
     ['not a mapping', '- a\n- b\n', /s\.yaml:1:1 a scenario must be a mapping/],
@@ -125,5 +129,21 @@ describe('loadScenario', () => {
     expect(problemOf(() => loadScenario(write(dir.path, 'big.yaml', `name: "${'x'.repeat(2 << 20)}"\n`))).message).toMatch(/bytes; a scenario is at most/);
     expect(problemOf(() => loadScenario(write(dir.path, 'deep.yaml', `${'['.repeat(5000)}${']'.repeat(5000)}\n`))).code).toBe('SCENARIO_INVALID');
     expect(problemOf(() => loadScenario(join(dir.path, 'missing.yaml'))).code).toBe('INPUT_NOT_FOUND');
+  });
+});
+
+describe('reprise run', () => {
+  it('an invalid scenario is one line on stderr with file:line:col, exit 1, no stack', async () => {
+    const dir = await tempDir();
+    const file = write(dir.path, 'bad.yaml', 'version: 1\nname: x\nsource: { store: s }\nreplay:\n  target: http://127.0.0.1:1\n  timeout: soon\n');
+    const { runCli } = await import('../support/run-cli.js');
+    const r = await runCli(['run', file]);
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/^reprise: SCENARIO_INVALID: .*bad\.yaml:6:12 replay\.timeout: is not a duration/);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+    const ok = await runCli(['run', join(fileURLToPath(new URL('../../scenarios/', import.meta.url)), 'release-diff.yaml'), '--check']);
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toMatch(/valid scenario "release-diff"/);
   });
 });
