@@ -131,7 +131,7 @@ export async function diffLive(options: LiveDiffOptions): Promise<DiffReport> {
           baseline: baseline!,
           candidate: candidate!,
           ...(baseline2 ? { baseline2 } : {}),
-          ...(ex.redactions ? { redactions: ex.redactions } : {}),
+          // No redactions here: they mark values missing from *stored* responses, and live responses are whole.
         });
         if (acc.pairs % 1000 === 0) options.onProgress?.(acc.pairs);
       });
