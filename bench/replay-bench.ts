@@ -69,8 +69,8 @@ export async function runBench(flags: BenchFlags): Promise<BenchResult[]> {
 
     // 3. Memory does not grow with the store.
     for (const n of rssSizes) {
-      const p = phase(worker, ['plan', storeOf(n), '']);
-      results.push({ name: `engine over ${n.toExponential(0)} exchanges`, value: p.perSecond, unit: 'sends/s', rssMB: p.rssMB, extra: `store read + plan + scheduler + metrics, no sockets; ${p.seconds.toFixed(1)} s` });
+      const p = phase(worker, ['plan', storeOf(n), String(n)], ['--expose-gc']);
+      results.push({ name: `engine over ${n.toExponential(0)} exchanges`, value: p.perSecond, unit: 'sends/s', rssMB: p.rssMB, extra: `store read + plan + scheduler + metrics, no sockets; heap after GC ${p.heapMinMB}-${p.heapMaxMB} MB; ${p.seconds.toFixed(1)} s` });
     }
   } finally {
     await nginx.stop();
@@ -97,10 +97,12 @@ interface PhaseResult {
   latencyP99Us: number;
   uncorrectedP99Us: number;
   perSecond: number;
+  heapMinMB: number;
+  heapMaxMB: number;
 }
 
-function phase(worker: string, args: string[]): PhaseResult {
-  const out = execFileSync('taskset', ['-c', '0', process.execPath, '--import', 'tsx', worker, ...args.filter((a) => a !== '')], { encoding: 'utf8', maxBuffer: 64 << 20, stdio: ['ignore', 'pipe', 'inherit'] });
+function phase(worker: string, args: string[], nodeFlags: string[] = []): PhaseResult {
+  const out = execFileSync('taskset', ['-c', '0', process.execPath, ...nodeFlags, '--import', 'tsx', worker, ...args], { encoding: 'utf8', maxBuffer: 64 << 20, stdio: ['ignore', 'pipe', 'inherit'] });
   return JSON.parse(out.trim().split('\n').at(-1)!) as PhaseResult;
 }
 

@@ -5,7 +5,7 @@
 //   max <store> <url> <conns> <s>     reprise --max (runMax) for s seconds
 //   autocannon <url> <conns> <s>      autocannon alone, same request, same settings
 //   timed <store> <url> <rate> <s>    open-model replay on a constant profile: per-second rate error, lag
-//   plan <store>                      plan + scheduler + metrics over the whole store, sends not put on
+//   plan <store> <n>                  plan + scheduler + metrics over the whole store, sends not put on
 //                                     the wire (RSS of the engine's streaming path at 10^6 vs 10^7)
 import { createRequire } from 'node:module';
 import { runMax } from '../replay/max/run-max.js';
@@ -102,6 +102,11 @@ switch (mode) {
     const clock = startRunClock();
     const metrics = new ReplayMetrics();
     const t0 = performance.now();
+    // With --expose-gc: the live heap after a full GC, ten times over the run (what is retained, not allocator slack).
+    const gc = (globalThis as { gc?: () => void }).gc;
+    const every = Math.max(1, Math.floor(Number(args[1] ?? 0) / 10));
+    const heapMB: number[] = [];
+    let seen = 0;
     // speed 1e9 puts every send "now": the scheduler runs flat out; the send records a result instead of using a socket.
     const stats = await runOpenModel(
       planSends(() => readExchanges(store), { speed: 1e9 }),
@@ -109,13 +114,17 @@ switch (mode) {
         send: async (p) => {
           const now = clock.nowUs();
           metrics.record({ endpoint: 'GET /api/users.json', exchangeId: p.exchange.id, copy: p.copy, intendedUs: p.intendedUs, sentUs: now, doneUs: now + 500, status: 200, bytesSent: 100, bytesReceived: 200 });
+          if (gc && ++seen % every === 0) {
+            gc();
+            heapMB.push(Math.round(process.memoryUsage().heapUsed / 1048576));
+          }
         },
         drop: () => undefined,
       },
       { clock, concurrency: 256 },
     );
     const seconds = (performance.now() - t0) / 1000;
-    out({ exchanges: stats.started, seconds, perSecond: stats.started / seconds });
+    out({ exchanges: stats.started, seconds, perSecond: stats.started / seconds, heapMinMB: Math.min(...heapMB), heapMaxMB: Math.max(...heapMB) });
     break;
   }
   default:
