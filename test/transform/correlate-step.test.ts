@@ -105,6 +105,28 @@ describe('correlate step (learned)', () => {
     for (const [v, k] of [['42', 'id'], ['42', 'user.id'], ['17', 'orderId'], ['s%3A7f3a9c2e1b', 'session'], ['ord_7Hq2Lm9x', 'location.orders']]) expect(isCandidate(v!, k!), v).toBe(true);
   });
 
+  it('enumeration keys (postalCode, currencyCode, status, type…) are not correlated; issued codes and ids still are', async () => {
+    const produced = '{"id": "ord_7Hq2Lm9x", "countryCode": "US", "postalCode": "94107", "currencyCode": "EUR", "postal_code": "10115", "status": "pending_payment",'
+      + ' "type": "subscription_item", "kind": "recurring", "locale": "en-US", "language": "english", "currency": "usd", "object": "payment_intent",'
+      + ' "confirmationCode": "K7Q2ZP", "sessionCode": "8811", "code": "SplxlOBeZQQYbYS6WxSbIA"}';
+    const usedQuery = 'country=US&zip=94107&zip2=10115&cur=EUR&st=pending_payment&t=subscription_item&k=recurring&loc=en-US&lang=english&c=usd&o=payment_intent'
+      + '&confirm=K7Q2ZP&sc=8811&auth=SplxlOBeZQQYbYS6WxSbIA&order=ord_7Hq2Lm9x';
+    const out = await runSteps([{ type: 'correlate' }], [
+      ex({ seq: 0, method: 'POST', path: '/api/checkout', resHeaders: [['Content-Type', 'application/json']], resBody: produced }),
+      ex({ seq: 1, path: '/api/quote', query: usedQuery }),
+    ]);
+    const params = Object.fromEntries(new URLSearchParams(out[1]!.request.query.replaceAll('${', '%24%7B').replaceAll('}', '%7D')));
+    // Members of fixed sets are left as recorded: the second request repeats them by coincidence.
+    for (const k of ['country', 'zip', 'zip2', 'cur', 'st', 't', 'k', 'loc', 'lang', 'c', 'o']) expect(params[k], k).not.toMatch(/corr\./);
+    // Issued per user or session: still learned.
+    for (const k of ['confirm', 'sc', 'auth', 'order']) expect(params[k], k).toMatch(/^\$\{corr\.[a-z_]+\}$/);
+    for (const [v, k] of [['US', 'countryCode'], ['94107', 'postalCode'], ['EUR', 'currencyCode'], ['200', 'statusCode'], ['E_TIMEOUT', 'error_code'], ['pending_payment', 'status'],
+      ['payment_intent', 'object'], ['Bearer', 'tokenType'], ['en-US', 'locale'], ['deu', 'language'], ['active', 'user.state']]) expect(isCandidate(v!, k!), `${k}=${v}`).toBe(false);
+    // An enumeration-named key holding a generated token still correlates: the OAuth `state` of a redirect.
+    for (const [v, k] of [['af0ifjsldkj3n4b5v6c7x8z9', 'location.state'], ['K7Q2ZP', 'confirmationCode'], ['8811', 'sessionCode'], ['AB12CD', 'code'], ['42', 'orderId'], ['4f9c2a7e1b3d', 'user_token']])
+      expect(isCandidate(v!, k!), `${k}=${v}`).toBe(true);
+  });
+
   it('session: capture correlates across connections; memory per session is capped', async () => {
     const [login, ...rest] = flow();
     const moved = rest.map((x) => ({ ...x, source: { ...x.source, connection: 'c2' } }));

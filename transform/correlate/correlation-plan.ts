@@ -75,6 +75,14 @@ export class CorrelationPlan {
 
 const TRIVIAL = /^(?:true|false|null|undefined|none|ok|yes|no|\[redacted\])$/i;
 const ID_KEY = /(?:^|[._-])(?:id|uuid|guid|key|token|code|ref|session|csrf|xsrf|nonce|cursor)$|[a-z](?:Id|Uuid|Key|Token|Code|Ref)$/;
+// Keys whose values come from a small fixed set: ISO and postal codes, states, kinds. The same value recurs
+// in unrelated exchanges (every order of a shop says "currencyCode": "EUR"), so a later request repeating
+// it is a coincidence, not a data flow. `code` alone and other `…Code` keys (`code` of an OAuth redirect,
+// `sessionCode`, `confirmationCode`, `inviteCode`, `promoCode`) stay id-like: those are issued per user or
+// session and sent back, which is exactly what correlation is for.
+const ENUM_KEY = /(?:^|[._-])(?:status|state|type|kind|locale|lang|language|currency|country|region|timezone|tz|role|object|mode|format|unit|gender)$/i;
+const ENUM_CAMEL_KEY = /[a-z](?:Status|State|Type|Kind|Locale|Lang|Language|Currency|Country|Region|Timezone|Role|Mode|Format|Unit)$/;
+const ENUM_CODE_KEY = /(?:^|[._-]|[a-z])(?:country|currency|postal|post|zip|language|lang|locale|region|state|province|area|dial|phone|status|error|err|reason|response|http|result|return|exit|color|colour|tax|unit|iso|iata|icao|airport|timezone|tz|mcc)[_-]?code$/i;
 const NUMBER = /^-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?$/;
 const ISO_TIME = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}|$)/;
 const WORD = /^[A-Za-z]+$/;
@@ -91,30 +99,46 @@ export function isCandidate(value: string, key: string): boolean {
   // One character is never specific enough, whatever the key: `"lineId": 1` would wire itself to every
   // `page=1` and `"qty": 1` that follows.
   if (n < 2 || n > 4096) return false;
+  const kind = keyKind(key);
+  // Under an enumeration key only a value no fixed set would hold is specific: an OAuth `state`
+  // (`location.state`) is a random token, a `status` of "pending_payment" is not.
+  if (kind === 'enum') return looksRandom(value);
   const c = value.charCodeAt(0);
   // TRIVIAL's words start with one of t f n u o y [ (either case): test only those.
   if (n <= 11 && TRIVIAL_FIRST.has(c | 0x20) && TRIVIAL.test(value)) return false;
   if ((c >= 0x30 && c <= 0x39) || c === 0x2d) {
     // Numbers are ids only under an id-like key (counts, amounts, sizes recur by chance); times never are.
-    if (NUMBER.test(value)) return value !== '0' && value !== '-1' && isIdKey(key);
+    if (NUMBER.test(value)) return value !== '0' && value !== '-1' && kind === 'id';
     if (n >= 10 && ISO_TIME.test(value)) return false;
   }
-  if (n >= 6 && n < 16 && WORD.test(value)) return isIdKey(key); // a plain word
+  if (n >= 6 && n < 16 && WORD.test(value)) return kind === 'id'; // a plain word
   if (SPACE.test(value)) return false; // prose: tokens and ids have no spaces
-  return n >= 6 || isIdKey(key);
+  return n >= 6 || kind === 'id';
 }
 
 const TRIVIAL_FIRST = new Set([...'tfnuoy['].map((ch) => ch.charCodeAt(0) | 0x20));
 
-// Keys repeat on every record (`id`, `email`, `orderId`): remember the verdict. Bounded by clearing.
-const idKeys = new Map<string, boolean>();
+/** Long enough, letters and digits mixed, no spaces: a generated token rather than a member of a set. */
+function looksRandom(value: string): boolean {
+  return value.length >= 16 && !SPACE.test(value) && /\d/.test(value) && /[A-Za-z]/.test(value);
+}
 
-function isIdKey(key: string): boolean {
-  let v = idKeys.get(key);
+type KeyKind = 'id' | 'enum' | 'other';
+
+// Keys repeat on every record (`id`, `email`, `orderId`): remember the verdict. Bounded by clearing.
+const keyKinds = new Map<string, KeyKind>();
+
+/**
+ * What a key says about its value: an identifier (`id`, `orderId`, `user_token`), a member of a fixed
+ * set (`status`, `countryCode`, `postal_code`), or neither. Enumerations win over ids: `postalCode`
+ * ends in `Code` but is not issued to anyone.
+ */
+export function keyKind(key: string): KeyKind {
+  let v = keyKinds.get(key);
   if (v === undefined) {
-    v = ID_KEY.test(key);
-    if (idKeys.size >= 4096) idKeys.clear();
-    idKeys.set(key, v);
+    v = ENUM_CODE_KEY.test(key) || ENUM_KEY.test(key) || ENUM_CAMEL_KEY.test(key) ? 'enum' : ID_KEY.test(key) ? 'id' : 'other';
+    if (keyKinds.size >= 4096) keyKinds.clear();
+    keyKinds.set(key, v);
   }
   return v;
 }
