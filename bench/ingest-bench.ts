@@ -142,7 +142,8 @@ async function checkStore(store: string, idsFile: string, load: LoadReport, summ
   const line = `store holds ${total} records, ${stored.size} distinct ids; ${answered.length} distinct ids answered 2xx (${load.ok} answers: ${load.accepted} accepted + ${load.duplicates} duplicates), all stored once; +${unanswered} stored while their answer was in flight at the stop`;
   log(`  ${line}${problems.length > 0 ? ` — MISMATCH: ${problems.join('; ')}` : ''}`);
   if (problems.length > 0) throw new Error(`bench ingest: the store does not match the answers: ${problems.join('; ')}`);
-  return `count checked: ${answered.length} ids answered 2xx = ${answered.length} stored once (+${unanswered} in flight at the stop), 0 duplicates`;
+  log(`  group commit: ${summary.flushes} store flushes for ${summary.deliveries} deliveries (${(summary.deliveries / Math.max(1, summary.flushes)).toFixed(1)} per flush)`);
+  return `count checked: ${answered.length} ids answered 2xx = ${answered.length} stored once (+${unanswered} in flight at the stop), 0 duplicates; ${(summary.deliveries / Math.max(1, summary.flushes)).toFixed(1)} deliveries per flush`;
 }
 
 interface ServerProcess {
