@@ -52,6 +52,10 @@ export interface ReplayOptions extends PlanOptions, TargetPolicy {
   onResult?: (r: RequestResult) => void;
   /** Metrics to feed (e.g. one the progress bar already watches); created when absent. */
   metrics?: ReplayMetrics;
+  /** Send only this shard's part of the plan: sends whose index along the plan ≡ `index` mod `count` (see run-sharded.ts). */
+  shard?: { index: number; count: number };
+  /** Start the run clock at this wall-clock time (ms since the epoch), so shards start together. */
+  startAtMs?: number;
   /** Warm the engine up on a loopback sink before the clock starts (default true; see dispatch/warm-up.ts). */
   warmUp?: boolean;
   /** Stops the run: no new sends; in-flight ones finish. */
@@ -104,9 +108,12 @@ export async function runReplay(options: ReplayOptions): Promise<ReplayRunSummar
     return false;
   });
   // The first record is read, and the engine warmed up on loopback, before the clock starts: neither is schedule lag.
-  const { first, plan } = await primed(planSends(source, options));
+  const planned = planSends(source, options);
+  const { first, plan } = await primed(options.shard ? shardOf(planned, options.shard) : planned);
   if (first && options.warmUp !== false) await warmUpEngine(first.exchange);
 
+  // Shards of one run start their clocks at one agreed wall-clock instant.
+  if (options.startAtMs !== undefined) await waitForWallClock(options.startAtMs);
   const clock = startRunClock();
   const metrics = options.metrics ?? new ReplayMetrics();
   const recorder = options.recordOut === undefined ? undefined : await openRecorder(options.recordOut, { redactHeaders: false });
@@ -182,6 +189,17 @@ function droppedResult(s: PlannedSend, clock: RunClock, reason: 'queue-full' | '
   };
 }
 
+
+async function* shardOf<T>(plan: AsyncIterable<T>, shard: { index: number; count: number }): AsyncGenerator<T> {
+  let i = 0;
+  for await (const s of plan) if (i++ % shard.count === shard.index) yield s;
+}
+
+async function waitForWallClock(atMs: number): Promise<void> {
+  const remaining = atMs - Date.now();
+  if (remaining > 2) await new Promise((r) => setTimeout(r, remaining - 2));
+  while (Date.now() < atMs) await new Promise((r) => setImmediate(r));
+}
 
 async function primed<T>(iterable: AsyncIterable<T>): Promise<{ first: T | undefined; plan: AsyncIterable<T> }> {
   const it = iterable[Symbol.asyncIterator]();
