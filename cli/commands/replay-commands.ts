@@ -12,6 +12,7 @@ import { formatReplaySummary } from '../../replay/report/format-summary.js';
 import type { ReplayReportInput } from '../../replay/report/report-input.js';
 import { writeReplayReports } from '../../replay/report/write-reports.js';
 import { runReplay, type ReplayOptions } from '../../replay/run-replay.js';
+import { runReplaySharded } from '../../replay/run-sharded.js';
 import { parseExcludeMethods } from '../../replay/safety/target-policy.js';
 import { planSends } from '../../replay/schedule/plan-sends.js';
 import { summarizePlan, type PlanSummary } from '../../replay/schedule/plan-summary.js';
@@ -55,6 +56,7 @@ export const replayCommand: Command = {
     report: { type: 'string', hint: 'dir', description: 'write summary.json, junit.xml and report.html here' },
     quiet: { type: 'boolean', short: 'q', description: 'no progress line' },
     json: { type: 'boolean', description: 'print the summary (or the --dry-run plan) as JSON' },
+    workers: { type: 'string', hint: 'N', description: 'timed mode: send from N processes (for rates one process cannot reach; no progress line, no --record-out)' },
     max: { type: 'boolean', description: 'throughput mode: the recorded mix through autocannon, closed model, as fast as the target answers' },
     connections: { type: 'string', hint: 'N', description: '--max: concurrent connections (default 50)' },
     pipelining: { type: 'string', hint: 'N', description: '--max: requests in flight per connection (default 1)' },
@@ -88,7 +90,9 @@ export const replayCommand: Command = {
 
     const metrics = new ReplayMetrics();
     const plan = v.report !== undefined && !v.max ? await summarizePlan(planSends(() => readExchanges(store!, options.filter ? { filter: options.filter } : {}), options)) : undefined;
-    const progress = v.quiet || v.json ? null : startProgress(ctx.stderr as Parameters<typeof startProgress>[0], () => metrics.live(), plan?.sends);
+    const workers = v.workers === undefined ? 1 : integer(v.workers, '--workers');
+    if (workers > 1 && v.max) throw new RepriseError('CLI_USAGE', 'replay: --workers splits a timed replay; --max sets its own --connections');
+    const progress = v.quiet || v.json || workers > 1 ? null : startProgress(ctx.stderr as Parameters<typeof startProgress>[0], () => metrics.live(), plan?.sends);
     process.on('SIGINT', onSigint);
     let snapshot: MetricsSnapshot;
     let startedAt: string;
@@ -109,10 +113,11 @@ export const replayCommand: Command = {
         startedAt = s.startedAt;
         extra = { mode: 'max', mix: s.mix, skippedCorrelated: s.skippedCorrelated, autocannon: s.autocannon };
       } else {
-        const s = await runReplay({ ...options, metrics, signal: ac.signal, ...(ctx.log && { log: ctx.log }) });
+        const run = { ...options, metrics, signal: ac.signal, ...(ctx.log && { log: ctx.log }) };
+        const s = workers > 1 ? await runReplaySharded({ ...run, workers }) : await runReplay(run);
         snapshot = s.metrics;
         startedAt = s.startedAt;
-        extra = { mode: 'timed', scheduler: s.scheduler, excludedByMethod: s.excludedByMethod, ...(s.recordOut && { recordOut: s.recordOut }) };
+        extra = { mode: 'timed', ...(workers > 1 && { workers }), scheduler: s.scheduler, excludedByMethod: s.excludedByMethod, ...(s.recordOut && { recordOut: s.recordOut }) };
       }
     } finally {
       process.off('SIGINT', onSigint);

@@ -78,6 +78,16 @@ describe('reprise replay (CLI)', () => {
     expect(j.thresholds[0]).toMatchObject({ passed: true });
   });
 
+  it('--workers 2 splits the run over two processes; the summary covers both', async () => {
+    const r = await runMain(['replay', store, '--target', target.url, '--speed', '4', '--workers', '2', '--json']);
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.stdout);
+    expect(j).toMatchObject({ mode: 'timed', workers: 2 });
+    expect(j.metrics.overall).toMatchObject({ requests: 40, completed: 40 });
+    const bad = await runMain(['replay', store, '--target', target.url, '--workers', '2', '--record-out', join(dir, 'x'), '-q']);
+    expect(expectOneLineError(bad, 'REPLAY_OPTIONS_INVALID')).toMatch(/--record-out/);
+  });
+
   it('bad input: one line, the right code, exit 1 or 2, no stack', async () => {
     const profile = await profileFile('type: spike\nbase: 1\npeak: lots\nduration: 5\nat: 1\nspikeDuration: 1\n');
     const cases: Array<[string[], string, RegExp]> = [
