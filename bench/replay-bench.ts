@@ -67,6 +67,15 @@ export async function runBench(flags: BenchFlags): Promise<BenchResult[]> {
     });
     results.push({ name: `timed ${rate}/s: schedule lag p99`, value: t.lagP99Us / 1000, unit: 'ms', extra: `p50 ${(t.lagP50Us / 1000).toFixed(3)} ms; latency p99 corrected ${(t.latencyP99Us / 1000).toFixed(2)} ms, uncorrected ${(t.uncorrectedP99Us / 1000).toFixed(2)} ms` });
 
+    // 2b. The same, sent from two processes (--workers 2) on both cores — which nginx shares.
+    const t2 = phase(worker, ['timed', mixStore, url, String(rate), String(timedSeconds), '2'], [], '0,1');
+    results.push({
+      name: `timed ${rate}/s, 2 workers: worst second`,
+      value: t2.maxRateErrorPct,
+      unit: '% off plan',
+      extra: `${t2.secondsWithin1Pct}/${t2.seconds} s within ±1%; sent ${t2.sent} of ${t2.planned}, late ${t2.late}, dropped ${t2.dropped}; lag p50 ${(t2.lagP50Us / 1000).toFixed(3)} ms, p99 ${(t2.lagP99Us / 1000).toFixed(1)} ms; cores 0-1 shared with nginx`,
+    });
+
     // 3. Memory does not grow with the store.
     for (const n of rssSizes) {
       const p = phase(worker, ['plan', storeOf(n), String(n)], ['--expose-gc']);
@@ -101,8 +110,8 @@ interface PhaseResult {
   heapMaxMB: number;
 }
 
-function phase(worker: string, args: string[], nodeFlags: string[] = []): PhaseResult {
-  const out = execFileSync('taskset', ['-c', '0', process.execPath, ...nodeFlags, '--import', 'tsx', worker, ...args], { encoding: 'utf8', maxBuffer: 64 << 20, stdio: ['ignore', 'pipe', 'inherit'] });
+function phase(worker: string, args: string[], nodeFlags: string[] = [], cores = '0'): PhaseResult {
+  const out = execFileSync('taskset', ['-c', cores, process.execPath, ...nodeFlags, '--import', 'tsx', worker, ...args], { encoding: 'utf8', maxBuffer: 64 << 20, stdio: ['ignore', 'pipe', 'inherit'] });
   return JSON.parse(out.trim().split('\n').at(-1)!) as PhaseResult;
 }
 

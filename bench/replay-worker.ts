@@ -11,7 +11,9 @@ import { createRequire } from 'node:module';
 import { runMax } from '../replay/max/run-max.js';
 import { ReplayMetrics } from '../replay/metrics/replay-metrics.js';
 import type { RequestResult } from '../replay/replay-result.js';
-import { runReplay } from '../replay/run-replay.js';
+import { runReplay, type ReplayOptions } from '../replay/run-replay.js';
+import { runReplaySharded } from '../replay/run-sharded.js';
+import type { MetricsSnapshot } from '../replay/metrics/replay-metrics.js';
 import { runOpenModel } from '../replay/schedule/open-model-scheduler.js';
 import { planSends } from '../replay/schedule/plan-sends.js';
 import { startRunClock } from '../replay/schedule/run-clock.js';
@@ -61,20 +63,28 @@ switch (mode) {
     break;
   }
   case 'timed': {
-    const [store, url, rate, seconds] = args as [string, string, string, string];
+    const [store, url, rate, seconds, workers] = args as [string, string, string, string, string | undefined];
     const sentPerSecond: number[] = [];
-    const s = await runReplay({
+    const options: ReplayOptions = {
       store,
       target: url,
       profile: { type: 'constant', rate: Number(rate), duration: Number(seconds) },
       concurrency: 512,
-      onResult: (r: RequestResult) => {
-        if (r.sentUs === null) return;
-        const sec = Math.floor(r.sentUs / 1e6);
-        while (sentPerSecond.length <= sec) sentPerSecond.push(0);
-        sentPerSecond[sec]!++;
-      },
-    });
+    };
+    // Sharded: per-second sends come from the merged time series (results stay in the workers).
+    const s =
+      Number(workers ?? 1) > 1
+        ? await runReplaySharded({ ...options, workers: Number(workers) })
+        : await runReplay({
+            ...options,
+            onResult: (r: RequestResult) => {
+              if (r.sentUs === null) return;
+              const sec = Math.floor(r.sentUs / 1e6);
+              while (sentPerSecond.length <= sec) sentPerSecond.push(0);
+              sentPerSecond[sec]!++;
+            },
+          });
+    if (sentPerSecond.length === 0) sentPerSecond.push(...sentSeries(s.metrics));
     const planned = Number(rate);
     const whole = sentPerSecond.slice(0, Number(seconds));
     const errors = whole.map((n) => (n - planned) / planned);
@@ -129,4 +139,15 @@ switch (mode) {
   }
   default:
     throw new Error(`replay-worker: unknown mode ${mode}`);
+}
+
+/** Sends per whole second from a snapshot's time series (1 s buckets for any run under an hour). */
+function sentSeries(m: MetricsSnapshot): number[] {
+  const out: number[] = [];
+  for (const p of m.series.points) {
+    const sec = Math.floor(p.startS);
+    while (out.length <= sec) out.push(0);
+    out[sec]! += p.sent;
+  }
+  return out;
 }
