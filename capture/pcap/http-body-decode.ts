@@ -1,4 +1,5 @@
 import * as zlib from 'node:zlib';
+import { ZstdDecodeError, ZstdDecoder } from '../../store/zstd-decoder.js';
 
 /**
  * Undo Content-Encoding on a captured body so the store holds readable bytes,
@@ -7,6 +8,9 @@ import * as zlib from 'node:zlib';
  * Bounds: the output of every layer is capped at `cap` bytes with the sync
  * APIs' `maxOutputLength`, so a decompression bomb costs at most `cap` bytes
  * per probe (and ~log2(input) probes to find the largest prefix that fits).
+ * zstd goes through store/zstd-decoder.ts (fzstd, also used by the diff) on
+ * every Node: it stops at `cap` itself, refuses windows over 8 MiB and checks
+ * the frame checksum, so a corrupt zstd body is never stored as wrong bytes.
  * Nothing here throws on bad data: corrupt input leaves the wire bytes in
  * place with a note saying why.
  */
@@ -19,7 +23,7 @@ export interface DecodedBody {
   exact: boolean;
   /** `bytes` hold less than the whole body. */
   truncated: boolean;
-  /** The encoding that was undone (or, for zstd without a decoder, that still applies). */
+  /** The encoding that was undone. */
   contentEncoding?: string;
   notes: string[];
 }
@@ -39,16 +43,6 @@ type SyncDecoder = (input: Buffer, options: zlib.ZlibOptions & zlib.BrotliOption
 
 const Z_FLUSH = { finishFlush: zlib.constants.Z_SYNC_FLUSH };
 const BR_FLUSH = { finishFlush: zlib.constants.BROTLI_OPERATION_FLUSH };
-// zstd arrived in node:zlib in Node 22.15 / 23.8; look it up at runtime so Node 20 still works.
-const zlibAny = zlib as unknown as Record<string, unknown>;
-const zstdDecompressSync = typeof zlibAny.createZstdDecompress === 'function' && typeof zlibAny.zstdDecompressSync === 'function'
-  ? (zlibAny.zstdDecompressSync as SyncDecoder)
-  : undefined;
-const ZSTD_FLUSH = { finishFlush: (zlib.constants as unknown as Record<string, number>).ZSTD_e_flush ?? 1 };
-
-/** This Node can decode zstd bodies. */
-export const zstdSupported = zstdDecompressSync !== undefined;
-
 const SUPPORTED = new Set(['gzip', 'x-gzip', 'deflate', 'br', 'zstd']);
 
 /**
@@ -65,9 +59,6 @@ export function decodeBody(wire: Buffer, options: DecodeBodyOptions): DecodedBod
   const label = codings.join(', ');
   const unsupported = codings.filter((c) => !SUPPORTED.has(c));
   if (unsupported.length > 0) return { ...raw, notes: [`content-encoding ${unsupported.join(', ')} not supported; body stored as received`] };
-  if (!zstdDecompressSync && codings.includes('zstd')) {
-    return { ...raw, contentEncoding: label, notes: ['zstd not decoded on this Node; body stored as received'] };
-  }
   if (wire.length === 0) return { ...raw, size: 0, exact: false, contentEncoding: label, notes: ['no bytes of the encoded body were captured'] };
   let data = wire;
   let complete = options.wireComplete;
@@ -96,6 +87,7 @@ interface Layer {
 }
 
 function decodeLayer(coding: string, input: Buffer, complete: boolean, cap: number): Layer | { error: string } {
+  if (coding === 'zstd') return decodeZstdLayer(input, cap);
   const [fn, flush] = decoderFor(coding);
   if (complete) {
     try {
@@ -116,10 +108,27 @@ function decodeLayer(coding: string, input: Buffer, complete: boolean, cap: numb
 function decoderFor(coding: string): [SyncDecoder, object] {
   switch (coding) {
     case 'br': return [zlib.brotliDecompressSync as SyncDecoder, BR_FLUSH];
-    case 'zstd': return [zstdDecompressSync!, ZSTD_FLUSH];
     case 'deflate': return [inflateEither, Z_FLUSH];
     default: return [zlib.gunzipSync as SyncDecoder, Z_FLUSH];
   }
+}
+
+/**
+ * zstd, bounded by the decoder itself: it stops after `cap` bytes. A stream
+ * that stops early (a cut capture, or a whole wire body whose frame is
+ * incomplete) keeps the blocks decoded before the cut, like the zlib layers.
+ */
+function decodeZstdLayer(input: Buffer, cap: number): Layer | { error: string } {
+  const chunks: Buffer[] = [];
+  const decoder = new ZstdDecoder((chunk) => chunks.push(Buffer.from(chunk)), { maxOutput: cap });
+  let partial = false;
+  try {
+    decoder.push(input, true);
+  } catch (err) {
+    if (!(err instanceof ZstdDecodeError && err.truncated)) return { error: messageOf(err) };
+    partial = true;
+  }
+  return { bytes: Buffer.concat(chunks), partial, exceeded: decoder.exceeded };
 }
 
 /** "deflate" is zlib-wrapped by the RFC, but real servers also send raw deflate. */

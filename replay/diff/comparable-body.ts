@@ -2,17 +2,18 @@ import { createHash, type Hash } from 'node:crypto';
 import { Transform, Writable, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import * as zlib from 'node:zlib';
-import { Decompress as ZstdDecompress } from 'fzstd';
 import type { Body } from '../../store/exchange.js';
 import { bodyToBuffer } from '../../store/body.js';
+import { ZSTD_MAGIC, ZstdDecoder } from '../../store/zstd-decoder.js';
 import type { ComparableBody } from './diff-types.js';
 
 /**
  * Bodies as the comparer sees them: decoded (gzip, deflate, br, zstd), at most
  * `cap` bytes kept in memory, every decoded byte hashed. A body over the cap
  * is compared by size and sha256 — exact, but without a field-level diff —
- * and the report says so. zstd is decoded with fzstd (pure JS) because
- * node:zlib has zstd only from Node 22.15.
+ * and the report says so. zstd is decoded by store/zstd-decoder.ts (fzstd,
+ * pure JS, shared with capture) because node:zlib has zstd only from Node
+ * 22.15; it refuses windows over 8 MiB and checks frame checksums.
  */
 
 /** Keeps the first `cap` bytes and hashes all of them. */
@@ -49,8 +50,6 @@ export class BodySink {
   }
 }
 
-const ZSTD_MAGIC = 0xfd2fb528;
-
 /** A whole stored UTF-8 body: the text is what JSON and line comparison need; bytes are encoded on first use. */
 class StoredTextBody implements ComparableBody {
   readonly overCap = false;
@@ -71,7 +70,7 @@ class StoredTextBody implements ComparableBody {
 
 /**
  * A stored body (already decoded by the capture) as a ComparableBody. The one
- * encoding a capture on Node 20 could not undo, zstd, is decoded here.
+ * encoding older captures on Node 20 left encoded, zstd, is decoded here.
  *
  * @example
  * storedBodyToComparable({ encoding: 'utf8', data: '{"a":1}', size: 7 }, 1 << 20).size // 7
@@ -88,8 +87,7 @@ export function storedBodyToComparable(body: Body | null, cap: number): Comparab
   if (stillZstd) {
     const sink = new BodySink(cap);
     try {
-      const d = new ZstdDecompress((chunk) => sink.push(chunk));
-      d.push(bytes, true);
+      new ZstdDecoder((chunk) => sink.push(chunk)).push(bytes, true);
       return sink.finish(body.truncated === true);
     } catch (err) {
       const raw = new BodySink(cap);
@@ -170,10 +168,10 @@ function inflateEither(): Transform {
 }
 
 function zstdTransform(): Transform {
-  let decoder: ZstdDecompress | undefined;
+  let decoder: ZstdDecoder | undefined;
   return new Transform({
     transform(chunk: Buffer, _enc, cb) {
-      decoder ??= new ZstdDecompress((d) => this.push(Buffer.from(d)));
+      decoder ??= new ZstdDecoder((d) => this.push(Buffer.from(d)));
       try {
         decoder.push(chunk);
         cb();

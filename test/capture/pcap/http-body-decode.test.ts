@@ -1,6 +1,7 @@
 import * as zlib from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { decodeBody, zstdSupported } from '../../../capture/pcap/http-body-decode.js';
+import { decodeBody } from '../../../capture/pcap/http-body-decode.js';
+import { orderListJson, zstdFixture } from './zstd-fixtures.js';
 
 const TEXT = Buffer.from('{"msg":"hello"}'.repeat(100));
 const CAP = 1 << 20;
@@ -79,18 +80,53 @@ describe('decodeBody', () => {
     expect(br.truncated).toBe(true);
   });
 
-  it('zstd: decoded where node:zlib has it, else kept as received with a note', () => {
-    const z = zlib as unknown as { zstdCompressSync?: (b: Buffer) => Buffer };
-    if (zstdSupported && z.zstdCompressSync) {
-      const d = whole(z.zstdCompressSync(TEXT), ['zstd']);
-      expect(d.bytes.equals(TEXT)).toBe(true);
-      expect(d.contentEncoding).toBe('zstd');
-    } else {
-      const wire = Buffer.from([0x28, 0xb5, 0x2f, 0xfd, 1, 2, 3]);
-      const d = whole(wire, ['zstd']);
-      expect(d.bytes).toBe(wire);
-      expect(d.contentEncoding).toBe('zstd');
-      expect(d.notes).toEqual(['zstd not decoded on this Node; body stored as received']);
-    }
+  describe('zstd (fzstd via store/zstd-decoder.ts, on every Node)', () => {
+    // Real zstd CLI output; how it was made: test/capture/pcap/zstd-fixtures.ts.
+    const ORDERS = orderListJson();
+    const ORDERS_ZST = zstdFixture('orders.json.zst');
+
+    it('undoes zstd, alone and under gzip; the original encoding is recorded', () => {
+      const d = whole(ORDERS_ZST, ['zstd']);
+      expect(d.bytes.equals(ORDERS)).toBe(true);
+      expect(d).toMatchObject({ size: ORDERS.length, exact: true, truncated: false, contentEncoding: 'zstd', notes: [] });
+      const layered = whole(zlib.gzipSync(ORDERS_ZST), ['zstd', 'gzip']);
+      expect(layered.bytes.equals(ORDERS)).toBe(true);
+      expect(layered.contentEncoding).toBe('zstd, gzip');
+    });
+
+    it('a cut capture keeps the decoded head; a whole wire body with a short frame says the stream ends early', () => {
+      const cut = decodeBody(ORDERS_ZST.subarray(0, 30_000), { codings: ['zstd'], wireComplete: false, wireSize: ORDERS_ZST.length, cap: CAP });
+      expect(cut).toMatchObject({ truncated: true, exact: false, contentEncoding: 'zstd' });
+      expect(cut.bytes.length).toBeGreaterThan(0);
+      expect(ORDERS.subarray(0, cut.bytes.length).equals(cut.bytes)).toBe(true);
+      expect(cut.notes[0]).toMatch(/only part of the encoded body/);
+      const short = whole(ORDERS_ZST.subarray(0, ORDERS_ZST.length - 10), ['zstd']);
+      expect(short.truncated).toBe(true);
+      expect(ORDERS.subarray(0, short.bytes.length).equals(short.bytes)).toBe(true);
+      expect(short.notes[0]).toMatch(/ends early/);
+    });
+
+    it('corrupt zstd: the wire bytes are kept with the reason, never wrongly decoded bytes', () => {
+      const bad = Buffer.from(ORDERS_ZST);
+      bad[20_000] = bad[20_000]! ^ 0x01; // inside a compressed block: only the frame checksum notices
+      const d = whole(bad, ['zstd']);
+      expect(d.bytes).toBe(bad);
+      expect(d.contentEncoding).toBeUndefined();
+      expect(d.notes).toEqual(['zstd decoding failed (zstd content checksum does not match); body stored as received']);
+      const junk = whole(Buffer.from('definitely not zstd'), ['zstd']);
+      expect(junk.notes[0]).toMatch(/zstd decoding failed \(not zstd data/);
+    });
+
+    it('a window over 8 MiB is refused; a bomb stops at the cap', () => {
+      const wide = whole(zstdFixture('orders-window-128m.json.zst'), ['zstd']);
+      expect(wide.contentEncoding).toBeUndefined();
+      expect(wide.notes[0]).toMatch(/zstd decoding failed \(.*over the 8388608-byte limit/);
+      const t0 = performance.now();
+      const bomb = whole(zstdFixture('zeros-64m.zst'), ['zstd'], 1 << 20); // 64 MiB of zeros in ~2 KiB
+      expect(performance.now() - t0).toBeLessThan(2000);
+      expect(bomb.bytes.length).toBe(1 << 20);
+      expect(bomb).toMatchObject({ truncated: true, exact: false, contentEncoding: 'zstd' });
+      expect(bomb.notes[0]).toMatch(/larger than the 1048576-byte cap/);
+    });
   });
 });
