@@ -227,7 +227,7 @@ export class ZstdDecoder {
     if (this.frameSize >= 0 && this.frameProduced !== this.frameSize) {
       throw new ZstdDecodeError(`zstd frame decoded to ${this.frameProduced} bytes, its header declares ${this.frameSize}`);
     }
-    if (checksum !== undefined && this.hash && Number(this.hash.digest() & 0xffffffffn) !== checksum) {
+    if (checksum !== undefined && this.hash && this.hash.digestLow32() !== checksum) {
       throw new ZstdDecodeError('zstd content checksum does not match');
     }
     this.expectHeader('magic', 4);
