@@ -48,6 +48,7 @@ export interface ZstdDecoderOptions {
 type Phase = 'magic' | 'frame-header' | 'skippable-size' | 'block-header' | 'block' | 'checksum' | 'skip';
 
 const OUTPUT_LIMIT = Symbol('zstd output limit');
+const EMPTY = new Uint8Array(0);
 
 export class ZstdDecoder {
   /** Decoding stopped at `maxOutput`. */
@@ -71,6 +72,10 @@ export class ZstdDecoder {
   private hash: XxHash64 | undefined;
   private hasChecksum = false;
   private failed: Error | undefined;
+  // The chunk being walked, the walker's position in it, and where its unfed frame bytes start (-1: none).
+  private chunk: Uint8Array = EMPTY;
+  private pos = 0;
+  private feedFrom = -1;
 
   constructor(private readonly onData: (chunk: Uint8Array) => void, options: ZstdDecoderOptions = {}) {
     this.maxOutput = options.maxOutput ?? Infinity;
@@ -116,24 +121,37 @@ export class ZstdDecoder {
     if (chunk.length > room) throw OUTPUT_LIMIT;
   }
 
-  /** Advance the frame walker over `chunk`: headers are checked before fzstd is given them. */
+  /**
+   * Advance the frame walker over `chunk`. fzstd is given the frame's bytes
+   * of this chunk in one piece (from `feedFrom`), at the frame's end or the
+   * chunk's end, so only after the walker has checked every header in them.
+   */
   private walk(chunk: Uint8Array): void {
-    let i = 0;
-    while (i < chunk.length) {
+    this.chunk = chunk;
+    this.pos = 0;
+    this.feedFrom = this.fz ? 0 : -1;
+    while (this.pos < chunk.length) {
       if (this.phase === 'block' || this.phase === 'skip') {
-        const n = Math.min(this.remaining, chunk.length - i);
-        if (this.phase === 'block') this.fz!.push(chunk.subarray(i, i + n));
+        const n = Math.min(this.remaining, chunk.length - this.pos);
         this.remaining -= n;
-        i += n;
+        this.pos += n;
         if (this.remaining === 0) this.afterBytes();
         continue;
       }
-      const n = Math.min(this.need - this.headerLength, chunk.length - i);
-      this.header.set(chunk.subarray(i, i + n), this.headerLength);
+      const n = Math.min(this.need - this.headerLength, chunk.length - this.pos);
+      this.header.set(chunk.subarray(this.pos, this.pos + n), this.headerLength);
       this.headerLength += n;
-      i += n;
+      this.pos += n;
       if (this.headerLength === this.need) this.step();
     }
+    this.feed();
+    this.chunk = EMPTY;
+  }
+
+  /** Give fzstd the current frame's bytes of this chunk that it has not had. */
+  private feed(): void {
+    if (this.feedFrom >= 0 && this.pos > this.feedFrom) this.fz!.push(this.chunk.subarray(this.feedFrom, this.pos));
+    this.feedFrom = -1;
   }
 
   /** A whole header of the current phase is in `this.header`. */
@@ -163,7 +181,9 @@ export class ZstdDecoder {
         return this.passOver(view.getUint32(4, true), 'skip');
       case 'frame-header':
         this.startFrame(h, view);
+        // The frame header may have come in pieces: give fzstd the gathered copy, then this chunk from here on.
         this.fz!.push(h.slice(0, this.headerLength));
+        this.feedFrom = this.pos;
         return this.expectHeader('block-header', 3);
       case 'block-header': {
         const bits = h[0]! | (h[1]! << 8) | (h[2]! << 16);
@@ -171,12 +191,10 @@ export class ZstdDecoder {
         const size = bits >>> 3;
         if (type === 3) throw new ZstdDecodeError('zstd block has the reserved type');
         if (size > 128 << 10) throw new ZstdDecodeError('zstd block is larger than 128 KiB');
-        this.fz!.push(h.slice(0, 3));
         this.afterBlock = (bits & 1) === 0 ? 'block-header' : this.hasChecksum ? 'checksum' : 'magic';
         return this.passOver(type === 1 ? 1 : size, 'block');
       }
       case 'checksum':
-        this.fz!.push(h.slice(0, 4));
         return this.endFrame(view.getUint32(0, true));
       default:
         return;
@@ -222,8 +240,10 @@ export class ZstdDecoder {
 
   /** Every byte of the frame was given to fzstd: flush it, then check size and checksum. */
   private endFrame(checksum: number | undefined): void {
-    this.fz!.push(new Uint8Array(0), true);
+    this.feed();
+    this.fz!.push(EMPTY, true);
     this.fz = undefined;
+    this.feedFrom = -1;
     if (this.frameSize >= 0 && this.frameProduced !== this.frameSize) {
       throw new ZstdDecodeError(`zstd frame decoded to ${this.frameProduced} bytes, its header declares ${this.frameSize}`);
     }
