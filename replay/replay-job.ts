@@ -7,6 +7,7 @@ import { startProgress } from './report/progress.js';
 import type { ReplayReportInput } from './report/report-input.js';
 import { writeReplayReports } from './report/write-reports.js';
 import { runReplay, type ReplayOptions } from './run-replay.js';
+import { runReplaySharded } from './run-sharded.js';
 import { planSends } from './schedule/plan-sends.js';
 import { summarizePlan } from './schedule/plan-summary.js';
 import { evaluateThresholds, type ThresholdOutcome } from './thresholds/evaluate-thresholds.js';
@@ -22,6 +23,8 @@ export interface ReplayJob {
   replay: ReplayOptions;
   /** Max-throughput mode (autocannon, closed model) instead of the timed schedule. */
   max?: { connections?: number; pipelining?: number; durationMs: number };
+  /** Timed mode from this many processes (rates one process cannot reach); no progress line, no recordOut. */
+  workers?: number;
   thresholds: readonly Threshold[];
   /** Folder for summary.json, junit.xml and report.html. */
   reportDir?: string;
@@ -52,7 +55,8 @@ export async function runReplayJob(job: ReplayJob): Promise<ReplayJobResult> {
   const metrics = new ReplayMetrics();
   // The plan walk reads the store once more; it gives the report its "recorded rate" line and `target`.
   const plan = job.max ? undefined : await summarizePlan(planSends(() => readExchanges(o.store, o.filter ? { filter: o.filter } : {}), o));
-  const progress = job.progress ? startProgress(job.progress as Parameters<typeof startProgress>[0], () => metrics.live(), plan?.sends) : null;
+  const workers = job.workers ?? 1;
+  const progress = job.progress && workers === 1 ? startProgress(job.progress as Parameters<typeof startProgress>[0], () => metrics.live(), plan?.sends) : null;
   let snapshot: MetricsSnapshot;
   let startedAt: string;
   let extra: Record<string, unknown>;
@@ -71,10 +75,11 @@ export async function runReplayJob(job: ReplayJob): Promise<ReplayJobResult> {
       startedAt = s.startedAt;
       extra = { mode: 'max', mix: s.mix, skippedCorrelated: s.skippedCorrelated, autocannon: s.autocannon };
     } else {
-      const s = await runReplay({ ...o, metrics, ...(job.signal && { signal: job.signal }), ...(job.log && { log: job.log }) });
+      const run = { ...o, metrics, ...(job.signal && { signal: job.signal }), ...(job.log && { log: job.log }) };
+      const s = workers > 1 ? await runReplaySharded({ ...run, workers }) : await runReplay(run);
       snapshot = s.metrics;
       startedAt = s.startedAt;
-      extra = { mode: 'timed', scheduler: s.scheduler, excludedByMethod: s.excludedByMethod, ...(s.recordOut && { recordOut: s.recordOut }) };
+      extra = { mode: 'timed', ...(workers > 1 && { workers }), scheduler: s.scheduler, excludedByMethod: s.excludedByMethod, ...(s.recordOut && { recordOut: s.recordOut }) };
     }
   } finally {
     progress?.stop();

@@ -1,23 +1,16 @@
-import { readFile } from 'node:fs/promises';
 import { RepriseError } from '../../errors.js';
 import type { Header } from '../../store/exchange.js';
 import { readExchanges } from '../../store/segment-reader.js';
 import { parseDuration } from '../../transform/config/field-spec.js';
 import { loadTemplateVars } from '../../transform/templates/resolve-templates.js';
 import { parseHeaderOption } from '../../replay/dispatch/build-request.js';
-import { runMax } from '../../replay/max/run-max.js';
-import { ReplayMetrics, type MetricsSnapshot } from '../../replay/metrics/replay-metrics.js';
-import { startProgress } from '../../replay/report/progress.js';
 import { formatReplaySummary } from '../../replay/report/format-summary.js';
-import type { ReplayReportInput } from '../../replay/report/report-input.js';
-import { writeReplayReports } from '../../replay/report/write-reports.js';
-import { runReplay, type ReplayOptions } from '../../replay/run-replay.js';
-import { runReplaySharded } from '../../replay/run-sharded.js';
+import { runReplayJob, type ReplayJobResult } from '../../replay/replay-job.js';
+import type { ReplayOptions } from '../../replay/run-replay.js';
 import { parseExcludeMethods } from '../../replay/safety/target-policy.js';
 import { planSends } from '../../replay/schedule/plan-sends.js';
 import { summarizePlan, type PlanSummary } from '../../replay/schedule/plan-summary.js';
 import { loadProfile } from '../../replay/schedule/rate-profile.js';
-import { evaluateThresholds } from '../../replay/thresholds/evaluate-thresholds.js';
 import { parseThresholds } from '../../replay/thresholds/parse-threshold.js';
 import { requirePositionals, requireString, type Command, type ParsedArgs } from '../command.js';
 import { FILTER_OPTIONS, filterFromArgs } from '../filter-options.js';
@@ -88,51 +81,35 @@ export const replayCommand: Command = {
       return 0;
     }
 
-    const metrics = new ReplayMetrics();
-    const plan = v.report !== undefined && !v.max ? await summarizePlan(planSends(() => readExchanges(store!, options.filter ? { filter: options.filter } : {}), options)) : undefined;
     const workers = v.workers === undefined ? 1 : integer(v.workers, '--workers');
     if (workers > 1 && v.max) throw new RepriseError('CLI_USAGE', 'replay: --workers splits a timed replay; --max sets its own --connections');
-    const progress = v.quiet || v.json || workers > 1 ? null : startProgress(ctx.stderr as Parameters<typeof startProgress>[0], () => metrics.live(), plan?.sends);
     process.on('SIGINT', onSigint);
-    let snapshot: MetricsSnapshot;
-    let startedAt: string;
-    let extra: Record<string, unknown>;
+    let result: ReplayJobResult;
     try {
-      if (v.max) {
-        const durationMs = v.duration === undefined ? 10_000 : duration(v.duration, '--duration');
-        const s = await runMax({
-          ...options,
-          durationMs,
-          ...(v.connections !== undefined && { connections: integer(v.connections, '--connections') }),
-          ...(v.pipelining !== undefined && { pipelining: integer(v.pipelining, '--pipelining') }),
-          ...(options.caFile !== undefined && { ca: await readFile(options.caFile) }),
-          metrics,
-          signal: ac.signal,
-        });
-        snapshot = s.metrics;
-        startedAt = s.startedAt;
-        extra = { mode: 'max', mix: s.mix, skippedCorrelated: s.skippedCorrelated, autocannon: s.autocannon };
-      } else {
-        const run = { ...options, metrics, signal: ac.signal, ...(ctx.log && { log: ctx.log }) };
-        const s = workers > 1 ? await runReplaySharded({ ...run, workers }) : await runReplay(run);
-        snapshot = s.metrics;
-        startedAt = s.startedAt;
-        extra = { mode: 'timed', ...(workers > 1 && { workers }), scheduler: s.scheduler, excludedByMethod: s.excludedByMethod, ...(s.recordOut && { recordOut: s.recordOut }) };
-      }
+      result = await runReplayJob({
+        replay: options,
+        ...(v.max && {
+          max: {
+            durationMs: v.duration === undefined ? 10_000 : duration(v.duration, '--duration'),
+            ...(v.connections !== undefined && { connections: integer(v.connections, '--connections') }),
+            ...(v.pipelining !== undefined && { pipelining: integer(v.pipelining, '--pipelining') }),
+          },
+        }),
+        workers,
+        thresholds,
+        ...(v.report !== undefined && { reportDir: String(v.report) }),
+        progress: v.quiet || v.json ? null : (ctx.stderr as NodeJS.WritableStream),
+        reportOptions: reportableOptions(parsed),
+        signal: ac.signal,
+        ...(ctx.log && { log: ctx.log }),
+      });
     } finally {
       process.off('SIGINT', onSigint);
-      progress?.stop();
     }
-
-    const outcomes = evaluateThresholds(thresholds, snapshot, { targetRate: plan?.meanRate ?? snapshot.plannedRate });
-    const input: ReplayReportInput = { snapshot, thresholds: outcomes, plan, target, startedAt, options: { ...reportableOptions(parsed), ...extra } };
-    if (v.report !== undefined) {
-      const files = await writeReplayReports(String(v.report), input);
-      ctx.log?.info({ files }, 'reports written');
-    }
-    ctx.stdout.write(v.json ? `${JSON.stringify({ ...extra, metrics: snapshot, thresholds: outcomes }, null, 2)}\n` : `${formatReplaySummary(input)}\n`);
+    const { input, outcomes, extra } = result;
+    ctx.stdout.write(v.json ? `${JSON.stringify({ ...extra, metrics: input.snapshot, thresholds: outcomes }, null, 2)}\n` : `${formatReplaySummary(input)}\n`);
     if (ac.signal.aborted) ctx.log?.warn('the run was stopped early; the figures cover what was sent');
-    return outcomes.some((o) => !o.passed) ? EXIT_THRESHOLD_FAILED : 0;
+    return result.passed ? 0 : EXIT_THRESHOLD_FAILED;
   },
 };
 

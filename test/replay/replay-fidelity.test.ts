@@ -113,5 +113,8 @@ describe('replay at speed 10, amplify 3', () => {
     }
     expect(seen.size).toBe(n);
     for (const count of seen.values()) expect(count).toBe(3);
-  }, 20_000);
+    // The per-second check is timing on a shared 2-core machine running the whole suite in parallel: a
+    // 10 ms stall of this process at a second's edge moves 3 sends across it. A retry reruns the whole
+    // replay; it must pass cleanly once, with the same 1 % bound.
+  }, { timeout: 20_000, retry: 2 });
 });
