@@ -132,6 +132,11 @@ const keyKinds = new Map<string, KeyKind>();
  * What a key says about its value: an identifier (`id`, `orderId`, `user_token`), a member of a fixed
  * set (`status`, `countryCode`, `postal_code`), or neither. Enumerations win over ids: `postalCode`
  * ends in `Code` but is not issued to anyone.
+ *
+ * @example
+ * keyKind('orderId') // 'id'
+ * keyKind('currencyCode') // 'enum'
+ * keyKind('email') // 'other'
  */
 export function keyKind(key: string): KeyKind {
   let v = keyKinds.get(key);
