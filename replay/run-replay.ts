@@ -12,7 +12,7 @@ import { toReplayedExchange } from './dispatch/replayed-exchange.js';
 import { ReplayMetrics, type MetricsSnapshot } from './metrics/replay-metrics.js';
 import type { RequestResult } from './replay-result.js';
 import { checkRecordedHost, checkRecordedHosts, checkTarget, methodAllowed, type TargetPolicy } from './safety/target-policy.js';
-import { runOpenModel, type SchedulerStats } from './schedule/open-model-scheduler.js';
+import { runOpenModel, type DropReason, type SchedulerStats } from './schedule/open-model-scheduler.js';
 import { planProblems, planSends } from './schedule/plan-sends.js';
 import type { ExchangeSource, PlanOptions, PlannedSend } from './schedule/replay-plan.js';
 import { startRunClock, type RunClock } from './schedule/run-clock.js';
@@ -128,6 +128,7 @@ export async function runReplay(options: ReplayOptions): Promise<ReplayRunSummar
     ...(options.vars && { vars: options.vars }),
     amplify: options.amplify ?? 1,
     keepResponses: recorder !== undefined,
+    ...(options.maxQueue !== undefined && { maxHeld: options.maxQueue }),
   });
   const captureId = `replay-${new Date(clock.startedAtMs).toISOString()}`;
   const emit = (r: RequestResult): void => {
@@ -147,7 +148,7 @@ export async function runReplay(options: ReplayOptions): Promise<ReplayRunSummar
         },
         drop: (s, reason) => emit(droppedResult(s, clock, reason)),
       },
-      { clock, concurrency, ...(options.maxQueue !== undefined && { maxQueue: options.maxQueue }), ...(options.maxLateMs !== undefined && { maxLateMs: options.maxLateMs }), ...(laneOf && { laneOf }), ...(options.signal && { signal: options.signal }) },
+      { clock, concurrency, ...(options.maxQueue !== undefined && { maxQueue: options.maxQueue }), ...(options.maxLateMs !== undefined && { maxLateMs: options.maxLateMs }), ...(laneOf && { laneOf }), ...(options.signal && { signal: options.signal }), gate: dispatcher.gate },
     );
   } finally {
     await dispatcher.close();
@@ -173,7 +174,13 @@ export function laneKey(s: PlannedSend): string | undefined {
   return `${s.copy}\u0000${src.captureId}\u0000${src.connection}`;
 }
 
-function droppedResult(s: PlannedSend, clock: RunClock, reason: 'queue-full' | 'too-late'): RequestResult {
+const DROP_MESSAGES: Record<DropReason, string> = {
+  'queue-full': 'wait queue full (raise --concurrency or --max-queue)',
+  'too-late': 'too far behind schedule (--max-late)',
+  'gate-full': 'too many sends already waiting for a correlation value (raise --max-queue)',
+};
+
+function droppedResult(s: PlannedSend, clock: RunClock, reason: DropReason): RequestResult {
   const { method, path } = s.exchange.request;
   return {
     endpoint: endpointOf(method, path),
@@ -183,7 +190,7 @@ function droppedResult(s: PlannedSend, clock: RunClock, reason: 'queue-full' | '
     sentUs: null,
     doneUs: clock.nowUs(),
     status: null,
-    error: { kind: 'dropped', message: reason === 'queue-full' ? 'wait queue full (raise --concurrency or --max-queue)' : 'too far behind schedule (--max-late)' },
+    error: { kind: 'dropped', message: DROP_MESSAGES[reason] },
     bytesSent: 0,
     bytesReceived: 0,
   };

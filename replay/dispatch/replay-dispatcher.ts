@@ -9,7 +9,9 @@ import { buildRequest, type SendableRequest } from './build-request.js';
 import { classifySendError, describeSendError } from './error-kinds.js';
 import { SendHandler } from './send-handler.js';
 import { SendVariables } from './send-variables.js';
+import { CorrelationGate } from './correlation-gate.js';
 import { replayAnnotations } from '../../transform/exchange-editor.js';
+import { MissingVariableError } from '../../transform/templates/template-string.js';
 
 /**
  * Sends planned requests through undici's dispatcher API (no fetch, no
@@ -47,6 +49,8 @@ export interface DispatchOptions {
   bodyCap?: number;
   /** Per-connection clients kept open at once (fidelity mode); the least recently used idle one is closed beyond it. Default 1024. */
   maxLaneClients?: number;
+  /** Sends held at once waiting for a correlation value (see correlation-gate.ts). Default 10,000. */
+  maxHeld?: number;
 }
 
 export interface LiveResponseCapture {
@@ -75,6 +79,8 @@ export class ReplayDispatcher {
   private readonly clientOptions: Pool.Options;
   private readonly timeoutMs: number;
   private readonly bodyCap: number;
+  /** Give it to the scheduler (`gate`) so sends wait for the correlation values they need. */
+  readonly gate: CorrelationGate;
 
   constructor(o: DispatchOptions) {
     this.o = o;
@@ -93,6 +99,7 @@ export class ReplayDispatcher {
     };
     this.pool = new Pool(o.target.origin, { ...this.clientOptions, connections: Math.max(1, o.connections) });
     this.variables = new SendVariables(o.vars ?? {}, o.amplify ?? 1, o.clock.startedAtMs);
+    this.gate = new CorrelationGate(this.variables, { clock: o.clock, maxWaitMs: this.timeoutMs, maxHeld: o.maxHeld ?? 10_000 });
   }
 
   /** Send one planned request (on `lane`'s own connection when given); never rejects. */
@@ -105,7 +112,9 @@ export class ReplayDispatcher {
       req = this.requestFor(ex, s.copy);
     } catch (err) {
       // A template with no value yet (say, a correlated token whose producer failed): never sent.
-      const result: RequestResult = { ...base, sentUs: null, doneUs: this.o.clock.nowUs(), status: null, error: { kind: 'other', message: describeSendError(err) } };
+      const message = err instanceof MissingVariableError ? (this.gate.reasonFor(s) ?? describeSendError(err)) : describeSendError(err);
+      const result: RequestResult = { ...base, sentUs: null, doneUs: this.o.clock.nowUs(), status: null, error: { kind: 'other', message } };
+      this.gate.noteOutcome(s, 'was never sent itself (a value it needs was missing)');
       return Promise.resolve({ result, request: null, response: null });
     }
     const keep = this.o.keepResponses === true || this.variables.needsResponse(ex);
@@ -117,7 +126,12 @@ export class ReplayDispatcher {
         const result: RequestResult = { ...base, sentUs, doneUs, status: h.status, bytesSent: req.bytes, bytesReceived: h.received };
         if (err !== undefined) result.error = { kind: classifySendError(err), message: describeSendError(err) };
         const response = h.status === null || !keep ? null : { status: h.status, statusText: h.statusText, headers: h.headers, body: h.body(), bodyBytes: h.bodyBytes };
-        if (response && err === undefined) this.variables.learn(ex, s.copy, { status: response.status, headers: response.headers, body: response.body });
+        if (response && err === undefined) {
+          const missing = this.variables.learn(ex, s.copy, { status: response.status, headers: response.headers, body: response.body });
+          this.gate.noteOutcome(s, missing.length > 0 ? `answered ${response.status} without ${missing.map((m) => `\${${m}}`).join(', ')}` : `answered ${response.status}`);
+        } else if (err !== undefined && this.variables.needsResponse(ex)) {
+          this.gate.noteOutcome(s, `failed (${result.error?.kind}: ${result.error?.message})`);
+        }
         if (lane !== undefined) this.releaseLane(lane);
         resolve({ result, request: req, response });
       });

@@ -42,6 +42,16 @@ export class SendVariables {
     return resolveTemplates(withCorr, vars, this.startedAtMs);
   }
 
+  /** Whether the correlation value `name` (`corr.x`) is known to this send's recorded connection. */
+  hasForConnection(ex: Exchange, copy: number, name: string): boolean {
+    return this.byConnection.get(connectionKey(ex, copy))?.[name] !== undefined;
+  }
+
+  /** Whether the correlation value `name` is known anywhere in this copy (the fallback scope). */
+  hasForCopy(copy: number, name: string): boolean {
+    return this.byCopy.get(copy)?.[name] !== undefined;
+  }
+
   /** Whether the live response of this exchange is needed to fill variables. */
   needsResponse(ex: Exchange): boolean {
     return (replayAnnotations(ex).extract?.length ?? 0) > 0;
@@ -61,7 +71,8 @@ export class SendVariables {
   }
 }
 
-function connectionKey(ex: Exchange, copy: number): string {
+/** The (copy, recorded connection) scope of a send. */
+export function connectionKey(ex: Exchange, copy: number): string {
   return `${copy}\u0000${ex.source.captureId}\u0000${ex.source.connection ?? ''}`;
 }
 

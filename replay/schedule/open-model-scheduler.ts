@@ -11,8 +11,11 @@ import { waitUntil, yieldToEventLoop, type RunClock } from './run-clock.js';
  *   waits in a FIFO for a free slot and goes out late (its lag is measured);
  * - its lane: with per-connection fidelity, requests of one recorded
  *   connection go one after another on one connection, in order.
+ * - its gate: a send that needs a value another send still has to provide
+ *   (a `${corr.x}` correlation value, see dispatch/correlation-gate.ts) is
+ *   held until it arrives; only such sends wait, the rest stay open-model.
  * A waiting send is dropped (reported with sentUs null) when the wait queue
- * is full or it is already more than `maxLateMs` behind schedule.
+ * (or the gate) is full or it is already more than `maxLateMs` behind schedule.
  *
  * Memory: the plan is pulled one send at a time; only waiting sends are
  * held, at most `maxQueue` of them, and a lane exists only while busy.
@@ -30,14 +33,35 @@ export interface SchedulerOptions {
   laneOf?: (s: PlannedSend) => string | undefined;
   /** Stop pulling the plan; waiting sends are discarded (counted as `cancelled`), in-flight ones finish. */
   signal?: AbortSignal;
+  /** Holds back sends that depend on another send's outcome (correlation); undefined = none do. */
+  gate?: SendGate;
+}
+
+export type GateVerdict = 'go' | 'held' | 'full';
+
+/**
+ * What the scheduler asks before a send may start (after its lane, if any).
+ * Called in plan order, once per send.
+ */
+export interface SendGate {
+  /** 'go' now; 'held': the gate keeps it and later calls `release(s)` once; 'full': too many held, drop it. */
+  admit(s: PlannedSend, release: (s: PlannedSend) => void): GateVerdict;
+  /** `s` finished, or will never go: sends held on it may be released (synchronously). */
+  settle(s: PlannedSend): void;
+  /** Forget every held send (the run stopped); returns how many there were. */
+  discard(): number;
+  readonly held: number;
 }
 
 export interface SchedulerHooks {
   /** Send one request; resolves when it is finished, whatever the outcome. Must not reject. */
   send(s: PlannedSend): Promise<void>;
   /** A send that will never go out, and why. */
-  drop(s: PlannedSend, reason: 'queue-full' | 'too-late'): void;
+  drop(s: PlannedSend, reason: DropReason): void;
 }
+
+/** queue-full: the wait queue was full; too-late: past `maxLateMs`; gate-full: too many sends already waiting for a value. */
+export type DropReason = 'queue-full' | 'too-late' | 'gate-full';
 
 export interface SchedulerStats {
   planned: number;
@@ -46,6 +70,10 @@ export interface SchedulerStats {
   startedLate: number;
   droppedQueueFull: number;
   droppedTooLate: number;
+  /** Held by the gate until a value they need arrived (they count as late too when they went out late). */
+  heldForValue: number;
+  /** Refused by the gate: `maxQueue` sends were already waiting for a value. */
+  droppedGateFull: number;
   /** Waiting when the run was stopped. */
   cancelled: number;
   /** Most sends waiting at once. */
@@ -70,7 +98,8 @@ export async function runOpenModel(plan: ReplayPlan, hooks: SchedulerHooks, o: S
   const concurrency = Math.max(1, Math.floor(o.concurrency));
   const maxQueue = o.maxQueue ?? 10_000;
   const maxLateUs = o.maxLateMs === undefined ? Infinity : o.maxLateMs * 1000;
-  const stats: SchedulerStats = { planned: 0, started: 0, startedLate: 0, droppedQueueFull: 0, droppedTooLate: 0, cancelled: 0, peakQueued: 0 };
+  const stats: SchedulerStats = { planned: 0, started: 0, startedLate: 0, droppedQueueFull: 0, droppedTooLate: 0, heldForValue: 0, droppedGateFull: 0, cancelled: 0, peakQueued: 0 };
+  const gate = o.gate;
   const lanes = new Map<string, Lane>();
   // FIFO with a moving head: shift() on a large array is O(n).
   let waiting: PlannedSend[] = [];
@@ -92,6 +121,7 @@ export async function runOpenModel(plan: ReplayPlan, hooks: SchedulerHooks, o: S
     if (queued >= maxQueue) {
       stats.droppedQueueFull++;
       hooks.drop(s, 'queue-full');
+      gate?.settle(s);
       releaseLane(s);
       return;
     }
@@ -112,7 +142,22 @@ export async function runOpenModel(plan: ReplayPlan, hooks: SchedulerHooks, o: S
       return;
     }
     queued--;
-    startOrWait(next);
+    admitThenStart(next);
+  };
+
+  // The gate is asked once a send's lane is its own, so a lane's order is kept.
+  const admitThenStart = (s: PlannedSend): void => {
+    if (!gate) return startOrWait(s);
+    const verdict = gate.admit(s, startOrWait);
+    if (verdict === 'go') return startOrWait(s);
+    if (verdict === 'held') {
+      stats.heldForValue++;
+      if (queued + gate.held > stats.peakQueued) stats.peakQueued = queued + gate.held;
+      return;
+    }
+    stats.droppedGateFull++;
+    hooks.drop(s, 'gate-full');
+    releaseLane(s);
   };
 
   const startOrWait = (s: PlannedSend): void => {
@@ -127,6 +172,7 @@ export async function runOpenModel(plan: ReplayPlan, hooks: SchedulerHooks, o: S
       if (o.clock.nowUs() - s.intendedUs > maxLateUs) {
         stats.droppedTooLate++;
         hooks.drop(s, 'too-late');
+        gate?.settle(s);
         releaseLane(s);
         continue;
       }
@@ -141,8 +187,10 @@ export async function runOpenModel(plan: ReplayPlan, hooks: SchedulerHooks, o: S
   const finish = (s: PlannedSend): void => {
     inFlight--;
     releaseLane(s);
+    // After its result was handled (a provider's value learned): sends held on it go now.
+    gate?.settle(s);
     pump();
-    if (drained && inFlight === 0 && queued === 0) drained();
+    if (drained && inFlight === 0 && queued === 0 && (gate?.held ?? 0) === 0) drained();
   };
 
   const offer = (s: PlannedSend): void => {
@@ -156,12 +204,12 @@ export async function runOpenModel(plan: ReplayPlan, hooks: SchedulerHooks, o: S
       }
       lanes.set(key, { pending: [] });
     }
-    startOrWait(s);
+    admitThenStart(s);
   };
 
   // On abort, waiting sends are discarded at once (not when the plan loop next wakes up).
   const cancelWaiting = (): void => {
-    stats.cancelled += queued;
+    stats.cancelled += queued + (gate?.discard() ?? 0);
     waiting = [];
     head = 0;
     for (const lane of lanes.values()) lane.pending.length = 0;
@@ -190,7 +238,7 @@ export async function runOpenModel(plan: ReplayPlan, hooks: SchedulerHooks, o: S
   }
   o.signal?.removeEventListener('abort', cancelWaiting);
   if (o.signal?.aborted) cancelWaiting();
-  if (inFlight > 0 || queued > 0) await new Promise<void>((resolve) => (drained = resolve));
+  if (inFlight > 0 || queued > 0 || (gate?.held ?? 0) > 0) await new Promise<void>((resolve) => (drained = resolve));
   if (failure) throw failure.error;
   return stats;
 }
