@@ -4,31 +4,37 @@
 // the real `reprise run` entry: record a generated workload through the
 // recording proxy (secrets redacted at capture), redact PII, replay at 10x
 // against v2 with thresholds, diff v1 against v2. Reports go to ./demo-output/.
+import { spawn } from 'node:child_process';
 import { rm } from 'node:fs/promises';
+import { createInterface } from 'node:readline';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { main } from '../cli/main.js';
-import { startDemoApi } from '../scenarios/demo/demo-api.js';
 
 const scenario = fileURLToPath(new URL('../scenarios/demo.yaml', import.meta.url));
 const out = resolve(process.argv[2] ?? 'demo-output');
 const token = 'demo-service-token';
 const started = performance.now();
 
-const [v1, v2, v1b] = await Promise.all([
-  startDemoApi({ version: 1, staticTokens: [token], latencyMs: 2 }),
-  startDemoApi({ version: 2, staticTokens: [token], latencyMs: 2 }),
-  startDemoApi({ version: 1, staticTokens: [token], latencyMs: 2 }),
-]);
+// The demo API runs in a child process: the servers and the replay must not share an event loop.
+const server = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('../scenarios/demo/demo-api-process.ts', import.meta.url)), token], {
+  stdio: ['pipe', 'pipe', 'inherit'],
+});
+const firstLine = await new Promise<string>((resolveLine, reject) => {
+  server.once('exit', (c) => reject(new Error(`demo API process exited with code ${c}`)));
+  createInterface({ input: server.stdout! }).once('line', resolveLine);
+});
+const { v1, v2, v1b } = JSON.parse(firstLine) as { v1: string; v2: string; v1b: string };
 let code = 70;
 try {
   await rm(out, { recursive: true, force: true });
-  Object.assign(process.env, { DEMO_V1_URL: v1.url, DEMO_V2_URL: v2.url, DEMO_V1B_URL: v1b.url, DEMO_DIR: out, DEMO_TOKEN: token });
-  process.stdout.write(`demo API v1 on ${v1.url}, v2 on ${v2.url} (and v1 again on ${v1b.url} for the diff's noise baseline)\n`);
+  Object.assign(process.env, { DEMO_V1_URL: v1, DEMO_V2_URL: v2, DEMO_V1B_URL: v1b, DEMO_DIR: out, DEMO_TOKEN: token });
+  process.stdout.write(`demo API v1 on ${v1}, v2 on ${v2} (and v1 again on ${v1b} for the diff's noise baseline)\n`);
   process.stdout.write(`$ reprise run scenarios/demo.yaml\n\n`);
   code = await main(['run', scenario], { stdout: process.stdout, stderr: process.stderr, debug: false });
 } finally {
-  await Promise.all([v1.close(), v2.close(), v1b.close()]);
+  server.stdin!.end();
+  await new Promise((r) => server.once('exit', r));
 }
 
 const seconds = ((performance.now() - started) / 1000).toFixed(1);

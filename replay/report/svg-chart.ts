@@ -39,7 +39,9 @@ export function niceTicks(min: number, max: number, count = 5): number[] {
   const mag = 10 ** Math.floor(Math.log10(raw));
   const step = [1, 2, 5, 10].map((m) => m * mag).find((s) => s >= raw) ?? 10 * mag;
   const ticks: number[] = [];
-  for (let v = Math.ceil(min / step) * step; v <= max + step * 1e-9; v += step) ticks.push(Math.round(v / step) * step);
+  // 3 × 0.2 is 0.6000000000000001 in binary floating point: round to the step's own decimals.
+  const decimals = Math.max(0, -Math.floor(Math.log10(step)));
+  for (let v = Math.ceil(min / step) * step; v <= max + step * 1e-9; v += step) ticks.push(Number((Math.round(v / step) * step).toFixed(decimals)));
   return ticks;
 }
 
