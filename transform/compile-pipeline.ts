@@ -257,7 +257,9 @@ export function runPipeline(pipeline: CompiledPipeline, source: Iterable<Exchang
 
 function stepError(label: string, err: unknown, exchangeId: string | null, what = 'failed'): Error {
   const on = exchangeId ? ` on exchange ${exchangeId}` : '';
-  const msg = (err as Error)?.message ?? String(err);
+  // A step's own checks already name the step ("step 3 (redact …): …"); say it once.
+  const raw = (err as Error)?.message ?? String(err);
+  const msg = raw.startsWith(`${label}: `) ? raw.slice(label.length + 2) : raw;
   if (err instanceof RepriseError) {
     return new RepriseError(err.code, `${label} ${what}${on}: ${msg}`, { cause: err, ...(err.location && { location: err.location }) });
   }
