@@ -38,9 +38,9 @@ function recording(): Exchange[] {
   });
   for (let u = 0; u < USERS; u++) {
     const t = u * 500;
-    out.push({ at: t, ex: make(t, `user-${u}`, 'POST', '/login', [], { replay: { extract: [{ var: 'token', from: 'json', path: '$.token' }] } }) });
+    out.push({ at: t, ex: make(t, `user-${u}`, 'POST', '/login', [['X-User', `u${u}`]], { replay: { extract: [{ var: 'token', from: 'json', path: '$.token' }] } }) });
     for (const d of [100, 300]) {
-      out.push({ at: t + d, ex: make(t + d, `user-${u}`, 'GET', '/me', [['Authorization', 'Bearer ${corr.token}']], { replay: { templates: ['request.headers.authorization'] } }) });
+      out.push({ at: t + d, ex: make(t + d, `user-${u}`, 'GET', '/me', [['Authorization', 'Bearer ${corr.token}'], ['X-User', `u${u}`]], { replay: { templates: ['request.headers.authorization'] } }) });
     }
   }
   for (let t = 50; t < USERS * 500 + 400; t += 100) out.push({ at: t, ex: make(t, 'monitor', 'GET', '/health', []) });
@@ -55,8 +55,8 @@ async function correlatedStore(): Promise<string> {
 }
 
 /** A login that takes LOGIN_DELAY_MS and issues a fresh token each time (or fails with `loginStatus`). */
-async function authServer(loginStatus = 200): Promise<{ url: string; issued: Set<string> }> {
-  const issued = new Set<string>();
+async function authServer(loginStatus = 200): Promise<{ url: string; issued: Map<string, string> }> {
+  const issued = new Map<string, string>(); // token → the user it was issued to
   const target = await startTarget((req, res) => {
     if (req.url === '/login') {
       setTimeout(() => {
@@ -64,15 +64,16 @@ async function authServer(loginStatus = 200): Promise<{ url: string; issued: Set
         res.setHeader('content-type', 'application/json');
         if (loginStatus !== 200) return res.end(JSON.stringify({ error: 'login unavailable' }));
         const token = randomUUID();
-        issued.add(token);
+        issued.set(token, String(req.headers['x-user']));
         res.end(JSON.stringify({ token }));
       }, LOGIN_DELAY_MS);
       return;
     }
     if (req.url === '/me') {
       const token = String(req.headers.authorization ?? '').replace(/^Bearer /, '');
-      res.statusCode = issued.has(token) ? 200 : 401;
-      return res.end(res.statusCode === 200 ? 'me' : 'unknown token');
+      // Another user's token is refused: each session must carry its own login's token.
+      res.statusCode = issued.get(token) === req.headers['x-user'] ? 200 : 401;
+      return res.end(res.statusCode === 200 ? 'me' : 'not your token');
     }
     res.end('ok');
   });
@@ -95,7 +96,7 @@ describe('correlation waits on the open model', () => {
     expect(logins).toHaveLength(USERS);
     expect(me).toHaveLength(USERS * 2);
     expect(server.issued.size).toBe(USERS);
-    // Every authenticated call carried a live token the server issued.
+    // Every authenticated call carried the live token the server issued to that user.
     for (const r of me) expect({ status: r.status, error: r.error }).toEqual({ status: 200, error: undefined });
     // Recorded 100 ms and 300 ms after login = 10 and 30 ms at speed 10, but the login takes 200 ms:
     // each /me waited, went out late, and its lag and corrected latency say so.
@@ -165,5 +166,30 @@ describe('correlation waits on the open model', () => {
     const dropped = me.filter((r) => r.error?.kind === 'dropped');
     expect(dropped).toHaveLength(s.scheduler.droppedGateFull);
     for (const r of dropped) expect(r.error?.message).toMatch(/waiting for a correlation value.*--max-queue/);
+  });
+
+  it('with --connection-fidelity too: lanes keep each connection in order and the values still arrive', async () => {
+    const store = await correlatedStore();
+    const server = await authServer();
+    const results: RequestResult[] = [];
+    await runReplay({ warmUp: false, store, target: server.url, speed: 10, connectionFidelity: true, onResult: (r) => results.push(r) });
+    const me = results.filter((r) => r.endpoint.startsWith('GET /me'));
+    expect(me).toHaveLength(USERS * 2);
+    for (const r of me) expect(r.status).toBe(200);
+  });
+
+  it('stopping the run while sends wait for a value discards them as cancelled, and the run ends', async () => {
+    const store = await correlatedStore();
+    const server = await authServer();
+    const ac = new AbortController();
+    const results: RequestResult[] = [];
+    // At 60 ms user 0's /me calls wait for a login that answers at 200 ms.
+    setTimeout(() => ac.abort(), 60);
+    const s = await runReplay({ warmUp: false, store, target: server.url, speed: 10, signal: ac.signal, onResult: (r) => results.push(r) });
+    expect(s.scheduler.heldForValue).toBeGreaterThanOrEqual(1);
+    expect(s.scheduler.cancelled).toBeGreaterThanOrEqual(1);
+    // The in-flight login finished; nothing waiting was sent after the stop.
+    expect(results.filter((r) => r.endpoint.startsWith('POST /login')).every((r) => r.status === 200)).toBe(true);
+    expect(results.filter((r) => r.endpoint.startsWith('GET /me'))).toHaveLength(0);
   });
 });
