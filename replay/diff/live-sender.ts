@@ -61,6 +61,9 @@ export class LiveSender {
         connections: options.connections,
         // Short keep-alive: a diff run is a burst, idle sockets should not outlive it.
         keepAliveTimeout: 4_000,
+        // undici stops reusing a socket this long before the server's announced keep-alive timeout ends
+        // (default 2 s): against a server announcing 2 s that would be a new connection per request.
+        keepAliveTimeoutThreshold: 1_000,
         headersTimeout: options.timeoutMs,
         bodyTimeout: options.timeoutMs,
       }));
