@@ -77,6 +77,11 @@ export class CorrelationGate implements SendGate {
     return this.byAge.size;
   }
 
+  /** Whether the wait-bound timer is armed (only while something is held). */
+  get hasTimer(): boolean {
+    return this.timer !== null;
+  }
+
   admit(s: PlannedSend, release: (s: PlannedSend) => void): GateVerdict {
     const ann = replayAnnotations(s.exchange);
     if (!ann.templates && !ann.extract) return 'go';
@@ -150,7 +155,7 @@ export class CorrelationGate implements SendGate {
       set.add(h);
       return;
     }
-    this.byAge.delete(h);
+    this.unhold(h);
     this.explainMissing(h.s, h);
     h.release(h.s);
   }
@@ -216,6 +221,15 @@ export class CorrelationGate implements SendGate {
     return names;
   }
 
+  // A ref'd timer left running would keep a finished run's process alive until it fires.
+  private unhold(h: Held): void {
+    this.byAge.delete(h);
+    if (this.byAge.size === 0 && this.timer) {
+      clearTimeout(this.timer);
+      this.timer = null;
+    }
+  }
+
   // One timer for the oldest held send; all wait the same bound, so the rest expire after it.
   private armTimer(): void {
     if (this.timer || this.byAge.size === 0) return;
@@ -231,7 +245,7 @@ export class CorrelationGate implements SendGate {
     const now = this.o.clock.nowUs();
     for (const h of this.byAge) {
       if (now - h.heldAtUs < this.o.maxWaitMs * 1000) break;
-      this.byAge.delete(h);
+      this.unhold(h);
       this.waiters.get(h.key)?.delete(h);
       if (this.waiters.get(h.key)?.size === 0) this.waiters.delete(h.key);
       this.reasons.set(h.s, `correlation: gave up after ${waitedMs(h, this.o.clock)} ms (the request timeout) waiting for \${${h.name}}: its provider has not answered`);
