@@ -5,11 +5,12 @@
 // usable proxy; it shows how much of the gap to nginx is the Node stack itself.
 //   proxy-bare-relay.js <upstream-url>
 // Prints {"port":…} once listening; when its stdin closes it prints its peak
-// RSS and exits (the same protocol as proxy-worker.ts).
+// RSS and exits; a `gc` line on stdin gets its scavenge pauses (the same protocol as proxy-worker.ts).
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import { Pool } from 'undici';
+import { serveMinorGcStats } from './proxy-gc-stats.js';
 
 const [upstream] = process.argv.slice(2);
 // The same pool bound as the reverse proxy's default.
@@ -36,8 +37,7 @@ const server = createServer({ keepAliveTimeout: 65_000 }, (req, res) => {
 });
 await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
 process.stdout.write(`${JSON.stringify({ port: (server.address() as AddressInfo).port })}\n`);
-process.stdin.resume();
-process.stdin.on('end', () => {
+serveMinorGcStats(() => {
   process.stdout.write(`${JSON.stringify({ maxRssMB: process.resourceUsage().maxRSS / 1024 })}\n`);
   process.exit(0);
 });

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { BenchFlags, BenchResult } from './bench-support.js';
+import type { MinorGcStats } from './proxy-gc-stats.js';
 import { buildWorkers, countStore, runLoad, runWrk, settleBeforePhase, startBareRelay, startReprise, waitForQuietLoad, withUsage, type LoadRun, type RepriseProcess, type Usage, type WrkRun } from './proxy-measure.js';
 import { peakRssMB, startProxyNginx, startUpstreamNginx, UPSTREAM_PATH } from './proxy-nginx.js';
 
@@ -54,7 +55,7 @@ const CONNECTIONS = 32;
 const WARMUP_S = 2;
 
 type Throughput = WrkRun & Usage & { cpuPct: number; cpuUsPerReq: number };
-type Latency = LoadRun & Usage & { cpuUsPerReq: number };
+type Latency = LoadRun & Usage & { cpuUsPerReq: number; minorGc: MinorGcStats | null };
 
 export async function benchProxy(options: ProxyBenchOptions = {}): Promise<BenchResult[]> {
   const log = (line: string): void => void process.stderr.write(`bench proxy: ${line}\n`);
@@ -136,14 +137,17 @@ export async function benchProxy(options: ProxyBenchOptions = {}): Promise<Bench
     const warm = await runWrk(p.port, WARMUP_S, CONNECTIONS, CLIENT_CORE);
     await runWrk(nginx.port, WARMUP_S, CONNECTIONS, CLIENT_CORE);
     let throughReprise = warm.requests;
-    const targets: Array<[Target, number, number | null]> = [['direct', upstream.port, null], ['nginx', nginx.port, nginx.pid], ['relay', relay.port, relay.pid], ['reprise', p.port, p.pid]];
+    // The node processes report their scavenge pauses over each run (nginx has no GC).
+    const targets: Array<[Target, number, number | null, (() => Promise<MinorGcStats>) | null]> = [['direct', upstream.port, null, null], ['nginx', nginx.port, nginx.pid, null], ['relay', relay.port, relay.pid, relay.minorGc], ['reprise', p.port, p.pid, p.minorGc]];
     for (let round = 1; round <= rounds; round++) {
-      for (const [name, port, pid] of targets) {
+      for (const [name, port, pid, minorGc] of targets) {
         log(`latency ${round}/${rounds} at ${rate}/s, ${name}: ${await settleBeforePhase(15, SETTLE_WAIT_MS)}`);
+        await minorGc?.();
         const l = await withUsage(pid, upstream.pid, CLIENT_CORE, () => runLoad(scripts.load, `http://127.0.0.1:${port}${UPSTREAM_PATH}`, rate, seconds, 1, CLIENT_CORE));
+        const gc = minorGc ? await minorGc() : null;
         if (l.failed + l.non2xx > 0) throw new Error(`${name}: ${l.failed} failed and ${l.non2xx} non-2xx requests at ${rate}/s`);
         if (name === 'reprise') throughReprise += l.completed;
-        lat[name].push({ ...l, cpuUsPerReq: ((l.proxyUserS + l.proxySystemS) * 1e6) / l.sent });
+        lat[name].push({ ...l, cpuUsPerReq: ((l.proxyUserS + l.proxySystemS) * 1e6) / l.sent, minorGc: gc });
         log(`  ${name} ${describeLatency(lat[name].at(-1)!)}`);
       }
     }
@@ -185,7 +189,13 @@ function describeThroughput(t: Throughput): string {
 
 function describeLatency(l: Latency): string {
   const u = l.latencyUs;
-  return `p50 ${u.p50} µs, p90 ${u.p90}, p99 ${u.p99}, p99.9 ${u.p999}, max ${u.max}; proxy CPU ${l.cpuUsPerReq.toFixed(1)} µs/req (${share(l)}); generator send lag p99 ${l.sendLagUs.p99} µs; others ${l.othersPct.toFixed(0)}% of the machine`;
+  const gc = l.minorGc ? `; ${describeGc(l.minorGc)}` : '';
+  return `p50 ${u.p50} µs, p90 ${u.p90}, p99 ${u.p99}, p99.9 ${u.p999}, max ${u.max}; proxy CPU ${l.cpuUsPerReq.toFixed(1)} µs/req (${share(l)})${gc}; generator send lag p99 ${l.sendLagUs.p99} µs; others ${l.othersPct.toFixed(0)}% of the machine`;
+}
+
+/** `N scavenges, mean X / max Y ms` over one run. */
+function describeGc(gc: MinorGcStats): string {
+  return gc.count === 0 ? '0 scavenges' : `${gc.count} scavenges, mean ${(gc.totalMs / gc.count).toFixed(1)} / max ${gc.maxMs.toFixed(1)} ms`;
 }
 
 function share(u: Usage): string {
@@ -198,12 +208,12 @@ type Target = 'direct' | 'nginx' | 'relay' | 'reprise';
 /** The second table: absolute latencies of each target, and what each proxy adds. */
 function formatLatency(best: Record<Target, Latency>, rate: number, seconds: number): string {
   const d = best.direct.latencyUs;
-  const head = ['target', 'p50 µs', 'p90 µs', 'p99 µs', 'p99.9 µs', 'max µs', 'added p50', 'added p99', 'proxy CPU', 'send lag p99', 'others'];
+  const head = ['target', 'p50 µs', 'p90 µs', 'p99 µs', 'p99.9 µs', 'max µs', 'added p50', 'added p99', 'proxy CPU', 'scavenges (pause)', 'send lag p99', 'others'];
   const rows = (['direct', 'nginx', 'relay', 'reprise'] as const).map((name) => {
     const l = best[name];
     const u = l.latencyUs;
     const added = (v: number): string => (name === 'direct' ? '' : `${v >= 0 ? '+' : ''}${v} µs`);
-    return [name === 'relay' ? 'node relay' : name, u.p50, u.p90, u.p99, u.p999, u.max, added(u.p50 - d.p50), added(u.p99 - d.p99), name === 'direct' ? '' : `${(l.cpuUsPerReq * rate / 1e4).toFixed(1)}%`, `${l.sendLagUs.p99} µs`, `${l.othersPct.toFixed(0)}%`].map(String);
+    return [name === 'relay' ? 'node relay' : name, u.p50, u.p90, u.p99, u.p999, u.max, added(u.p50 - d.p50), added(u.p99 - d.p99), name === 'direct' ? '' : `${(l.cpuUsPerReq * rate / 1e4).toFixed(1)}%`, l.minorGc ? describeGc(l.minorGc).replace(' scavenges, ', ', ') : '', `${l.sendLagUs.p99} µs`, `${l.othersPct.toFixed(0)}%`].map(String);
   });
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: string[]): string => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;

@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import type { ProxyStats } from '../capture/proxy/proxy-stats.js';
 import { readExchanges } from '../store/segment-reader.js';
+import type { MinorGcStats } from './proxy-gc-stats.js';
 import { cpuSeconds, UPSTREAM_PATH } from './proxy-nginx.js';
 
 /**
@@ -103,6 +104,8 @@ async function timed(core: number, argv: string[]): Promise<{ stdout: string; cp
 export interface RepriseProcess {
   readonly pid: number;
   readonly port: number;
+  /** Scavenge pauses since the previous call (proxy-gc-stats.ts). */
+  minorGc(): Promise<MinorGcStats>;
   /** Close stdin → graceful close (store flushed) → final stats. */
   close(): Promise<{ stats: ProxyStats; maxRssMB: number }>;
 }
@@ -121,6 +124,7 @@ export async function startReprise(script: string, upstreamPort: number, store: 
   return {
     pid: child.pid!,
     port,
+    minorGc: () => askMinorGc(child.stdin!, lines),
     async close() {
       const exited = once(child, 'exit');
       child.stdin!.end();
@@ -135,6 +139,8 @@ export async function startReprise(script: string, upstreamPort: number, store: 
 export interface BareRelayProcess {
   readonly pid: number;
   readonly port: number;
+  /** Scavenge pauses since the previous call (proxy-gc-stats.ts). */
+  minorGc(): Promise<MinorGcStats>;
   /** Close stdin → peak RSS → exit. */
   close(): Promise<{ maxRssMB: number }>;
 }
@@ -149,6 +155,7 @@ export async function startBareRelay(script: string, upstreamPort: number, core:
   return {
     pid: child.pid!,
     port,
+    minorGc: () => askMinorGc(child.stdin!, lines),
     async close() {
       const exited = once(child, 'exit');
       child.stdin!.end();
@@ -158,6 +165,14 @@ export async function startBareRelay(script: string, upstreamPort: number, core:
       return JSON.parse(last.value) as { maxRssMB: number };
     },
   };
+}
+
+/** Ask a worker for its scavenge pauses: a `gc` line out, a `{"gc":…}` line back. */
+async function askMinorGc(stdin: NodeJS.WritableStream, lines: AsyncIterator<string>): Promise<MinorGcStats> {
+  stdin.write('gc\n');
+  const next = await lines.next();
+  if (next.done) throw new Error('the proxy worker exited instead of reporting its GC pauses');
+  return (JSON.parse(next.value) as { gc: MinorGcStats }).gc;
 }
 
 /** Exchanges in a (closed) store, and how many of them the client abandoned mid-way. */
