@@ -46,6 +46,17 @@ interface Held {
 interface Provider {
   /** What happened to it, once known (for a dependent's error message). */
   outcome?: string;
+  /** It answered with every value it provides: nothing to explain to its dependents. */
+  ok?: boolean;
+}
+
+/** A settled provider as a dependent's message names it; strings only, so no exchange is kept alive. */
+interface SettledProvider {
+  method: string;
+  path: string;
+  id: string;
+  copy: number;
+  outcome: string;
 }
 
 interface ProviderInfo {
@@ -64,7 +75,7 @@ export class CorrelationGate implements SendGate {
   /** Why a released send still has no value; read by the dispatcher for its error message. */
   private readonly reasons = new WeakMap<PlannedSend, string>();
   /** The last known outcome of a provider per scope key + name, so a late dependent still gets a reason. */
-  private readonly lastOutcome = new Map<string, string>();
+  private readonly lastOutcome = new Map<string, SettledProvider>();
   private readonly needsCache = new WeakMap<Exchange, readonly string[]>();
   private timer: NodeJS.Timeout | null = null;
 
@@ -102,16 +113,20 @@ export class CorrelationGate implements SendGate {
   }
 
   /** The outcome of a provider's send, for the message of a dependent that finds no value. */
-  noteOutcome(s: PlannedSend, outcome: string): void {
+  noteOutcome(s: PlannedSend, outcome: string, ok = false): void {
     const info = this.providers.get(s);
-    if (info) info.provider.outcome = outcome;
+    if (!info) return;
+    info.provider.outcome = outcome;
+    info.provider.ok = ok;
   }
 
   settle(s: PlannedSend): void {
     const info = this.providers.get(s);
     if (!info) return;
     this.providers.delete(s);
-    const outcome = info.provider.outcome ?? 'never went out (dropped or stopped)';
+    const r = s.exchange.request;
+    // Only a failure is remembered (for the message of a dependent that finds no value); success is the common case.
+    const settled: SettledProvider | undefined = info.provider.ok ? undefined : { method: r.method, path: r.path, id: s.exchange.id, copy: s.copy, outcome: info.provider.outcome ?? 'never went out (dropped or stopped)' };
     for (const key of info.keys) {
       const list = this.pending.get(key);
       if (list) {
@@ -119,9 +134,11 @@ export class CorrelationGate implements SendGate {
         if (i >= 0) list.splice(i, 1);
         if (list.length === 0) this.pending.delete(key);
       }
-      this.lastOutcome.delete(key); // most recent last: the map stays small and its order is recency
-      this.lastOutcome.set(key, `${describeProvider(s)} ${outcome}`);
-      if (this.lastOutcome.size > 4096) this.lastOutcome.delete(this.lastOutcome.keys().next().value!);
+      if (settled) {
+        this.lastOutcome.delete(key); // most recent last: the map stays small and its order is recency
+        this.lastOutcome.set(key, settled);
+        if (this.lastOutcome.size > 4096) this.lastOutcome.delete(this.lastOutcome.keys().next().value!);
+      }
       const set = this.waiters.get(key);
       if (!set) continue;
       this.waiters.delete(key);
@@ -167,7 +184,7 @@ export class CorrelationGate implements SendGate {
     const outcome = this.lastOutcome.get(connKey(s, missing)) ?? this.lastOutcome.get(copyKey(s, missing));
     if (outcome === undefined && h === undefined) return; // no provider was ever seen: the generic message says so
     const waited = h ? ` after waiting ${waitedMs(h, this.o.clock)} ms` : '';
-    this.reasons.set(s, `correlation: \${${missing}} has no value${waited}: its provider ${outcome ?? 'did not provide it'}`);
+    this.reasons.set(s, `correlation: \${${missing}} has no value${waited}: its provider ${outcome ? describeProvider(outcome) : 'did not provide it'}`);
   }
 
   private registerProvider(s: PlannedSend): void {
@@ -267,8 +284,8 @@ function waitedMs(h: Held, clock: RunClock): number {
   return Math.round((clock.nowUs() - h.heldAtUs) / 1000);
 }
 
-function describeProvider(s: PlannedSend): string {
-  return `${endpointKey(s.exchange.request.method, s.exchange.request.path)} (exchange ${s.exchange.id}, copy ${s.copy})`;
+function describeProvider(p: SettledProvider): string {
+  return `${endpointKey(p.method, p.path)} (exchange ${p.id}, copy ${p.copy}) ${p.outcome}`;
 }
 
 /** The text of one templated field (header fields may hold several values). */

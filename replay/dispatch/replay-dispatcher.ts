@@ -128,7 +128,8 @@ export class ReplayDispatcher {
         const response = h.status === null || !keep ? null : { status: h.status, statusText: h.statusText, headers: h.headers, body: h.body(), bodyBytes: h.bodyBytes };
         if (response && err === undefined) {
           const missing = this.variables.learn(ex, s.copy, { status: response.status, headers: response.headers, body: response.body });
-          this.gate.noteOutcome(s, missing.length > 0 ? `answered ${response.status} without ${missing.map((m) => `\${${m}}`).join(', ')}` : `answered ${response.status}`);
+          if (missing.length > 0) this.gate.noteOutcome(s, `answered ${response.status} without ${missing.map((m) => `\${${m}}`).join(', ')}`);
+          else this.gate.noteOutcome(s, '', true);
         } else if (err !== undefined && this.variables.needsResponse(ex)) {
           this.gate.noteOutcome(s, `failed (${result.error?.kind}: ${result.error?.message})`);
         }
