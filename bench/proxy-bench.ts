@@ -189,13 +189,18 @@ function describeThroughput(t: Throughput): string {
 
 function describeLatency(l: Latency): string {
   const u = l.latencyUs;
-  const gc = l.minorGc ? `; ${describeGc(l.minorGc)}` : '';
+  const gc = l.minorGc ? `; ${describeGc(l.minorGc)}; ${describeStalls(l.minorGc)}` : '';
   return `p50 ${u.p50} µs, p90 ${u.p90}, p99 ${u.p99}, p99.9 ${u.p999}, max ${u.max}; proxy CPU ${l.cpuUsPerReq.toFixed(1)} µs/req (${share(l)})${gc}; generator send lag p99 ${l.sendLagUs.p99} µs; others ${l.othersPct.toFixed(0)}% of the machine`;
 }
 
 /** `N scavenges, mean X / max Y ms` over one run. */
 function describeGc(gc: MinorGcStats): string {
   return gc.count === 0 ? '0 scavenges' : `${gc.count} scavenges, mean ${(gc.totalMs / gc.count).toFixed(1)} / max ${gc.maxMs.toFixed(1)} ms`;
+}
+
+/** Full GCs and the longest event-loop stall over one run: what else can stop the proxy. */
+function describeStalls(gc: MinorGcStats): string {
+  return `${gc.majorCount} full GC${gc.majorCount === 1 ? '' : 's'}${gc.majorCount > 0 ? ` (max ${gc.majorMaxMs.toFixed(1)} ms)` : ''}, longest loop stall ${gc.loopDelayMaxMs.toFixed(1)} ms`;
 }
 
 function share(u: Usage): string {
@@ -208,12 +213,12 @@ type Target = 'direct' | 'nginx' | 'relay' | 'reprise';
 /** The second table: absolute latencies of each target, and what each proxy adds. */
 function formatLatency(best: Record<Target, Latency>, rate: number, seconds: number): string {
   const d = best.direct.latencyUs;
-  const head = ['target', 'p50 µs', 'p90 µs', 'p99 µs', 'p99.9 µs', 'max µs', 'added p50', 'added p99', 'proxy CPU', 'scavenges (pause)', 'send lag p99', 'others'];
+  const head = ['target', 'p50 µs', 'p90 µs', 'p99 µs', 'p99.9 µs', 'max µs', 'added p50', 'added p99', 'proxy CPU', 'scavenges (pause)', 'full GCs, longest stall', 'send lag p99', 'others'];
   const rows = (['direct', 'nginx', 'relay', 'reprise'] as const).map((name) => {
     const l = best[name];
     const u = l.latencyUs;
     const added = (v: number): string => (name === 'direct' ? '' : `${v >= 0 ? '+' : ''}${v} µs`);
-    return [name === 'relay' ? 'node relay' : name, u.p50, u.p90, u.p99, u.p999, u.max, added(u.p50 - d.p50), added(u.p99 - d.p99), name === 'direct' ? '' : `${(l.cpuUsPerReq * rate / 1e4).toFixed(1)}%`, l.minorGc ? describeGc(l.minorGc).replace(' scavenges, ', ', ') : '', `${l.sendLagUs.p99} µs`, `${l.othersPct.toFixed(0)}%`].map(String);
+    return [name === 'relay' ? 'node relay' : name, u.p50, u.p90, u.p99, u.p999, u.max, added(u.p50 - d.p50), added(u.p99 - d.p99), name === 'direct' ? '' : `${(l.cpuUsPerReq * rate / 1e4).toFixed(1)}%`, l.minorGc ? describeGc(l.minorGc).replace(' scavenges, ', ', ') : '', l.minorGc ? `${l.minorGc.majorCount}, ${l.minorGc.loopDelayMaxMs.toFixed(1)} ms` : '', `${l.sendLagUs.p99} µs`, `${l.othersPct.toFixed(0)}%`].map(String);
   });
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: string[]): string => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
