@@ -145,10 +145,22 @@ export async function runOpenModel(plan: ReplayPlan, hooks: SchedulerHooks, o: S
     admitThenStart(next);
   };
 
+  // A send the gate held goes now, unless it is already past --max-late (then like any late waiter: dropped).
+  const releaseHeld = (s: PlannedSend): void => {
+    if (o.clock.nowUs() - s.intendedUs > maxLateUs) {
+      stats.droppedTooLate++;
+      hooks.drop(s, 'too-late');
+      gate?.settle(s);
+      releaseLane(s);
+      return;
+    }
+    startOrWait(s);
+  };
+
   // The gate is asked once a send's lane is its own, so a lane's order is kept.
   const admitThenStart = (s: PlannedSend): void => {
     if (!gate) return startOrWait(s);
-    const verdict = gate.admit(s, startOrWait);
+    const verdict = gate.admit(s, releaseHeld);
     if (verdict === 'go') return startOrWait(s);
     if (verdict === 'held') {
       stats.heldForValue++;

@@ -168,6 +168,18 @@ describe('correlation waits on the open model', () => {
     for (const r of dropped) expect(r.error?.message).toMatch(/waiting for a correlation value.*--max-queue/);
   });
 
+  it('--max-late applies to a send that waited for its value: past it, dropped instead of sent', async () => {
+    const store = await correlatedStore();
+    const server = await authServer();
+    const results: RequestResult[] = [];
+    const s = await runReplay({ warmUp: false, store, target: server.url, speed: 10, maxLateMs: 100, onResult: (r) => results.push(r) });
+    const me = results.filter((r) => r.endpoint.startsWith('GET /me'));
+    // Each /me is due 10 or 30 ms after a login that takes 200 ms: more than 100 ms late by the time the token comes.
+    expect(me).toHaveLength(USERS * 2);
+    for (const r of me) expect(r.error).toEqual({ kind: 'dropped', message: 'too far behind schedule (--max-late)' });
+    expect(s.scheduler.droppedTooLate).toBe(USERS * 2);
+  });
+
   it('with --connection-fidelity too: lanes keep each connection in order and the values still arrive', async () => {
     const store = await correlatedStore();
     const server = await authServer();
