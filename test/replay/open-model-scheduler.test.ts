@@ -24,12 +24,15 @@ describe('open-model scheduler', () => {
     expect(stats).toMatchObject({ planned: 5, started: 5, droppedQueueFull: 0, droppedTooLate: 0 });
     // Each started within a few ms of its time although every response takes 300 ms.
     started.forEach((t, i) => expect(Math.abs(t - i * 20_000)).toBeLessThan(15_000));
-  });
+    // Wall-clock timing on a 2-core machine running the whole suite: a retry reruns it, same bounds.
+  }, { retry: 2 });
 
   it('at the concurrency cap a due send waits and goes out late, counted', async () => {
     const clock = startRunClock();
     const stats = await runOpenModel(plan([0, 1, 2, 3]), { send: () => sleep(50), drop: () => undefined }, { clock, concurrency: 1 });
-    expect(stats).toMatchObject({ planned: 4, started: 4, startedLate: 3, peakQueued: 3 });
+    expect(stats).toMatchObject({ planned: 4, started: 4, peakQueued: 3 });
+    // The three that waited behind the cap are late; the first is too if this process was descheduled at start.
+    expect(stats.startedLate).toBeGreaterThanOrEqual(3);
   });
 
   it('a full wait queue drops, and a send too far behind is dropped rather than sent', async () => {
