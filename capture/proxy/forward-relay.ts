@@ -93,25 +93,139 @@ export function relayForward(req: IncomingMessage, res: ServerResponse, conn: Fo
   let body: Readable | null = null;
   if (hasBody(req)) {
     obs.requestBody = new BodyTap(ctx.bodyCap);
-    const tap = tapStream(obs.requestBody);
-    // pipe, not pipeline: an upstream failure must not destroy `req` (and the
-    // client socket with it) before the 502 is written.
-    req.on('error', (err) => tap.destroy(err));
-    tap.on('error', () => {}); // undici reports it through onResponseError
-    body = req.pipe(tap);
+    body = tapRequestBody(req, obs.requestBody);
+  }
+  const relay = new ForwardRelay(req, res, obs, target, ctx);
+  res.once('close', () => relay.onClientClose());
+  try {
+    const headers = upstreamHeaders(req.rawHeaders, target);
+    ctx.agent.dispatch({ origin: target.origin, path: target.path, method: req.method ?? 'GET', headers, body }, relay);
+  } catch (err) {
+    relay.fail(err);
+  }
+}
+
+/**
+ * Pipe the request body through a tap. A function of its own so the listener
+ * closures here capture only `tap`, never the relay's req/res/observation.
+ */
+function tapRequestBody(req: IncomingMessage, into: BodyTap): Readable {
+  const tap = tapStream(into);
+  // pipe, not pipeline: an upstream failure must not destroy `req` (and the
+  // client socket with it) before the 502 is written.
+  req.on('error', (err) => tap.destroy(err));
+  tap.on('error', () => {}); // undici reports it through onResponseError
+  return req.pipe(tap);
+}
+
+/**
+ * One request's state and its undici dispatch handler in one object, reachable
+ * from undici (the handler, kept past the response), from the client
+ * response's 'close' listener and from its 'drain' listener.
+ *
+ * `req`, `res` and `obs` are dropped the moment the request settled (see
+ * `release`), for the reason the reverse relay's RelayState gives: whatever
+ * of this object got promoted to V8's old generation while the request was in
+ * flight is an old→young root for every scavenge until the next full GC, dead
+ * or not, so left in place these links kept each request's young graph
+ * (IncomingMessage, ServerResponse, header arrays, body chunks, the
+ * observation) alive and copied through the next scavenge. A class with
+ * fields rather than closures over relayForward's locals: closures share one
+ * context object, so one long-lived closure would keep every captured local.
+ */
+class ForwardRelay implements Dispatcher.DispatchHandler {
+  req: IncomingMessage | null;
+  res: ServerResponse | null;
+  obs: ObservedExchange | null;
+  private readonly target: ForwardTarget;
+  private readonly ctx: ForwardRelayContext;
+  private controller: Dispatcher.DispatchController | null = null;
+  private clientGone = false;
+  private upstreamEnded = false;
+  settled = false;
+  private paused = false;
+
+  constructor(req: IncomingMessage, res: ServerResponse, obs: ObservedExchange, target: ForwardTarget, ctx: ForwardRelayContext) {
+    this.req = req;
+    this.res = res;
+    this.obs = obs;
+    this.target = target;
+    this.ctx = ctx;
   }
 
-  let controller: Dispatcher.DispatchController | null = null;
-  let clientGone = false;
-  let upstreamEnded = false;
-  let done = false;
-  let paused = false;
+  onClientClose(): void {
+    if (this.settled || this.res === null || this.res.writableFinished) return;
+    this.clientGone = true;
+    // After the upstream ended nothing is left to abort: the client left while its last bytes were queued.
+    if (this.upstreamEnded) this.settle();
+    else this.controller?.abort(new Error(CLIENT_GONE));
+  }
 
-  const settle = (failure?: UpstreamFailure): void => {
-    if (done) return;
-    done = true;
+  onRequestStart(c: Dispatcher.DispatchController): void {
+    this.controller = c;
+    if (this.clientGone) c.abort(new Error(CLIENT_GONE));
+  }
+
+  onResponseStart(c: Dispatcher.DispatchController, status: number, _parsed: unknown, statusText: string): void {
+    const { res, obs } = this;
+    // undici starts the response before it can end or fail, so the request cannot have settled yet.
+    if (res === null || obs === null) return;
+    if (status < 200) return; // interim: node:http answers 100-continue itself
+    // Without interceptors undici hands the raw list; latin1 keeps every byte of a value.
+    const raw = (c.rawHeaders as Buffer[] | null ?? []).map((b) => (typeof b === 'string' ? b : b.toString('latin1')));
+    obs.status = status;
+    if (statusText) obs.statusText = statusText;
+    obs.responseHeaders = raw;
+    obs.headersAtMs = performance.now();
+    obs.responseBody = new BodyTap(this.ctx.bodyCap);
+    res.sendDate = false; // relay the upstream's Date (or its absence) unchanged
+    try {
+      res.writeHead(status, statusText || undefined, forwardableHeaders(raw, 'response'));
+    } catch (err) {
+      obs.status = undefined; // node refused a header (bad characters): answer 502 instead
+      c.abort(err as Error);
+    }
+  }
+
+  onResponseData(c: Dispatcher.DispatchController, chunk: Buffer): void {
+    const { res, obs } = this;
+    if (res === null || obs === null) return;
+    obs.responseBody!.push(chunk);
+    if (res.write(chunk) || this.paused) return;
+    this.paused = true;
+    c.pause();
+    res.once('drain', () => {
+      this.paused = false;
+      c.resume();
+    });
+  }
+
+  onResponseEnd(): void {
+    this.upstreamEnded = true;
+    // Settled when the client's socket has taken the last byte: the end of the exchange.
+    this.res?.end(() => this.settle());
+  }
+
+  onResponseError(_c: Dispatcher.DispatchController, err: Error): void {
+    this.fail(err);
+  }
+
+  fail(err: unknown): void {
+    if (this.clientGone) return this.settle();
+    const { req, res } = this;
+    if (this.settled || req === null || res === null) return;
+    const failure = classifyUpstreamError(err);
+    sendGatewayError(req, res, failure, `${this.target.upstream} `);
+    this.settle(failure);
+  }
+
+  private settle(failure?: UpstreamFailure): void {
+    if (this.settled) return;
+    this.settled = true;
+    const { obs, ctx } = this;
+    if (obs === null) return; // released: cannot happen before settled is set
     obs.endMs = performance.now();
-    if (clientGone) {
+    if (this.clientGone) {
       ctx.counters.clientAborts++;
       obs.error = obs.status === undefined
         ? { kind: 'no-response', message: `${CLIENT_GONE} before the response` }
@@ -124,71 +238,15 @@ export function relayForward(req: IncomingMessage, res: ServerResponse, conn: Fo
     }
     ctx.counters.inFlight--;
     ctx.settled();
-    if (target.record) recordObserved(ctx.recorder, obs, ctx.bodyCap);
-  };
-
-  res.once('close', () => {
-    if (done || res.writableFinished) return;
-    clientGone = true;
-    // After the upstream ended nothing is left to abort: the client left while its last bytes were queued.
-    if (upstreamEnded) settle();
-    else controller?.abort(new Error(CLIENT_GONE));
-  });
-
-  const handler: Dispatcher.DispatchHandler = {
-    onRequestStart(c) {
-      controller = c;
-      if (clientGone) c.abort(new Error(CLIENT_GONE));
-    },
-    onResponseStart(c, status, _parsed, statusText) {
-      if (status < 200) return; // interim: node:http answers 100-continue itself
-      // Without interceptors undici hands the raw list; latin1 keeps every byte of a value.
-      const raw = (c.rawHeaders as Buffer[] | null ?? []).map((b) => (typeof b === 'string' ? b : b.toString('latin1')));
-      obs.status = status;
-      if (statusText) obs.statusText = statusText;
-      obs.responseHeaders = raw;
-      obs.headersAtMs = performance.now();
-      obs.responseBody = new BodyTap(ctx.bodyCap);
-      res.sendDate = false; // relay the upstream's Date (or its absence) unchanged
-      try {
-        res.writeHead(status, statusText || undefined, forwardableHeaders(raw, 'response'));
-      } catch (err) {
-        obs.status = undefined; // node refused a header (bad characters): answer 502 instead
-        c.abort(err as Error);
-      }
-    },
-    onResponseData(c, chunk) {
-      obs.responseBody!.push(chunk);
-      if (res.write(chunk) || paused) return;
-      paused = true;
-      c.pause();
-      res.once('drain', () => {
-        paused = false;
-        c.resume();
-      });
-    },
-    onResponseEnd() {
-      upstreamEnded = true;
-      // Settled when the client's socket has taken the last byte: the end of the exchange.
-      res.end(() => settle());
-    },
-    onResponseError(_c, err) {
-      fail(err);
-    },
-  };
-
-  function fail(err: unknown): void {
-    if (clientGone) return settle();
-    const failure = classifyUpstreamError(err);
-    sendGatewayError(req, res, failure, `${target.upstream} `);
-    settle(failure);
+    if (this.target.record) recordObserved(ctx.recorder, obs, ctx.bodyCap);
+    this.release();
   }
 
-  try {
-    const headers = upstreamHeaders(req.rawHeaders, target);
-    ctx.agent.dispatch({ origin: target.origin, path: target.path, method: req.method ?? 'GET', headers, body }, handler);
-  } catch (err) {
-    fail(err);
+  /** Let go of the request's objects (see the class comment for why this matters). */
+  private release(): void {
+    this.req = null;
+    this.res = null;
+    this.obs = null;
   }
 }
 
