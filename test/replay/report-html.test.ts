@@ -1,4 +1,3 @@
-import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -8,6 +7,7 @@ import { ReplayMetrics } from '../../replay/metrics/replay-metrics.js';
 import { writeReplayReports } from '../../replay/report/write-reports.js';
 import { makeTempDir } from '../support/temp-dir.js';
 import { fixtureReportInput } from './report-fixture.js';
+import { CHROMIUM_PATH, chromiumMissing, skipBecause } from '../support/skip-reason.js';
 
 /**
  * report.html opened by a real browser: Debian's chromium driven by
@@ -17,8 +17,7 @@ import { fixtureReportInput } from './report-fixture.js';
  * blank.
  */
 
-const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p));
-if (!CHROMIUM) console.warn('skipping report.html browser tests: chromium not installed (Debian package chromium; .ci/run installs it)');
+const CHROMIUM = CHROMIUM_PATH;
 
 interface ChartFacts {
   id: string;
@@ -29,7 +28,7 @@ interface ChartFacts {
   bars: number;
 }
 
-describe.skipIf(!CHROMIUM)('report.html in headless Chromium', () => {
+describe.skipIf(skipBecause(chromiumMissing()))('report.html in headless Chromium', () => {
   let browser: Browser;
   let dir: string;
   let cleanup: () => Promise<void>;

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { createReadStream, existsSync } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { HttpExchangeAssembler, type HttpExchangeAssemblerStats } from '../../../capture/pcap/http-exchange-assembler.js';
@@ -7,6 +7,7 @@ import { readTcpSegments } from '../../../capture/pcap/read-tcp-segments.js';
 import { bodyToBuffer } from '../../../store/body.js';
 import type { Exchange } from '../../../store/exchange.js';
 import { exchangeProblems } from '../../../store/validate-exchange.js';
+import { sharedFixturesMissing, skipBecause } from '../../support/skip-reason.js';
 
 /**
  * Real captures (the public Zeek/tcpdump files in ../shared/fixtures/pcaps,
@@ -33,7 +34,7 @@ const hashes = (exchanges: Exchange[]): string[] =>
 
 const summary = (ex: Exchange): string => `${ex.request.method} ${ex.request.path} → ${ex.response?.status ?? ex.error?.kind}`;
 
-describe.skipIf(!existsSync(dir))('real captures', () => {
+describe.skipIf(skipBecause(sharedFixturesMissing(dir)))('real captures', () => {
   it('pipelined requests: five exchanges in order, gzip undone, bodies as tshark sees them', async () => {
     const { exchanges } = await exchangesOf('zeek/http_pipelined-requests.pcap');
     expect(exchanges.map((x) => x.request.path)).toEqual([

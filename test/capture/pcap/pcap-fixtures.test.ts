@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { newCaptureFileInfo, readPackets, type RawPacket } from '../../../capture/pcap/capture-reader.js';
 import type { TcpSegment } from '../../../capture/pcap/tcp-segment.js';
 import { readAll } from './pcap-builder.js';
+import { sharedFixturesMissing, skipBecause } from '../../support/skip-reason.js';
 
 /**
  * The public captures in ../shared/fixtures/pcaps (origin in its README.md).
@@ -71,7 +72,7 @@ async function packetsOf(file: string): Promise<RawPacket[]> {
   return out;
 }
 
-describe.skipIf(!existsSync(dir))('public capture fixtures', () => {
+describe.skipIf(skipBecause(sharedFixturesMissing(dir)))('public capture fixtures', () => {
   for (const f of fixtures) {
     it(`${f.file}: ${f.records} records, ${f.segments} segments`, async () => {
       const info = newCaptureFileInfo();
@@ -172,7 +173,7 @@ const compared = [
   'zeek/tunnels_vxlan-encapsulated-http.pcap',
 ];
 
-describe.skipIf(!tshark || !existsSync(dir))('segments agree with tshark field by field', () => {
+describe.skipIf(skipBecause(sharedFixturesMissing(dir) ?? (tshark ? null : 'tshark not installed (Debian package tshark; .ci/run installs it): field-by-field comparison')))('segments agree with tshark field by field', () => {
   const fields = ['frame.time_epoch', 'ip.src', 'ipv6.src', 'ip.dst', 'ipv6.dst', 'tcp.srcport', 'tcp.dstport', 'tcp.seq_raw', 'tcp.ack_raw', 'tcp.flags', 'tcp.len'];
   it.each(compared)('%s', async (file) => {
     const args = ['-r', path(file), '-Y', 'tcp', '-T', 'fields', ...fields.flatMap((f) => ['-e', f])];

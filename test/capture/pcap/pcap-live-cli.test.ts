@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { request } from 'undici';
 import { readExchanges } from '../../../store/segment-reader.js';
 import { makeTempDir } from '../../support/temp-dir.js';
+import { skipBecause } from '../../support/skip-reason.js';
 
 const bin = fileURLToPath(new URL('../../../bin/reprise.js', import.meta.url));
 
@@ -23,7 +24,6 @@ function tcpdumpProblem(): string | null {
 }
 
 const problem = tcpdumpProblem();
-if (problem) console.warn(`skipping live capture test: ${problem}`);
 
 let server: Server | undefined;
 let cleanup: (() => Promise<void>) | undefined;
@@ -33,7 +33,7 @@ afterEach(async () => {
   await cleanup?.();
 });
 
-describe.skipIf(problem !== null)('live capture from a tcpdump pipe', () => {
+describe.skipIf(skipBecause(problem && `live tcpdump capture: ${problem}`))('live capture from a tcpdump pipe', () => {
   it('records every request while tcpdump is still writing', async () => {
     const tmp = await makeTempDir();
     cleanup = tmp.cleanup;

@@ -1,10 +1,11 @@
-import { createReadStream, existsSync, readFileSync } from 'node:fs';
+import { createReadStream, readFileSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { readPackets } from '../../../capture/pcap/capture-reader.js';
 import { RepriseError } from '../../../errors.js';
 import { ETH_IPV4, ETH_IPV6, ethernet, ipv4, ipv4Fragments, ipv6, ipv6FragmentHeader, pcapFile, pcapngFile, readAll, sll, tcp, udp, view, vxlan } from './pcap-builder.js';
+import { sharedFixturesMissing, skipBecause } from '../../support/skip-reason.js';
 
 /**
  * Hostile and damaged input: every possible truncation point, random bytes,
@@ -14,7 +15,7 @@ import { ETH_IPV4, ETH_IPV6, ethernet, ipv4, ipv4Fragments, ipv6, ipv6FragmentHe
  */
 
 const dir = fileURLToPath(new URL('../../../../shared/fixtures/pcaps/', import.meta.url));
-const haveFixtures = existsSync(dir);
+const haveFixtures = !skipBecause(sharedFixturesMissing(dir));
 
 /** mulberry32: a small seeded PRNG, so a failing iteration can be replayed. */
 function prng(seed: number): () => number {

@@ -1,8 +1,9 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, openSync, closeSync, readFileSync } from 'node:fs';
+import { openSync, closeSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { sharedFixturesMissing, skipBecause } from '../../support/skip-reason.js';
 
 /**
  * process.stdin as the input, in the two shapes it takes: a file redirected
@@ -23,7 +24,7 @@ async function runChild(stdin: number | 'pipe', feed?: (w: NodeJS.WritableStream
   return JSON.parse(out) as { segments: number; payload: number; packets: number; truncatedAt: number | null };
 }
 
-describe.skipIf(!existsSync(file))('reading from stdin', () => {
+describe.skipIf(skipBecause(sharedFixturesMissing(file)))('reading from stdin', () => {
   it('a redirected file and a slow pipe give the same result', async () => {
     const fd = openSync(file, 'r');
     const fromFile = await runChild(fd).finally(() => closeSync(fd));

@@ -1,4 +1,3 @@
-import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -9,6 +8,7 @@ import { judgeDiff, parseDiffThresholds } from '../../../replay/diff/diff-thresh
 import { writeDiffReports } from '../../../replay/diff/report/write-diff-reports.js';
 import { makeTempDir } from '../../support/temp-dir.js';
 import { startRelease, writeRecordedStore, type RunningRelease } from './support/release-servers.js';
+import { CHROMIUM_PATH, chromiumMissing, skipBecause } from '../../support/skip-reason.js';
 
 /**
  * Must-show 2: the JUnit and HTML reports of a real diff render in a real
@@ -18,11 +18,9 @@ import { startRelease, writeRecordedStore, type RunningRelease } from './support
  * only when /usr/bin/chromium is absent.
  */
 
-const CHROMIUM = '/usr/bin/chromium';
-const hasChromium = existsSync(CHROMIUM);
-if (!hasChromium) console.warn(`diff report render test skipped: ${CHROMIUM} not installed (apt-get install chromium)`);
+const CHROMIUM = CHROMIUM_PATH ?? '/usr/bin/chromium';
 
-describe.skipIf(!hasChromium)('diff reports render in headless Chromium', () => {
+describe.skipIf(skipBecause(chromiumMissing()))('diff reports render in headless Chromium', () => {
   let browser: Browser;
   let servers: RunningRelease[] = [];
   let dir: string;
