@@ -101,56 +101,39 @@ async function timed(core: number, argv: string[]): Promise<{ stdout: string; cp
   return { stdout, cpuS: cpu ? Number(cpu[1]) + Number(cpu[2]) : NaN };
 }
 
-export interface RepriseProcess {
+/** A bench worker in its own pinned process, spoken to over stdin/stdout lines (see proxy-worker.ts). */
+export interface PinnedWorker<Final> {
   readonly pid: number;
   readonly port: number;
   /** Scavenge pauses since the previous call (proxy-gc-stats.ts). */
   minorGc(): Promise<MinorGcStats>;
-  /** Close stdin → graceful close (store flushed) → final stats. */
-  close(): Promise<{ stats: ProxyStats; maxRssMB: number }>;
+  /** Close stdin → graceful close → the worker's final report (peak RSS, and stats where it has them). */
+  close(): Promise<Final>;
 }
+
+export type RepriseProcess = PinnedWorker<{ stats: ProxyStats; maxRssMB: number }>;
+export type BareRelayProcess = PinnedWorker<{ maxRssMB: number }>;
 
 /**
  * The recording proxy (proxy-worker.ts) pinned to `core`, recording into
  * `store`; `nodeFlags` go to node before the script (e.g. V8 heap flags).
  */
-export async function startReprise(script: string, upstreamPort: number, store: string, core: number, cpuProfDir?: string, nodeFlags: string[] = []): Promise<RepriseProcess> {
+export function startReprise(script: string, upstreamPort: number, store: string, core: number, cpuProfDir?: string, nodeFlags: string[] = []): Promise<RepriseProcess> {
   const prof = cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', cpuProfDir] : [];
-  const child = spawn('taskset', ['-c', String(core), process.execPath, ...nodeFlags, ...prof, script, `http://127.0.0.1:${upstreamPort}`, store], { stdio: ['pipe', 'pipe', 'inherit'] });
-  const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
-  const first = await lines.next();
-  if (first.done) throw new Error('the reprise proxy worker exited before listening');
-  const { port } = JSON.parse(first.value) as { port: number };
-  return {
-    pid: child.pid!,
-    port,
-    minorGc: () => askMinorGc(child.stdin!, lines),
-    async close() {
-      const exited = once(child, 'exit');
-      child.stdin!.end();
-      const last = await lines.next();
-      await exited;
-      if (last.done) throw new Error(`the reprise proxy worker exited without its final stats (code ${child.exitCode})`);
-      return JSON.parse(last.value) as { stats: ProxyStats; maxRssMB: number };
-    },
-  };
-}
-
-export interface BareRelayProcess {
-  readonly pid: number;
-  readonly port: number;
-  /** Scavenge pauses since the previous call (proxy-gc-stats.ts). */
-  minorGc(): Promise<MinorGcStats>;
-  /** Close stdin → peak RSS → exit. */
-  close(): Promise<{ maxRssMB: number }>;
+  return startPinnedWorker('the reprise proxy worker', core, [...nodeFlags, ...prof, script, `http://127.0.0.1:${upstreamPort}`, store]);
 }
 
 /** The bare node:http + undici relay (proxy-bare-relay.ts) pinned to `core`. */
-export async function startBareRelay(script: string, upstreamPort: number, core: number): Promise<BareRelayProcess> {
-  const child = spawn('taskset', ['-c', String(core), process.execPath, script, `http://127.0.0.1:${upstreamPort}`], { stdio: ['pipe', 'pipe', 'inherit'] });
+export function startBareRelay(script: string, upstreamPort: number, core: number): Promise<BareRelayProcess> {
+  return startPinnedWorker('the bare relay', core, [script, `http://127.0.0.1:${upstreamPort}`]);
+}
+
+/** Its first stdout line is `{"port":…}`; its last, after stdin closes, the final report. */
+async function startPinnedWorker<Final>(label: string, core: number, nodeArgs: string[]): Promise<PinnedWorker<Final>> {
+  const child = spawn('taskset', ['-c', String(core), process.execPath, ...nodeArgs], { stdio: ['pipe', 'pipe', 'inherit'] });
   const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
   const first = await lines.next();
-  if (first.done) throw new Error('the bare relay exited before listening');
+  if (first.done) throw new Error(`${label} exited before listening`);
   const { port } = JSON.parse(first.value) as { port: number };
   return {
     pid: child.pid!,
@@ -161,8 +144,8 @@ export async function startBareRelay(script: string, upstreamPort: number, core:
       child.stdin!.end();
       const last = await lines.next();
       await exited;
-      if (last.done) throw new Error(`the bare relay exited without its report (code ${child.exitCode})`);
-      return JSON.parse(last.value) as { maxRssMB: number };
+      if (last.done) throw new Error(`${label} exited without its final report (code ${child.exitCode})`);
+      return JSON.parse(last.value) as Final;
     },
   };
 }
