@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startForwardProxy } from '../capture/proxy/forward-proxy.js';
+import { parseListenAddress } from '../capture/listen-address.js';
 import { openRecorder, type RecorderOptions, type RecorderStats } from '../capture/proxy/exchange-recorder.js';
 import { startReverseProxy } from '../capture/proxy/reverse-proxy.js';
 import { DEFAULT_SECRET_HEADERS } from '../transform/redact-headers.js';
@@ -21,7 +22,6 @@ export interface CaptureOutcome {
 }
 
 export async function runCapture(c: CaptureSection, log?: Logger, signal?: AbortSignal): Promise<CaptureOutcome> {
-  const [host, portText] = splitListen(c.listen);
   const redactHeaders = c.redactDefaults ? [...DEFAULT_SECRET_HEADERS, ...c.redactHeaders] : c.redactHeaders;
   const options: RecorderOptions = {
     redactHeaders: redactHeaders.length > 0 ? redactHeaders : false,
@@ -31,7 +31,7 @@ export async function runCapture(c: CaptureSection, log?: Logger, signal?: Abort
     },
   };
   const recorder = await openRecorder(c.out, { ...options, ...(c.segmentBytes !== undefined && { writer: { segmentBytes: c.segmentBytes } }) });
-  const listen = { host, port: Number(portText) };
+  const listen = parseListenAddress(c.listen)!; // checked by the schema
   const bodyCap = c.bodyCapBytes;
   const proxy = c.forward
     ? await startForwardProxy({ listen, recorder, ...(bodyCap !== undefined && { bodyCap }) })
@@ -46,11 +46,6 @@ export async function runCapture(c: CaptureSection, log?: Logger, signal?: Abort
     await proxy.close();
   }
   return { store: c.out, recorder: recorder.stats, ...(workload && { workload }), durationMs: performance.now() - started };
-}
-
-function splitListen(listen: string): [string, string] {
-  const i = listen.lastIndexOf(':');
-  return [listen.slice(0, i), listen.slice(i + 1)];
 }
 
 /** Until the duration passes, the signal aborts, or SIGINT/SIGTERM arrives. */

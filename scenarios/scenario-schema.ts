@@ -1,3 +1,4 @@
+import { parseListenAddress } from '../capture/listen-address.js';
 import { durationSpec, stringList, type FieldSpec, type ValueCheck } from '../transform/config/field-spec.js';
 
 /**
@@ -18,7 +19,7 @@ const urlCheck: ValueCheck<string> = (s) => {
 
 const hostPortCheck: ValueCheck<string> = (s) => (/^[A-Za-z0-9.[\]:_-]+(:\d{1,5})?$/.test(s) ? null : `must be host or host:port, got "${s}"`);
 
-const listenCheck: ValueCheck<string> = (s) => (/^[^\s:]+:\d{1,5}$/.test(s) ? null : `must be host:port, got "${s}"`);
+const listenCheck: ValueCheck<string> = (s) => (parseListenAddress(s) ? null : `must be host:port (or a port), got "${s}"`);
 
 const url: FieldSpec = { kind: 'string', nonEmpty: true, check: urlCheck };
 const path: FieldSpec = { kind: 'string', nonEmpty: true };

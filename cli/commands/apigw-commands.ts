@@ -9,6 +9,7 @@ import { isS3Url, makeS3Client } from '../../store/s3/s3-client.js';
 import { writeExchanges } from '../../store/write-exchanges.js';
 import { DEFAULT_SECRET_HEADERS } from '../../transform/redact-headers.js';
 import { requirePositionals, requireString, type Command, type OptionSpec, type ParsedArgs } from '../command.js';
+import { parseListenAddress } from '../../capture/listen-address.js';
 
 const COMMON: Record<string, OptionSpec> = {
   out: { type: 'string', short: 'o', hint: 'store', description: 'store to append to (created if missing)' },
@@ -40,16 +41,16 @@ export const captureIngestCommand: Command = {
     requirePositionals(this, parsed, []);
     const out = requireString(this, parsed, 'out');
     const listen = requireString(this, parsed, 'listen');
-    const m = /^(.*):(\d+)$/.exec(listen);
-    if (!m || Number(m[2]) > 65535) throw new RepriseError('CLI_USAGE', `capture ingest: --listen "${listen}" must be addr:port`);
+    const address = parseListenAddress(listen);
+    if (!address) throw new RepriseError('CLI_USAGE', `capture ingest: --listen "${listen}" must be addr:port`);
     const apiKey = await readApiKey(this, parsed);
     const v = parsed.values;
     const dedupeSeconds = positiveNumber(this, parsed, 'dedupe-window');
     const maxBody = positiveNumber(this, parsed, 'max-body', true);
     const bodyCap = positiveNumber(this, parsed, 'body-cap', true);
     const server = await startIngestServer({
-      host: m[1]!.replace(/^\[|\]$/g, ''),
-      port: Number(m[2]),
+      host: address.host,
+      port: address.port,
       store: out,
       apiKey,
       deadLetterFile: deadLetterPath(this, parsed, out),

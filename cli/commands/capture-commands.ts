@@ -6,6 +6,7 @@ import { writeExchanges } from '../../store/write-exchanges.js';
 import { DEFAULT_SECRET_HEADERS } from '../../transform/redact-headers.js';
 import { requirePositionals, requireString, type Command, type OptionSpec, type ParsedArgs } from '../command.js';
 import { S3_OPTIONS } from '../s3-options.js';
+import { parseListenAddress } from '../../capture/listen-address.js';
 
 const CAPTURE_OPTIONS: Record<string, OptionSpec> = {
   out: { type: 'string', short: 'o', hint: 'store', description: 'store to append to: a directory (created if missing) or s3://bucket/prefix' },
@@ -83,11 +84,10 @@ export const captureVxlanCommand: Command = {
     requirePositionals(this, parsed, []);
     const out = requireString(this, parsed, 'out');
     const listen = requireString(this, parsed, 'listen');
-    const m = /^(.*):(\d+)$/.exec(listen);
-    if (!m) throw new RepriseError('CLI_USAGE', `capture vxlan: --listen "${listen}" must be addr:port`);
+    const address = parseListenAddress(listen);
+    if (!address) throw new RepriseError('CLI_USAGE', `capture vxlan: --listen "${listen}" must be addr:port`);
     const options = captureOptionsFromArgs(this, parsed);
-    const host = m[1]!.replace(/^\[|\]$/g, '');
-    const listener = await listenVxlan({ host, port: Number(m[2]), ...(options.ports ? { ports: options.ports } : {}), ...(options.hosts ? { hosts: options.hosts } : {}) });
+    const listener = await listenVxlan({ host: address.host, port: address.port, ...(options.ports ? { ports: options.ports } : {}), ...(options.hosts ? { hosts: options.hosts } : {}) });
     ctx.log?.info({ address: listener.address }, 'listening for VXLAN');
     const stop = (): void => void listener.close();
     process.once('SIGINT', stop);

@@ -6,6 +6,7 @@ import { RepriseError } from '../../errors.js';
 import { DEFAULT_SECRET_HEADERS } from '../../transform/redact-headers.js';
 import { requirePositionals, requireString, type Command, type CommandContext, type OptionSpec, type ParsedArgs } from '../command.js';
 import { FORWARD_PROXY_OPTIONS, runForwardProxy } from './forward-proxy-command.js';
+import { parseListenAddress } from '../../capture/listen-address.js';
 
 /**
  * `reprise capture proxy`: a recording proxy that runs until SIGINT/SIGTERM.
@@ -160,10 +161,9 @@ export class FlagReader {
   /** --listen as `host:port`, `[v6]:port` or a bare port (127.0.0.1). */
   listen(): { host: string; port: number } {
     const raw = requireString(this.cmd, this.parsed, 'listen');
-    const m = /^(?:(\[[^\]]+\]|[^:]+):)?(\d+)$/.exec(raw);
-    const port = m ? Number(m[2]) : NaN;
-    if (!m || port > 65535) this.problems.push(`--listen "${raw}" must be addr:port (or a port)`);
-    return { host: m?.[1]?.replace(/^\[|\]$/g, '') ?? '127.0.0.1', port };
+    const address = parseListenAddress(raw);
+    if (!address) this.problems.push(`--listen "${raw}" must be addr:port (or a port)`);
+    return address ?? { host: '127.0.0.1', port: NaN };
   }
 
   /** Throw one CLI_USAGE error naming every bad flag, if any. */
