@@ -84,9 +84,15 @@ export async function* readExchanges(store: string, options: ReadOptions = {}): 
       if ((to !== undefined && st.firstStart >= to) || (from !== undefined && st.lastStart < from)) continue;
     }
     report.segments++;
-    for await (const batch of readSegment(await openSegment(seg, options.s3), seg, options.onCorrupt ?? 'throw', report)) {
-      report.records += batch.length;
-      for (const ex of batch) {
+    const fail = failWith(options.onCorrupt ?? 'throw', report);
+    for await (const batch of readSegment(await openSegment(seg, options.s3), seg, fail, report)) {
+      // Each record is parsed just before it is handed on, not the whole chunk at once: a chunk is
+      // hundreds of records, and parsing them in one go would stall a consumer that paces itself on
+      // the records (the replay scheduler) for milliseconds at every chunk.
+      for (let i = 0; i < batch.lines.length; i++) {
+        const ex = parseLine(batch.lines[i]!, seg.path, batch.numbers[i]!, fail);
+        if (ex === null) continue;
+        report.records++;
         if (keep(ex)) {
           report.matched++;
           yield ex;
@@ -137,8 +143,8 @@ function isS3Path(path: string): boolean {
   return path.startsWith('s3://');
 }
 
-// Records are handed up one decompressed chunk at a time: an async hop per
-// record costs as much as parsing it, an array per chunk costs nothing.
+// Lines are handed up one decompressed chunk at a time: an async hop per
+// line costs as much as parsing it, an array per chunk costs nothing.
 // 256 KiB chunks: few hops, and still a small, fixed amount of memory.
 const CHUNK = 256 * 1024;
 
@@ -148,19 +154,36 @@ async function openSegment(seg: SegmentRef, s3: S3Access | undefined): Promise<R
   return createReadStream(seg.path, { highWaterMark: CHUNK });
 }
 
+/** The non-empty lines of one decompressed chunk and their line numbers (1-based) in the segment. */
+interface LineBatch {
+  lines: string[];
+  numbers: number[];
+}
+
+type Fail = (err: RepriseError) => void;
+
+/** Throw the problem, or count it and go on (`onCorrupt: 'skip'`). */
+function failWith(onCorrupt: 'throw' | 'skip', report: ReadReport): Fail {
+  return (err) => {
+    if (onCorrupt === 'throw') throw err;
+    report.skippedLines++;
+    if (report.problems.length < MAX_PROBLEMS) report.problems.push(`${err.where}: ${err.message}`);
+  };
+}
+
 /**
- * Parse one segment's bytes (`source`, named `seg.path` in errors) into
- * batches of records, applying the sealed/unsealed rules above.
+ * Split one segment's bytes (`source`, named `seg.path` in errors) into
+ * batches of lines, applying the sealed/unsealed rules above.
  */
-async function* readSegment(source: Readable, seg: SegmentRef, onCorrupt: 'throw' | 'skip', report: ReadReport): AsyncGenerator<Exchange[]> {
+async function* readSegment(source: Readable, seg: SegmentRef, fail: Fail, report: ReadReport): AsyncGenerator<LineBatch> {
   try {
-    yield* parseSegment(source, seg, onCorrupt, report);
+    yield* splitSegment(source, seg, fail, report);
   } finally {
     source.destroy(); // a reader that stops early (`--limit`) must not leave a file or an S3 socket open
   }
 }
 
-async function* parseSegment(source: Readable, seg: SegmentRef, onCorrupt: 'throw' | 'skip', report: ReadReport): AsyncGenerator<Exchange[]> {
+async function* splitSegment(source: Readable, seg: SegmentRef, fail: Fail, report: ReadReport): AsyncGenerator<LineBatch> {
   const file = seg.path;
   const gz = file.endsWith('.gz');
   const stream = gz ? source.pipe(zlib.createGunzip({ chunkSize: CHUNK })) : source;
@@ -169,27 +192,22 @@ async function* parseSegment(source: Readable, seg: SegmentRef, onCorrupt: 'thro
   let rest = '';
   let line = 0;
   let consumed = 0; // bytes of a plain (not gzip) segment handed to the parser, for error offsets
-  const fail = (err: RepriseError): void => {
-    if (onCorrupt === 'throw') throw err;
-    report.skippedLines++;
-    if (report.problems.length < MAX_PROBLEMS) report.problems.push(`${err.where}: ${err.message}`);
-  };
   try {
     for await (const chunk of stream as AsyncIterable<Buffer>) {
       consumed += chunk.length;
       const text = rest + decoder.write(chunk);
       let pos = 0;
-      const batch: Exchange[] = [];
+      const batch: LineBatch = { lines: [], numbers: [] };
       for (let nl = text.indexOf('\n'); nl !== -1; nl = text.indexOf('\n', pos)) {
         const raw = text.slice(pos, nl);
         pos = nl + 1;
         line++;
         if (raw.length === 0) continue;
-        const ex = parseLine(raw, file, line, fail);
-        if (ex) batch.push(ex);
+        batch.lines.push(raw);
+        batch.numbers.push(line);
       }
       rest = text.slice(pos);
-      if (batch.length > 0) yield batch;
+      if (batch.lines.length > 0) yield batch;
     }
   } catch (err) {
     if (err instanceof RepriseError) throw err;
@@ -223,7 +241,7 @@ function noteUnsealed(seg: SegmentRef, report: ReadReport): void {
   if (!report.unsealedSegments.includes(seg.path)) report.unsealedSegments.push(seg.path);
 }
 
-function parseLine(raw: string, file: string, line: number, fail: (e: RepriseError) => void): Exchange | null {
+function parseLine(raw: string, file: string, line: number, fail: Fail): Exchange | null {
   let value: unknown;
   try {
     value = JSON.parse(raw);

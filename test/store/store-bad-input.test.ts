@@ -81,6 +81,19 @@ describe('bad store input', () => {
     expect(report.skippedLines).toBe(1);
   });
 
+  it('the records before a corrupt line are handed on before the error, and counted as read', async () => {
+    const first = [0, 1, 2].map((i) => syntheticExchange(i));
+    const { store } = await storeWithLines([...first.map((ex) => JSON.stringify(ex)), '{"v":1, nope', JSON.stringify(syntheticExchange(3))]);
+    const seen: string[] = [];
+    const report = newReadReport();
+    const err = await (async () => {
+      for await (const ex of readExchanges(store, { report })) seen.push(ex.id);
+    })().catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'STORE_CORRUPT', location: { line: 4 } });
+    expect(seen).toEqual(first.map((ex) => ex.id));
+    expect(report.records).toBe(3);
+  });
+
   it('a record from a newer format version says to upgrade', async () => {
     const { store } = await storeWithLines([JSON.stringify({ ...syntheticExchange(0), v: 2 })]);
     await expect(drain(store)).rejects.toThrow(/newer than this reprise understands/);
