@@ -108,9 +108,13 @@ export async function runReplay(options: ReplayOptions): Promise<ReplayRunSummar
     return false;
   });
   // The first record is read, and the engine warmed up on loopback, before the clock starts: neither is schedule lag.
-  const planned = planSends(source, options);
-  const { first, plan } = await primed(options.shard ? shardOf(planned, options.shard) : planned);
-  if (first && options.warmUp !== false) await warmUpEngine(first.exchange);
+  const shardPlan = (p: AsyncIterable<PlannedSend>): AsyncIterable<PlannedSend> => (options.shard ? shardOf(p, options.shard) : p);
+  const { first, plan } = await primed(shardPlan(planSends(source, options)));
+  if (first && options.warmUp !== false) {
+    // The paced phase reads the start of the store again (without the safety checks and counts, which the run does).
+    const warmSource: ExchangeSource = () => guardedSource(options, (ex) => methodAllowed(ex, options));
+    await warmUpEngine(first.exchange, { paced: shardPlan(planSends(warmSource, options)) });
+  }
 
   // Shards of one run start their clocks at one agreed wall-clock instant.
   if (options.startAtMs !== undefined) await waitForWallClock(options.startAtMs);

@@ -98,6 +98,21 @@ describe('runReplay enforces the policy before anything is sent', () => {
     expect(summary.metrics.overall.requests).toBe(12);
   });
 
+  it('the warm-up (a burst, then the start of the plan on its schedule) goes to a loopback sink: the target sees only the run', async () => {
+    const methods: string[] = [];
+    const target = await startTarget((req, res) => {
+      methods.push(req.method!);
+      res.end('ok');
+    });
+    cleanups.push(() => target.close());
+    const store = await storeRecordedFrom('api.recorded.test');
+    const summary = await runReplay({ store, target: target.url, speed: 100, ...parseExcludeMethods('unsafe') });
+    expect(methods).toHaveLength(12);
+    expect(new Set(methods)).toEqual(new Set(['GET']));
+    expect(summary.excludedByMethod).toBe(8); // counted once, by the run, not again by the warm-up's read of the store
+    expect(summary.metrics.overall.requests).toBe(12);
+  });
+
   it('a target not in the allowlist is refused with one clear error', async () => {
     const store = await storeRecordedFrom('api.recorded.test');
     await expect(runReplay({ store, target: 'http://127.0.0.1:9', allowHosts: ['staging.internal'] })).rejects.toMatchObject({ code: 'REPLAY_TARGET_NOT_ALLOWED' });
