@@ -14,14 +14,16 @@ import { startUpstreamNginx, UPSTREAM_PATH } from './proxy-nginx.js';
  *    and duration, same request (the recorded mix is GETs of one JSON file).
  * 2. Timed open-model replay on a constant profile (default 20k/s for 30 s):
  *    the worst per-second rate error against the plan, how many seconds are
- *    within ±1%, schedule-lag p50/p99, late and dropped sends.
+ *    within ±1%, schedule-lag p50/p99, late and dropped sends; and at a rate
+ *    one process keeps up with (default 4k/s for 5 s), the lag p99 of the
+ *    first half second (what the warm-up leaves) and after the first second.
  * 3. Peak RSS of the engine's streaming path (store read → plan → scheduler
  *    → metrics, no sockets) over a 10^6- and a 10^7-exchange store.
  *
  * Stores are built once and cached in bench/out/ (10^7 takes about a minute).
  *
  * `npm run bench -- replay [--replay-seconds=10] [--replay-rate=20000] [--replay-timed-seconds=30]
- *  [--replay-connections=50] [--replay-rss-sizes=1000000,10000000]`
+ *  [--replay-steady-rate=4000] [--replay-connections=50] [--replay-rss-sizes=1000000,10000000]`
  */
 export async function runBench(flags: BenchFlags): Promise<BenchResult[]> {
   const seconds = Number(flags.get('replay-seconds') ?? 10);
@@ -67,6 +69,13 @@ export async function runBench(flags: BenchFlags): Promise<BenchResult[]> {
     });
     results.push({ name: `timed ${rate}/s: schedule lag p99`, value: t.lagP99Us / 1000, unit: 'ms', extra: `p50 ${(t.lagP50Us / 1000).toFixed(3)} ms; latency p99 corrected ${(t.latencyP99Us / 1000).toFixed(2)} ms, uncorrected ${(t.uncorrectedP99Us / 1000).toFixed(2)} ms` });
 
+    // 2a. A rate one process keeps up with here: how close to the schedule the sends go out, from the
+    // first half second (the warm-up's job) on.
+    const steadyRate = Number(flags.get('replay-steady-rate') ?? 4000);
+    const ts = phase(worker, ['timed', mixStore, url, String(steadyRate), '5']);
+    results.push({ name: `timed ${steadyRate}/s × 5 s: lag p99, first 0.5 s`, value: ts.startLagP99Us / 1000, unit: 'ms', extra: `overall lag p50 ${(ts.lagP50Us / 1000).toFixed(3)} ms, p99 ${(ts.lagP99Us / 1000).toFixed(2)} ms; ${ts.secondsWithin1Pct}/${ts.seconds} s within ±1%` });
+    results.push({ name: `timed ${steadyRate}/s × 5 s: lag p99 after 1 s`, value: ts.laterLagP99Us / 1000, unit: 'ms', extra: `${ts.laterLateOver1ms} of ${ts.laterSends} sends more than 1 ms late` });
+
     // 2b. The same, sent from two processes (--workers 2) on both cores — which nginx shares.
     const t2 = phase(worker, ['timed', mixStore, url, String(rate), String(timedSeconds), '2'], [], '0,1');
     results.push({
@@ -105,6 +114,10 @@ interface PhaseResult {
   lagP99Us: number;
   latencyP99Us: number;
   uncorrectedP99Us: number;
+  startLagP99Us: number;
+  laterLagP99Us: number;
+  laterLateOver1ms: number;
+  laterSends: number;
   perSecond: number;
   heapMinMB: number;
   heapMaxMB: number;

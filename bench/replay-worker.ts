@@ -65,6 +65,10 @@ switch (mode) {
   case 'timed': {
     const [store, url, rate, seconds, workers] = args as [string, string, string, string, string | undefined];
     const sentPerSecond: number[] = [];
+    // Schedule lag of the first half second (how well the warm-up worked) and after the first second.
+    const startLags: number[] = [];
+    const laterLags = new Float32Array(Number(rate) * Number(seconds));
+    let laterCount = 0;
     const options: ReplayOptions = {
       store,
       target: url,
@@ -79,6 +83,9 @@ switch (mode) {
             ...options,
             onResult: (r: RequestResult) => {
               if (r.sentUs === null) return;
+              const lag = r.sentUs - r.intendedUs;
+              if (r.intendedUs < 500_000) startLags.push(lag);
+              else if (r.intendedUs >= 1_000_000 && laterCount < laterLags.length) laterLags[laterCount++] = lag;
               const sec = Math.floor(r.sentUs / 1e6);
               while (sentPerSecond.length <= sec) sentPerSecond.push(0);
               sentPerSecond[sec]!++;
@@ -103,6 +110,10 @@ switch (mode) {
       lagP99Us: o.lag.p99,
       latencyP99Us: o.latency.p99,
       uncorrectedP99Us: o.uncorrected.p99,
+      startLagP99Us: quantile(startLags, 0.99),
+      laterLagP99Us: quantile(laterLags.subarray(0, laterCount), 0.99),
+      laterLateOver1ms: laterLags.subarray(0, laterCount).filter((l) => l > 1000).length,
+      laterSends: laterCount,
       sentPerSecond,
     });
     break;
@@ -150,4 +161,10 @@ function sentSeries(m: MetricsSnapshot): number[] {
     out[sec]! += p.sent;
   }
   return out;
+}
+
+/** The q-quantile of some values (NaN when there are none). */
+function quantile(values: ArrayLike<number>, q: number): number {
+  const sorted = Float64Array.from(values).sort();
+  return sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
 }
