@@ -3,7 +3,7 @@
  * measures and reports it (metrics, thresholds, reports). The dispatcher emits
  * one RequestResult per send; the metrics side never sees sockets.
  *
- * Times are in microseconds on one monotonic clock (process.hrtime based),
+ * Times are in microseconds on one monotonic clock (performance.now(), see run-clock.ts),
  * relative to the run's start, so intended and actual can be subtracted.
  */
 

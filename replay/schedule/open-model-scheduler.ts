@@ -234,7 +234,8 @@ export async function runOpenModel(plan: ReplayPlan, hooks: SchedulerHooks, o: S
   try {
     for await (const s of plan) {
       if (o.signal?.aborted) break;
-      await waitUntil(o.clock, s.intendedUs, o.signal);
+      const wait = waitUntil(o.clock, s.intendedUs, o.signal);
+      if (wait) await wait;
       if (o.signal?.aborted) break;
       offer(s);
       const now = o.clock.nowUs();
