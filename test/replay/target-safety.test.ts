@@ -84,7 +84,8 @@ describe('runReplay enforces the policy before anything is sent', () => {
     expect(hits).toBe(20);
   });
 
-  it('excluded methods are skipped and counted, never sent', async () => {
+  /** Replays the 20-exchange store with unsafe methods excluded; returns what the target saw. */
+  async function replayExcludingUnsafe(warmUp: boolean): Promise<{ methods: string[]; summary: Awaited<ReturnType<typeof runReplay>> }> {
     const methods: string[] = [];
     const target = await startTarget((req, res) => {
       methods.push(req.method!);
@@ -92,21 +93,19 @@ describe('runReplay enforces the policy before anything is sent', () => {
     });
     cleanups.push(() => target.close());
     const store = await storeRecordedFrom('api.recorded.test');
-    const summary = await runReplay({ warmUp: false, store, target: target.url, speed: 100, ...parseExcludeMethods('unsafe') });
+    const summary = await runReplay({ warmUp, store, target: target.url, speed: 100, ...parseExcludeMethods('unsafe') });
+    return { methods, summary };
+  }
+
+  it('excluded methods are skipped and counted, never sent', async () => {
+    const { methods, summary } = await replayExcludingUnsafe(false);
     expect(new Set(methods)).toEqual(new Set(['GET']));
     expect(summary.excludedByMethod).toBe(8); // 20 exchanges: kinds 3 (POST) and 4 (PUT) are 8 of them
     expect(summary.metrics.overall.requests).toBe(12);
   });
 
   it('the warm-up (a burst, then the start of the plan on its schedule) goes to a loopback sink: the target sees only the run', async () => {
-    const methods: string[] = [];
-    const target = await startTarget((req, res) => {
-      methods.push(req.method!);
-      res.end('ok');
-    });
-    cleanups.push(() => target.close());
-    const store = await storeRecordedFrom('api.recorded.test');
-    const summary = await runReplay({ store, target: target.url, speed: 100, ...parseExcludeMethods('unsafe') });
+    const { methods, summary } = await replayExcludingUnsafe(true);
     expect(methods).toHaveLength(12);
     expect(new Set(methods)).toEqual(new Set(['GET']));
     expect(summary.excludedByMethod).toBe(8); // counted once, by the run, not again by the warm-up's read of the store
