@@ -87,6 +87,12 @@ function removeCommandWords(argv: string[], path: string[]): string[] {
   return out;
 }
 
+/** The summary's first sentence, without its period; "e.g." and "i.e." do not end one. */
+export function firstSentence(summary: string): string {
+  const end = /(?<!\b(?:e\.g|i\.e|etc|vs))\.(?:\s|$)/.exec(summary);
+  return end ? summary.slice(0, end.index) : summary;
+}
+
 function formatTopHelp(prefix: string[]): string {
   const cmds = COMMANDS.filter((c) => prefix.every((w, i) => c.path[i] === w));
   const width = Math.max(...cmds.map((c) => `${c.path.join(' ')} ${c.args}`.length));
@@ -96,7 +102,7 @@ function formatTopHelp(prefix: string[]): string {
     'Usage: reprise <command> [options]    (reprise <command> --help for its options)',
     '',
     'Commands:',
-    ...cmds.map((c) => `  ${`${c.path.join(' ')} ${c.args}`.padEnd(width)}  ${c.summary.split('. ')[0]!.replace(/\.$/, '')}`),
+    ...cmds.map((c) => `  ${`${c.path.join(' ')} ${c.args}`.padEnd(width)}  ${firstSentence(c.summary)}`),
     '',
     'Global options: --help, --debug (stack traces). Logs go to stderr; data to stdout.',
     '',

@@ -6,6 +6,7 @@ import { openStoreWriter } from '../../store/segment-writer.js';
 import { syntheticExchange, writeSyntheticStore } from '../support/synthetic-exchange.js';
 import { makeTempDir } from '../support/temp-dir.js';
 import { expectOneLineError, runCli } from '../support/run-cli.js';
+import { firstSentence } from '../../cli/main.js';
 
 const sampleHar = fileURLToPath(new URL('../fixtures/har/sample-api.har', import.meta.url));
 let tmp: Awaited<ReturnType<typeof makeTempDir>>;
@@ -22,6 +23,15 @@ describe('reprise CLI', () => {
     const sub = await runCli(['store', 'cat', '--help']);
     expect(sub.code).toBe(0);
     expect(sub.stdout).toContain('--status');
+    // Each command's line is its summary's first sentence, whole ("e.g." does not end it).
+    expect(top.stdout).toContain('(a file, or - for stdin, e.g. a live `tcpdump -w -`) into exchanges in a store\n');
+  });
+
+  it('the command list shows a summary up to its first full stop', () => {
+    expect(firstSentence('Run a thing. More detail.')).toBe('Run a thing');
+    expect(firstSentence('Read a file (e.g. a pcap, i.e. bytes) into a store.')).toBe('Read a file (e.g. a pcap, i.e. bytes) into a store');
+    expect(firstSentence('No full stop at all')).toBe('No full stop at all');
+    expect(firstSentence('Version 1.2 of the format. Then more.')).toBe('Version 1.2 of the format');
   });
 
   it('an unknown flag or command is a one-line usage error, exit 2', async () => {
