@@ -64,8 +64,10 @@ export function startProgress(
   const tty = options.tty ?? Boolean(stream.isTTY);
   const interval = tty ? (options.ttyIntervalMs ?? 200) : (options.logIntervalMs ?? 5000);
   let stopped = false;
+  let drawn = 0;
 
   const draw = (): void => {
+    drawn++;
     const l = live();
     const line = formatProgressLine(l, plannedTotal);
     if (tty) {
@@ -90,6 +92,9 @@ export function startProgress(
       if (stopped) return;
       stopped = true;
       clearInterval(timer);
+      // A run that failed before its first request (no such store, a refused target) leaves no
+      // "0 requests" line in a log above its error.
+      if (!tty && drawn === 0 && live().requests === 0) return;
       draw();
       if (tty) stream.write('\n');
     },

@@ -144,6 +144,17 @@ describe('startProgress', () => {
     expect(lines.length).toBeGreaterThanOrEqual(3);
     expect(lines.every((l) => l.startsWith('progress: ') && !l.includes('\r') && !l.includes('\x1b'))).toBe(true);
   });
+
+  it('a run stopped before its first request (it failed to start) leaves no line in a log; a short run leaves its final one', () => {
+    const failed = new Sink(false);
+    startProgress(failed, live, undefined, { logIntervalMs: 5000 }).stop();
+    expect(failed.chunks).toEqual([]);
+    const short = new Sink(false);
+    const p = startProgress(short, live, undefined, { logIntervalMs: 5000 });
+    requests = 40;
+    p.stop();
+    expect(short.chunks).toEqual(['progress: 40 requests  rate 998/s  in flight 17  errors 2  late 3  p99 12.3ms\n']);
+  });
 });
 
 describe('writeReplayReports', () => {
