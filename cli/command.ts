@@ -1,4 +1,5 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { didYouMean } from '../transform/config/did-you-mean.js';
 import { RepriseError } from '../errors.js';
 import type { Logger } from '../log.js';
 
@@ -49,7 +50,10 @@ export function parseCommandArgs(cmd: Command, argv: string[]): ParsedArgs {
     const { values, positionals } = parseArgs({ args: argv, options: config, allowPositionals: true, strict: true });
     return { values: values as ParsedArgs['values'], positionals };
   } catch (err) {
-    const msg = (err as Error).message.replace(/\. To specify a positional.*$/s, '');
+    let msg = (err as Error).message.replace(/\. To specify a positional.*$/s, '');
+    const unknown = (err as NodeJS.ErrnoException).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' ? /'--([^'=]+)/.exec(msg)?.[1] : undefined;
+    const near = unknown === undefined ? undefined : didYouMean(unknown, Object.keys(options));
+    if (near !== undefined) msg += ` (did you mean --${near}?)`;
     throw new RepriseError('CLI_USAGE', `${cmd.path.join(' ')}: ${msg}`, { cause: err });
   }
 }

@@ -34,6 +34,13 @@ describe('reprise CLI', () => {
     expect(firstSentence('Version 1.2 of the format. Then more.')).toBe('Version 1.2 of the format');
   });
 
+  it('a misspelt flag is answered with the flag it most likely meant', async () => {
+    const r = await runCli(['store', 'inspect', 'x', '--josn']);
+    expect(r.code).toBe(2);
+    expectOneLineError(r, 'CLI_USAGE');
+    expect(r.stderr).toContain("Unknown option '--josn' (did you mean --json?)");
+  });
+
   it('an unknown flag or command is a one-line usage error, exit 2', async () => {
     const r = await runCli(['store', 'inspect', '--bogus', 'x']);
     expect(r.code).toBe(2);
