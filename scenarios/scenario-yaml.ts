@@ -1,6 +1,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
+import { yamlErrorText } from '../transform/config/yaml-error-text.js';
 import { RepriseError } from '../errors.js';
 import { yamlLocator } from '../transform/config/load-pipeline.js';
 import type { ConfigPath } from '../transform/config/field-spec.js';
@@ -88,7 +89,7 @@ function parseFile(file: string, chain: string[]): LoadedFile {
   const first = [...doc.errors, ...doc.warnings][0];
   if (first) {
     const { line, col } = lc.linePos(first.pos[0]);
-    throw new RepriseError('SCENARIO_INVALID', `${file}:${line}:${col} ${first.message.split('\n')[0]}`);
+    throw new RepriseError('SCENARIO_INVALID', `${file}:${line}:${col} ${yamlErrorText(first, text)}`);
   }
   let value: unknown;
   try {

@@ -1,5 +1,6 @@
 import { readFile, stat } from 'node:fs/promises';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node as YamlNode } from 'yaml';
+import { yamlErrorText } from '../../transform/config/yaml-error-text.js';
 import { RepriseError } from '../../errors.js';
 import { didYouMean } from '../../transform/config/did-you-mean.js';
 import type { NoiseThresholds } from './diff-accumulator.js';
@@ -61,7 +62,7 @@ export function parseDiffRulesYaml(text: string, name: string): DiffRulesFile {
   };
   const problems = [...doc.errors, ...doc.warnings].map((e) => {
     const { line, col } = lc.linePos(e.pos[0]);
-    return `${name}:${line}:${col} ${e.message.split('\n')[0]}`;
+    return `${name}:${line}:${col} ${yamlErrorText(e, text)}`;
   });
   if (problems.length > 0) throw invalid(name, problems);
   const out: DiffRulesFile = { rules: {}, noise: {}, thresholds: [] };

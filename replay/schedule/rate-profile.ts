@@ -1,5 +1,6 @@
 import { readFile, stat } from 'node:fs/promises';
 import { LineCounter, parseDocument } from 'yaml';
+import { yamlErrorText } from '../../transform/config/yaml-error-text.js';
 import { RepriseError } from '../../errors.js';
 import { didYouMean } from '../../transform/config/did-you-mean.js';
 import { yamlLocator } from '../../transform/config/load-pipeline.js';
@@ -201,7 +202,7 @@ export function parseProfileYaml(text: string, name = '<profile>'): RateProfile 
   const syntax = [...doc.errors, ...doc.warnings];
   if (syntax.length > 0) {
     const { line, col } = lc.linePos(syntax[0]!.pos[0]);
-    throw new RepriseError('REPLAY_PROFILE_INVALID', `not valid YAML: ${syntax[0]!.message.split('\n')[0]}`, { location: { file: name, line, column: col } });
+    throw new RepriseError('REPLAY_PROFILE_INVALID', `not valid YAML: ${yamlErrorText(syntax[0]!, text)}`, { location: { file: name, line, column: col } });
   }
   let value: unknown;
   try {

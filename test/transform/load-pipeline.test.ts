@@ -85,6 +85,15 @@ describe('loading transforms.yaml', () => {
     expect(problems('steps:\n  - !custom {type: x}\n')[0]).toMatch(/^transforms\.yaml:2:5 Unresolved tag: !custom/);
   });
 
+  it('an unquoted [*] path in a flow sequence gets one problem that says to quote it; quoted, it loads', () => {
+    const bad = problems('steps:\n  - type: redact\n    jsonPaths: [$.users[*].name]\n');
+    expect(bad).toEqual([expect.stringMatching(/^transforms\.yaml:3:\d+ .* \(a JSON path with \[\*\] inside \[ … \] must be quoted: \['\$\.items\[\*\]\.id'\]\)$/)]);
+    expect(problems("steps:\n  - type: redact\n    jsonPaths: ['$.users[*].name']\n")).toEqual([]);
+    // Block style needs no quotes, and an error elsewhere gets no such hint.
+    expect(problems('steps:\n  - type: redact\n    jsonPaths:\n      - $.users[*].name\n')).toEqual([]);
+    expect(problems('steps: [\n')[0]).not.toContain('must be quoted');
+  });
+
   it('validates plain objects too (scenarios), with a path prefix', () => {
     expect(() => validatePipeline([{ type: 'dedupe', window: 'soon' }], { pathPrefix: ['transform'], source: 'scenario.yaml' }))
       .toThrow(/1 problem in scenario\.yaml:\n {2}transform\[0\]\.window: is not a duration/);

@@ -6,6 +6,7 @@ import { RepriseError } from '../../errors.js';
 import type { StepDefinition } from '../step-definitions.js';
 import { explainStep, stepKind, STEP_TYPES } from '../step-registry.js';
 import { didYouMean } from './did-you-mean.js';
+import { yamlErrorText } from './yaml-error-text.js';
 import { checkObject, clip, formatConfigPath, typeName, type ConfigPath, type ConfigProblem, type FieldSpec, type ProblemSink } from './field-spec.js';
 
 /**
@@ -80,7 +81,11 @@ export function parsePipelineYaml(text: string, name: string, baseDir: string): 
     const { line, col } = lc.linePos(offset);
     return `${name}:${line}:${col}`;
   };
-  const syntax = [...doc.errors, ...doc.warnings].map((e) => `${at(e.pos[0])} ${e.message.split('\n')[0]}`);
+  // One problem per line: the parser's later errors on a line are mostly the first one's echoes.
+  const seenLines = new Set<number>();
+  const syntax = [...doc.errors, ...doc.warnings]
+    .filter((e) => !seenLines.has(lc.linePos(e.pos[0]).line) && seenLines.add(lc.linePos(e.pos[0]).line))
+    .map((e) => `${at(e.pos[0])} ${yamlErrorText(e, text)}`);
   if (syntax.length > 0) throw new TransformConfigError(name, syntax);
   let value: unknown;
   try {
