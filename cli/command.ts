@@ -40,6 +40,12 @@ export const GLOBAL_OPTIONS: Record<string, OptionSpec> = {
   debug: { type: 'boolean', description: 'print stack traces and debug logs' },
 };
 
+/** The option a mistyped one most likely meant: the only one it abbreviates (`--ca` → `--ca-dir`), else a near spelling. */
+function nearestOption(unknown: string, names: readonly string[]): string | undefined {
+  const prefixed = names.filter((n) => n.startsWith(unknown));
+  return prefixed.length === 1 ? prefixed[0] : didYouMean(unknown, names);
+}
+
 export function parseCommandArgs(cmd: Command, argv: string[]): ParsedArgs {
   const options = { ...GLOBAL_OPTIONS, ...cmd.options };
   const config: Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean }> = {};
@@ -52,7 +58,7 @@ export function parseCommandArgs(cmd: Command, argv: string[]): ParsedArgs {
   } catch (err) {
     let msg = (err as Error).message.replace(/\. To specify a positional.*$/s, '');
     const unknown = (err as NodeJS.ErrnoException).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' ? /'--([^'=]+)/.exec(msg)?.[1] : undefined;
-    const near = unknown === undefined ? undefined : didYouMean(unknown, Object.keys(options));
+    const near = unknown === undefined ? undefined : nearestOption(unknown, Object.keys(options));
     if (near !== undefined) msg += ` (did you mean --${near}?)`;
     throw new RepriseError('CLI_USAGE', `${cmd.path.join(' ')}: ${msg}`, { cause: err });
   }

@@ -39,6 +39,9 @@ describe('reprise CLI', () => {
     expect(r.code).toBe(2);
     expectOneLineError(r, 'CLI_USAGE');
     expect(r.stderr).toContain("Unknown option '--josn' (did you mean --json?)");
+    // An abbreviation of exactly one option names it; of several, none.
+    expect((await runCli(['store', 'inspect', 'x', '--to'])).stderr).toContain("Unknown option '--to' (did you mean --top?)");
+    expect((await runCli(['store', 'inspect', 'x', '--s3'])).stderr).toMatch(/Unknown option '--s3'\n$/);
   });
 
   it('an unknown flag or command is a one-line usage error, exit 2', async () => {
