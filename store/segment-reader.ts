@@ -86,16 +86,17 @@ export async function* readExchanges(store: string, options: ReadOptions = {}): 
     report.segments++;
     const fail = failWith(options.onCorrupt ?? 'throw', report);
     for await (const batch of readSegment(await openSegment(seg, options.s3), seg, fail, report)) {
-      // Each record is parsed just before it is handed on, not the whole chunk at once: a chunk is
-      // hundreds of records, and parsing them in one go would stall a consumer that paces itself on
-      // the records (the replay scheduler) for milliseconds at every chunk.
-      for (let i = 0; i < batch.lines.length; i++) {
-        const ex = parseLine(batch.lines[i]!, seg.path, batch.numbers[i]!, fail);
-        if (ex === null) continue;
-        report.records++;
-        if (keep(ex)) {
-          report.matched++;
-          yield ex;
+      // Records are parsed a few at a time just before they are handed on, not a whole chunk at once:
+      // a chunk is hundreds of records, and parsing them in one go would stall a consumer that paces
+      // itself on the records (the replay scheduler) for milliseconds at every chunk.
+      for (let from = 0; from < batch.lines.length; from += PARSE_GROUP) {
+        const group = parseGroup(batch, from, seg.path, fail);
+        report.records += group.length;
+        for (const ex of group) {
+          if (keep(ex)) {
+            report.matched++;
+            yield ex;
+          }
         }
       }
     }
@@ -161,6 +162,21 @@ interface LineBatch {
 }
 
 type Fail = (err: RepriseError) => void;
+
+// ~0.2 ms of JSON.parse at a time: short enough for a paced consumer, long enough that the parse
+// loop runs as tight as one over the whole chunk did (record-by-record parsing read ~5 % slower).
+const PARSE_GROUP = 32;
+
+/** Parse up to PARSE_GROUP lines of a batch from `from`; corrupt lines go to `fail`. */
+function parseGroup(batch: LineBatch, from: number, file: string, fail: Fail): Exchange[] {
+  const out: Exchange[] = [];
+  const end = Math.min(batch.lines.length, from + PARSE_GROUP);
+  for (let i = from; i < end; i++) {
+    const ex = parseLine(batch.lines[i]!, file, batch.numbers[i]!, fail);
+    if (ex !== null) out.push(ex);
+  }
+  return out;
+}
 
 /** Throw the problem, or count it and go on (`onCorrupt: 'skip'`). */
 function failWith(onCorrupt: 'throw' | 'skip', report: ReadReport): Fail {
