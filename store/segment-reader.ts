@@ -91,13 +91,15 @@ export async function* readExchanges(store: string, options: ReadOptions = {}): 
       // itself on the records (the replay scheduler) for milliseconds at every chunk.
       for (let from = 0; from < batch.lines.length; from += PARSE_GROUP) {
         const group = parseGroup(batch, from, seg.path, fail);
-        report.records += group.length;
-        for (const ex of group) {
+        report.records += group.records.length;
+        for (const ex of group.records) {
           if (keep(ex)) {
             report.matched++;
             yield ex;
           }
         }
+        // A corrupt line ends the read only after the records before it were handed on.
+        if (group.error !== undefined) throw group.error;
       }
     }
   }
@@ -167,15 +169,22 @@ type Fail = (err: RepriseError) => void;
 // loop runs as tight as one over the whole chunk did (record-by-record parsing read ~5 % slower).
 const PARSE_GROUP = 32;
 
-/** Parse up to PARSE_GROUP lines of a batch from `from`; corrupt lines go to `fail`. */
-function parseGroup(batch: LineBatch, from: number, file: string, fail: Fail): Exchange[] {
-  const out: Exchange[] = [];
+/**
+ * Parse up to PARSE_GROUP lines of a batch from `from`; corrupt lines go to `fail`. When `fail`
+ * throws (onCorrupt: 'throw'), the group stops there and carries the error with what came before.
+ */
+function parseGroup(batch: LineBatch, from: number, file: string, fail: Fail): { records: Exchange[]; error?: unknown } {
+  const records: Exchange[] = [];
   const end = Math.min(batch.lines.length, from + PARSE_GROUP);
-  for (let i = from; i < end; i++) {
-    const ex = parseLine(batch.lines[i]!, file, batch.numbers[i]!, fail);
-    if (ex !== null) out.push(ex);
+  try {
+    for (let i = from; i < end; i++) {
+      const ex = parseLine(batch.lines[i]!, file, batch.numbers[i]!, fail);
+      if (ex !== null) records.push(ex);
+    }
+  } catch (error) {
+    return { records, error };
   }
-  return out;
+  return { records };
 }
 
 /** Throw the problem, or count it and go on (`onCorrupt: 'skip'`). */
