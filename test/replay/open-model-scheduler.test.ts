@@ -17,7 +17,7 @@ function plan(offsetsMs: number[], conn: (i: number) => number = (i) => i): Asyn
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 describe('open-model scheduler', () => {
-  it('sends on time whether or not earlier responses came back', async () => {
+  it('sends on time whether or not earlier responses came back', { retry: 2 }, async () => {
     const clock = startRunClock();
     const started: number[] = [];
     const stats = await runOpenModel(plan([0, 20, 40, 60, 80]), { send: async () => { started.push(clock.nowUs()); await sleep(300); }, drop: () => undefined }, { clock, concurrency: 100 });
@@ -25,7 +25,7 @@ describe('open-model scheduler', () => {
     // Each started within a few ms of its time although every response takes 300 ms.
     started.forEach((t, i) => expect(Math.abs(t - i * 20_000)).toBeLessThan(15_000));
     // Wall-clock timing on a 2-core machine running the whole suite: a retry reruns it, same bounds.
-  }, { retry: 2 });
+  });
 
   it('at the concurrency cap a due send waits and goes out late, counted', async () => {
     const clock = startRunClock();

@@ -52,7 +52,7 @@ const comparable = (headers: readonly Header[]): Header[] => headers.filter(([n]
 const key = (ex: Exchange): string => `${ex.request.method} ${ex.request.path}?${ex.request.query}`;
 
 describe('replay at speed 10, amplify 3', () => {
-  it('sends exact counts, on the plan each second, byte-equal apart from declared rewrites', async () => {
+  it('sends exact counts, on the plan each second, byte-equal apart from declared rewrites', { timeout: 20_000, retry: 2 }, async () => {
     const tmp = await makeTempDir('reprise-replay-');
     cleanups.push(tmp.cleanup);
     // 250 requests 100 ms apart: 25 s of recording → 2.5 s at speed 10, 750 sends (300/s): two whole
@@ -116,5 +116,5 @@ describe('replay at speed 10, amplify 3', () => {
     // The per-second check is timing on a shared 2-core machine running the whole suite in parallel: a
     // 10 ms stall of this process at a second's edge moves 3 sends across it. A retry reruns the whole
     // replay; it must pass cleanly once, with the same 1 % bound.
-  }, { timeout: 20_000, retry: 2 });
+  });
 });
