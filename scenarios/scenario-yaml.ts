@@ -85,7 +85,7 @@ function parseFile(file: string, chain: string[]): LoadedFile {
     throw new RepriseError(code === 'ENOENT' ? 'INPUT_NOT_FOUND' : 'INPUT_UNREADABLE', `scenario file cannot be read (${code ?? (err as Error).message})${from}`, { cause: err, location: { file } });
   }
   const lc = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true, strict: true });
+  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, logLevel: 'error', uniqueKeys: true, strict: true });
   const first = [...doc.errors, ...doc.warnings][0];
   if (first) {
     const { line, col } = lc.linePos(first.pos[0]);

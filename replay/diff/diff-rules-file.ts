@@ -53,7 +53,7 @@ export async function loadDiffRulesFile(file: string): Promise<DiffRulesFile> {
  */
 export function parseDiffRulesYaml(text: string, name: string): DiffRulesFile {
   const lc = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
+  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, logLevel: 'error', uniqueKeys: true });
   const at = (node: YamlNode | null | undefined): string => {
     const offset = node?.range?.[0];
     if (offset === undefined) return name;

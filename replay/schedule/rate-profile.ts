@@ -198,7 +198,7 @@ export async function loadProfile(file: string): Promise<RateProfile> {
 /** Parse profile YAML text; `name` is used in messages. */
 export function parseProfileYaml(text: string, name = '<profile>'): RateProfile {
   const lc = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true, strict: true });
+  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, logLevel: 'error', uniqueKeys: true, strict: true });
   const syntax = [...doc.errors, ...doc.warnings];
   if (syntax.length > 0) {
     const { line, col } = lc.linePos(syntax[0]!.pos[0]);

@@ -76,7 +76,7 @@ export async function loadTransformPipeline(source: string | { yaml: string; nam
 export function parsePipelineYaml(text: string, name: string, baseDir: string): PipelineDefinition {
   if (text.length > MAX_FILE_BYTES) throw new RepriseError('TRANSFORM_INVALID', `${name}: ${text.length} characters; at most ${MAX_FILE_BYTES} are read`);
   const lc = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true, strict: true });
+  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, logLevel: 'error', uniqueKeys: true, strict: true });
   const at = (offset: number): string => {
     const { line, col } = lc.linePos(offset);
     return `${name}:${line}:${col}`;
