@@ -1,4 +1,5 @@
 import type { Body, Exchange, ExchangeRequest, ExchangeResponse, Header } from '../store/exchange.js';
+import { copyBody } from '../store/exchange-copy.js';
 import type { ExtractionRule } from './correlate/extraction-rules.js';
 
 /**
@@ -97,7 +98,9 @@ export class ExchangeEditor {
     const body = this.body(side);
     if (!body || body.data === text) return;
     const delta = Buffer.byteLength(text) - Buffer.byteLength(body.data);
-    const next: Body = { ...body, data: text, size: Math.max(0, body.size + delta) };
+    const next = copyBody(body);
+    next.data = text;
+    next.size = Math.max(0, body.size + delta);
     if (side === 'request') this.request().body = next;
     else this.response().body = next;
     if (!next.truncated && !next.contentEncoding) {

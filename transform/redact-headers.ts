@@ -1,4 +1,5 @@
 import type { Exchange, Header } from '../store/exchange.js';
+import { copyExchange, copyRequest, copyResponse } from '../store/exchange-copy.js';
 
 /**
  * Header redaction that every capture source applies by default, so secrets
@@ -38,8 +39,17 @@ export function redactSecretHeaders(ex: Exchange, names: readonly string[] = DEF
   const req = redactList(ex.request.headers, secret, 'request', marks);
   const res = ex.response ? redactList(ex.response.headers, secret, 'response', marks) : null;
   if (!req && !res) return ex;
-  const out: Exchange = { ...ex, request: { ...ex.request, headers: req ?? ex.request.headers }, redactions: [...marks] };
-  if (ex.response && res) out.response = { ...ex.response, headers: res };
+  // Field-by-field copies, not spreads: capture redacts every recorded exchange (see store/exchange-copy.ts).
+  const out = copyExchange(ex);
+  if (req) {
+    out.request = copyRequest(ex.request);
+    out.request.headers = req;
+  }
+  if (ex.response && res) {
+    out.response = copyResponse(ex.response);
+    out.response.headers = res;
+  }
+  out.redactions = [...marks];
   return out;
 }
 

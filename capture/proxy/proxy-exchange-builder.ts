@@ -1,4 +1,5 @@
 import { channel } from 'node:diagnostics_channel';
+import { copyExchange, copyRequest, copyResponse } from '../../store/exchange-copy.js';
 import { bodyFromBuffer } from '../../store/body.js';
 import { EXCHANGE_VERSION, type Body, type Exchange, type ExchangeError } from '../../store/exchange.js';
 import { newExchangeId } from '../../store/exchange-id.js';
@@ -108,10 +109,17 @@ export function buildExchangeHead(obs: ObservedExchange): Exchange {
 /** The full record: header pairs and stored bodies (decoded, capped). */
 export function completeExchange(head: Exchange, obs: ObservedExchange, bodyCap: number): Exchange {
   const notes: string[] = [];
-  const request = { ...head.request, headers: headerPairs(obs.requestHeaders), body: storedBody(obs.requestBody, obs.requestHeaders, bodyCap, notes) };
-  const ex: Exchange = { ...head, request };
+  // Field-by-field copies, not spreads: this runs for every recorded exchange (see store/exchange-copy.ts).
+  const request = copyRequest(head.request);
+  request.headers = headerPairs(obs.requestHeaders);
+  request.body = storedBody(obs.requestBody, obs.requestHeaders, bodyCap, notes);
+  const ex = copyExchange(head);
+  ex.request = request;
   if (head.response && obs.responseHeaders) {
-    ex.response = { ...head.response, headers: headerPairs(obs.responseHeaders), body: storedBody(obs.responseBody, obs.responseHeaders, bodyCap, notes) };
+    const response = copyResponse(head.response);
+    response.headers = headerPairs(obs.responseHeaders);
+    response.body = storedBody(obs.responseBody, obs.responseHeaders, bodyCap, notes);
+    ex.response = response;
   }
   if (notes.length > 0 || obs.meta) ex.meta = { ...obs.meta, ...(notes.length > 0 ? { notes } : {}) };
   return ex;

@@ -106,14 +106,13 @@ export class ReplayDispatcher {
   send(s: PlannedSend, lane?: string): Promise<SendOutcome> {
     const ex = s.exchange;
     const endpoint = endpointKey(ex.request.method, ex.request.path);
-    const base = { endpoint, exchangeId: ex.id, copy: s.copy, intendedUs: s.intendedUs, bytesSent: 0, bytesReceived: 0 };
     let req: SendableRequest;
     try {
       req = this.requestFor(ex, s.copy);
     } catch (err) {
       // A template with no value yet (say, a correlated token whose producer failed): never sent.
       const message = err instanceof MissingVariableError ? (this.gate.reasonFor(s) ?? describeSendError(err)) : describeSendError(err);
-      const result: RequestResult = { ...base, sentUs: null, doneUs: this.o.clock.nowUs(), status: null, error: { kind: 'other', message } };
+      const result: RequestResult = { endpoint, exchangeId: ex.id, copy: s.copy, intendedUs: s.intendedUs, sentUs: null, doneUs: this.o.clock.nowUs(), status: null, bytesSent: 0, bytesReceived: 0, error: { kind: 'other', message } };
       this.gate.noteOutcome(s, 'was never sent itself (a value it needs was missing)');
       return Promise.resolve({ result, request: null, response: null });
     }
@@ -123,7 +122,8 @@ export class ReplayDispatcher {
       const sentUs = this.o.clock.nowUs();
       const handler = new SendHandler(keep, this.bodyCap, (h, err) => {
         const doneUs = this.o.clock.nowUs();
-        const result: RequestResult = { ...base, sentUs, doneUs, status: h.status, bytesSent: req.bytes, bytesReceived: h.received };
+        // Every field written out, in one order: an object spread here was ~7 % of the engine's CPU at 20k sends/s.
+        const result: RequestResult = { endpoint, exchangeId: ex.id, copy: s.copy, intendedUs: s.intendedUs, sentUs, doneUs, status: h.status, bytesSent: req.bytes, bytesReceived: h.received };
         if (err !== undefined) result.error = { kind: classifySendError(err), message: describeSendError(err) };
         const response = h.status === null || !keep ? null : { status: h.status, statusText: h.statusText, headers: h.headers, body: h.body(), bodyBytes: h.bodyBytes };
         if (response && err === undefined) {
