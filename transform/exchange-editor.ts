@@ -139,7 +139,10 @@ export class ExchangeEditor {
       const ann: ReplayAnnotations = { ...replayAnnotations(this.original) };
       if (this.templateMarks) ann.templates = this.templateMarks;
       if (this.extract) ann.extract = this.extract;
-      this.draft().meta = { ...this.original.meta, replay: ann };
+      // A copy, then an assignment: a spread followed by more properties is the slow path (store/exchange-copy.ts).
+      const meta: Record<string, unknown> = { ...this.original.meta };
+      meta.replay = ann;
+      this.draft().meta = meta;
     }
     return this.out ?? this.original;
   }
