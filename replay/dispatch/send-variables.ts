@@ -36,10 +36,24 @@ export class SendVariables {
   /** The exchange with its templates filled for this copy; throws MissingVariableError (TRANSFORM_VARIABLE) when a value is missing. */
   resolve(ex: Exchange, copy: number): Exchange {
     if (!replayAnnotations(ex).templates) return ex;
-    const corr = { ...this.byCopy.get(copy), ...this.byConnection.get(connectionKey(ex, copy)) };
+    // The connection's values win over the copy's. Object.assign and a per-copy cache rather than
+    // spreads: this runs per templated send, and a spread followed by more properties is slow here.
+    const corr: Record<string, string> = Object.assign({}, this.byCopy.get(copy), this.byConnection.get(connectionKey(ex, copy)));
     const withCorr = applyVariables(ex, corr);
-    const vars = { ...this.fixed, REPRISE_COPY: String(copy), REPRISE_LAP: String(Math.floor(copy / this.amplify)) };
-    return resolveTemplates(withCorr, vars, this.startedAtMs);
+    return resolveTemplates(withCorr, this.varsFor(copy), this.startedAtMs);
+  }
+
+  private readonly copyVars = new Map<number, Record<string, string>>();
+
+  /** The fixed variables plus `REPRISE_COPY`/`REPRISE_LAP` of one copy, built once per copy. */
+  private varsFor(copy: number): Record<string, string> {
+    let vars = this.copyVars.get(copy);
+    if (!vars) {
+      vars = Object.assign({}, this.fixed, { REPRISE_COPY: String(copy), REPRISE_LAP: String(Math.floor(copy / this.amplify)) });
+      if (this.copyVars.size >= 1024) this.copyVars.clear(); // copies run through laps: keep the map small
+      this.copyVars.set(copy, vars);
+    }
+    return vars;
   }
 
   /** Whether the correlation value `name` (`corr.x`) is known to this send's recorded connection. */

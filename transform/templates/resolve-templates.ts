@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { copyExchange } from '../../store/exchange-copy.js';
 import { parse as parseYaml } from 'yaml';
 import { RepriseError } from '../../errors.js';
 import type { Exchange } from '../../store/exchange.js';
@@ -26,12 +27,28 @@ export function resolveTemplates(ex: Exchange, vars: Readonly<Record<string, str
   const out = resolveFields(ex, { vars, now });
   const ann = replayAnnotations(out);
   if (!ann.templates) return out;
-  const { templates: _resolved, ...rest } = ann;
-  const meta = { ...out.meta };
-  if (Object.keys(rest).length > 0) meta.replay = rest;
-  else delete meta.replay;
-  const result: Exchange = { ...out, meta };
-  if (Object.keys(meta).length === 0) delete result.meta;
+  // Runs per templated send: copies and assignments, no object rest or spread-with-properties (slow on
+  // this V8, see store/exchange-copy.ts).
+  const rest: Record<string, unknown> = {};
+  let restKeys = 0;
+  for (const k in ann) {
+    if (k === 'templates' || !Object.hasOwn(ann, k)) continue;
+    rest[k] = (ann as Record<string, unknown>)[k];
+    restKeys++;
+  }
+  const meta: Record<string, unknown> = {};
+  let metaKeys = 0;
+  for (const k in out.meta) {
+    if (!Object.hasOwn(out.meta, k)) continue;
+    if (k === 'replay') {
+      if (restKeys === 0) continue;
+      meta.replay = rest;
+    } else meta[k] = out.meta[k];
+    metaKeys++;
+  }
+  const result = copyExchange(out);
+  if (metaKeys > 0) result.meta = meta;
+  else delete result.meta;
   return result;
 }
 
