@@ -145,16 +145,19 @@ export async function runOpenModel(plan: ReplayPlan, hooks: SchedulerHooks, o: S
     admitThenStart(next);
   };
 
+  /** Past --max-late: dropped (counted, its gate and lane freed) instead of sent late. */
+  const droppedTooLate = (s: PlannedSend): boolean => {
+    if (o.clock.nowUs() - s.intendedUs <= maxLateUs) return false;
+    stats.droppedTooLate++;
+    hooks.drop(s, 'too-late');
+    gate?.settle(s);
+    releaseLane(s);
+    return true;
+  };
+
   // A send the gate held goes now, unless it is already past --max-late (then like any late waiter: dropped).
   const releaseHeld = (s: PlannedSend): void => {
-    if (o.clock.nowUs() - s.intendedUs > maxLateUs) {
-      stats.droppedTooLate++;
-      hooks.drop(s, 'too-late');
-      gate?.settle(s);
-      releaseLane(s);
-      return;
-    }
-    startOrWait(s);
+    if (!droppedTooLate(s)) startOrWait(s);
   };
 
   // The gate is asked once a send's lane is its own, so a lane's order is kept.
@@ -181,14 +184,7 @@ export async function runOpenModel(plan: ReplayPlan, hooks: SchedulerHooks, o: S
     while (inFlight < concurrency && head < waiting.length) {
       const s = waiting[head++]!;
       queued--;
-      if (o.clock.nowUs() - s.intendedUs > maxLateUs) {
-        stats.droppedTooLate++;
-        hooks.drop(s, 'too-late');
-        gate?.settle(s);
-        releaseLane(s);
-        continue;
-      }
-      start(s);
+      if (!droppedTooLate(s)) start(s);
     }
     if (head > 1024 && head * 2 > waiting.length) {
       waiting = waiting.slice(head);

@@ -4,7 +4,10 @@ import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { gzipSync } from 'node:zlib';
+import { afterEach, beforeAll } from 'vitest';
+import { ProxyAgent } from 'undici';
 import { createCa, issueLeaf, openCaSigner, type CaPem } from '../../../capture/proxy/ca-create.js';
+import { startForwardProxy, type ForwardProxy, type ForwardProxyOptions } from '../../../capture/proxy/forward-proxy.js';
 import { ExchangeRecorder, type RecordSink } from '../../../capture/proxy/exchange-recorder.js';
 import type { Exchange } from '../../../store/exchange.js';
 
@@ -134,4 +137,38 @@ export function curl(args: string[]): Promise<{ code: number; stdout: string; st
 /** Header value lookup on [name, value] pairs, all values in order. */
 export function headerValues(headers: readonly [string, string][], name: string): string[] {
   return headers.filter(([n]) => n.toLowerCase() === name.toLowerCase()).map(([, v]) => v);
+}
+
+export interface ForwardSuite {
+  /** The reprise and upstream test CAs, made once for the suite (set by its beforeAll). */
+  cas: { reprise: CaPem; upstream: CaPem };
+  /** Run last-first after each test. */
+  cleanups: Array<() => Promise<unknown>>;
+  /** An HTTPS upstream, an intercepting forward proxy recording in memory, and a client trusting the reprise CA; all closed after the test. */
+  interceptingProxy(options?: Partial<ForwardProxyOptions>): Promise<{ proxy: ForwardProxy; upstream: TestServer; records: Exchange[]; agent: ProxyAgent }>;
+}
+
+/** Registers the hooks an HTTPS forward-proxy suite needs; call at the top of the test file. */
+export function forwardSuite(): ForwardSuite {
+  const suite: ForwardSuite = {
+    cas: undefined as unknown as ForwardSuite['cas'],
+    cleanups: [],
+    async interceptingProxy(options = {}) {
+      const upstream = await startHttpsUpstream(suite.cas.upstream);
+      suite.cleanups.push(() => upstream.close());
+      const { recorder, records } = memoryRecorder();
+      const proxy = await startForwardProxy({ listen: { host: '127.0.0.1', port: 0 }, recorder, ca: suite.cas.reprise, upstreamCa: suite.cas.upstream.cert, ...options });
+      suite.cleanups.push(() => proxy.close());
+      const agent = new ProxyAgent({ uri: proxy.address.url, requestTls: { ca: suite.cas.reprise.cert }, keepAliveTimeout: 100 });
+      suite.cleanups.push(() => agent.close());
+      return { proxy, upstream, records, agent };
+    },
+  };
+  beforeAll(async () => {
+    suite.cas = await testCas();
+  });
+  afterEach(async () => {
+    for (const c of suite.cleanups.splice(0).reverse()) await c();
+  });
+  return suite;
 }

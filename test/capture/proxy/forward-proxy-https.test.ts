@@ -2,16 +2,15 @@ import { writeFile } from 'node:fs/promises';
 import { connect as netConnect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { connect as tlsConnect, type PeerCertificate } from 'node:tls';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ProxyAgent, request } from 'undici';
-import type { CaPem } from '../../../capture/proxy/ca-create.js';
 import { openRecorder } from '../../../capture/proxy/exchange-recorder.js';
-import { startForwardProxy, type ForwardProxy, type ForwardProxyOptions } from '../../../capture/proxy/forward-proxy.js';
+import { startForwardProxy } from '../../../capture/proxy/forward-proxy.js';
 import { bodyToBuffer } from '../../../store/body.js';
 import type { Exchange } from '../../../store/exchange.js';
 import { readExchanges } from '../../../store/segment-reader.js';
 import { makeTempDir } from '../../support/temp-dir.js';
-import { curl, headerValues, memoryRecorder, startEchoUpstream, startHttpsUpstream, testCas, type EchoReply, type TestServer } from './forward-fixtures.js';
+import { curl, forwardSuite, headerValues, startEchoUpstream, startHttpsUpstream, type EchoReply } from './forward-fixtures.js';
 
 /**
  * HTTPS interception: clients trust reprise's CA, the proxy trusts the
@@ -20,26 +19,8 @@ import { curl, headerValues, memoryRecorder, startEchoUpstream, startHttpsUpstre
  * certificate and nothing is recorded.
  */
 
-let cas: { reprise: CaPem; upstream: CaPem };
-let cleanups: Array<() => Promise<unknown>> = [];
-beforeAll(async () => {
-  cas = await testCas();
-});
-afterEach(async () => {
-  for (const c of cleanups.reverse()) await c();
-  cleanups = [];
-});
-
-async function setup(options: Partial<ForwardProxyOptions> = {}): Promise<{ proxy: ForwardProxy; upstream: TestServer; records: Exchange[]; agent: ProxyAgent }> {
-  const upstream = await startHttpsUpstream(cas.upstream);
-  cleanups.push(() => upstream.close());
-  const { recorder, records } = memoryRecorder();
-  const proxy = await startForwardProxy({ listen: { host: '127.0.0.1', port: 0 }, recorder, ca: cas.reprise, upstreamCa: cas.upstream.cert, ...options });
-  cleanups.push(() => proxy.close());
-  const agent = new ProxyAgent({ uri: proxy.address.url, requestTls: { ca: cas.reprise.cert }, keepAliveTimeout: 100 });
-  cleanups.push(() => agent.close());
-  return { proxy, upstream, records, agent };
-}
+const suite = forwardSuite();
+const { cleanups } = suite;
 
 /** CONNECT through the proxy by hand; resolves with the raw socket once the proxy said 200. */
 function connectThrough(proxyPort: number, authority: string): Promise<Socket> {
@@ -67,7 +48,7 @@ function peerCertificateThrough(socket: Socket, ca: string): Promise<PeerCertifi
 
 describe('forward proxy, HTTPS interception', () => {
   it('undici trusting the reprise CA gets answers; exchanges are recorded decrypted with scheme https', async () => {
-    const { proxy, upstream, records, agent } = await setup();
+    const { proxy, upstream, records, agent } = await suite.interceptingProxy();
     const res = await request(`https://localhost:${upstream.port}/echo?q=1`, { dispatcher: agent, method: 'PUT', body: 'hello over tls', headers: { 'content-type': 'text/plain' } });
     expect(res.statusCode).toBe(200);
     const reply = (await res.body.json()) as EchoReply;
@@ -88,10 +69,10 @@ describe('forward proxy, HTTPS interception', () => {
   });
 
   it('curl --proxy with --cacert reprise CA gets answers through the interception', async () => {
-    const { proxy, upstream, records } = await setup();
+    const { proxy, upstream, records } = await suite.interceptingProxy();
     const { dir, cleanup } = await makeTempDir();
     cleanups.push(cleanup);
-    await writeFile(join(dir, 'ca.crt'), cas.reprise.cert);
+    await writeFile(join(dir, 'ca.crt'), suite.cas.reprise.cert);
     const r = await curl(['--proxy', proxy.address.url, '--cacert', join(dir, 'ca.crt'), '-H', 'X-From: curl', `https://localhost:${upstream.port}/echo?via=curl`]);
     expect(r.stderr).toBe('');
     expect((JSON.parse(r.stdout) as EchoReply).url).toBe('/echo?via=curl');
@@ -102,7 +83,7 @@ describe('forward proxy, HTTPS interception', () => {
   });
 
   it('a client that does not trust the reprise CA fails its handshake, and it is counted', async () => {
-    const { proxy, upstream } = await setup();
+    const { proxy, upstream } = await suite.interceptingProxy();
     const r = await curl(['--proxy', proxy.address.url, `https://localhost:${upstream.port}/echo`]);
     expect(r.code).not.toBe(0);
     await new Promise((resolve) => setTimeout(resolve, 50));
@@ -110,10 +91,10 @@ describe('forward proxy, HTTPS interception', () => {
   });
 
   it('a pass-through host is tunnelled: the client sees the upstream certificate, nothing is recorded', async () => {
-    const { proxy, upstream, records } = await setup({ passThrough: ['LOCALHOST'] });
+    const { proxy, upstream, records } = await suite.interceptingProxy({ passThrough: ['LOCALHOST'] });
     const socket = await connectThrough(proxy.address.port, `localhost:${upstream.port}`);
     // The client trusts only the upstream's CA: this handshake succeeds only if reprise stayed out of it.
-    const cert = await peerCertificateThrough(socket, cas.upstream.cert);
+    const cert = await peerCertificateThrough(socket, suite.cas.upstream.cert);
     expect(cert.issuer.CN).toBe('upstream test CA');
     expect(cert.issuer.CN).not.toMatch(/^reprise CA/);
     await new Promise((resolve) => setTimeout(resolve, 20));
@@ -123,15 +104,15 @@ describe('forward proxy, HTTPS interception', () => {
   });
 
   it('an intercepted host is shown a reprise leaf for its name', async () => {
-    const { proxy, upstream } = await setup();
+    const { proxy, upstream } = await suite.interceptingProxy();
     const socket = await connectThrough(proxy.address.port, `localhost:${upstream.port}`);
-    const cert = await peerCertificateThrough(socket, cas.reprise.cert);
+    const cert = await peerCertificateThrough(socket, suite.cas.reprise.cert);
     expect(cert.issuer.CN).toMatch(/^reprise CA/);
     expect(cert.subjectaltname).toBe('DNS:localhost');
   });
 
   it('many requests to one host sign one leaf certificate', async () => {
-    const { proxy, upstream, records, agent } = await setup();
+    const { proxy, upstream, records, agent } = await suite.interceptingProxy();
     // Concurrent requests open several tunnels at once: they share one signing.
     const all = await Promise.all(Array.from({ length: 24 }, (_, i) => request(`https://localhost:${upstream.port}/echo?i=${i}`, { dispatcher: agent }).then((r) => r.body.text().then(() => r.statusCode))));
     expect(all.every((s) => s === 200)).toBe(true);
@@ -142,7 +123,7 @@ describe('forward proxy, HTTPS interception', () => {
   });
 
   it('plain HTTP inside an intercepted CONNECT (undici tunnels http:// too) is recorded with scheme http', async () => {
-    const { proxy, records, agent } = await setup();
+    const { proxy, records, agent } = await suite.interceptingProxy();
     const plain = await startEchoUpstream();
     cleanups.push(() => plain.close());
     const res = await request(`http://127.0.0.1:${plain.port}/echo?t=1`, { dispatcher: agent });
@@ -155,7 +136,7 @@ describe('forward proxy, HTTPS interception', () => {
   });
 
   it('a refused upstream behind an intercepted tunnel is a 502, recorded as failed', async () => {
-    const { proxy, records, agent } = await setup();
+    const { proxy, records, agent } = await suite.interceptingProxy();
     const down = await startEchoUpstream();
     const port = down.port;
     await down.close();
@@ -167,15 +148,15 @@ describe('forward proxy, HTTPS interception', () => {
   });
 
   it('Authorization and Cookie never reach the store', async () => {
-    const upstream = await startHttpsUpstream(cas.upstream);
+    const upstream = await startHttpsUpstream(suite.cas.upstream);
     cleanups.push(() => upstream.close());
     const { dir, cleanup } = await makeTempDir();
     cleanups.push(cleanup);
     const store = join(dir, 'store');
     const recorder = await openRecorder(store);
-    const proxy = await startForwardProxy({ listen: { host: '127.0.0.1', port: 0 }, recorder, ca: cas.reprise, upstreamCa: cas.upstream.cert });
+    const proxy = await startForwardProxy({ listen: { host: '127.0.0.1', port: 0 }, recorder, ca: suite.cas.reprise, upstreamCa: suite.cas.upstream.cert });
     cleanups.push(() => proxy.close());
-    const agent = new ProxyAgent({ uri: proxy.address.url, requestTls: { ca: cas.reprise.cert }, keepAliveTimeout: 100 });
+    const agent = new ProxyAgent({ uri: proxy.address.url, requestTls: { ca: suite.cas.reprise.cert }, keepAliveTimeout: 100 });
     cleanups.push(() => agent.close());
     const headers = { authorization: 'Bearer tok-SECRET-1', cookie: 'session=cookie-SECRET-2; theme=dark' };
     const echo = await request(`https://localhost:${upstream.port}/echo`, { dispatcher: agent, headers });

@@ -1,9 +1,8 @@
 import { createServer, type AddressInfo } from 'node:net';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ProxyAgent, request, type Dispatcher } from 'undici';
-import type { CaPem } from '../../../capture/proxy/ca-create.js';
 import { startForwardProxy, type ForwardProxy } from '../../../capture/proxy/forward-proxy.js';
-import { binaryBytes, memoryRecorder, startEchoUpstream, startHttpsUpstream, testCas, type EchoReply } from './forward-fixtures.js';
+import { binaryBytes, forwardSuite, memoryRecorder, startEchoUpstream, type EchoReply } from './forward-fixtures.js';
 
 /**
  * The forward relay's per-request state (its undici dispatch handler) must let
@@ -17,15 +16,8 @@ import { binaryBytes, memoryRecorder, startEchoUpstream, startHttpsUpstream, tes
  * call goes through unchanged, the wrapper only keeps each handler it was given.
  */
 
-let cas: { reprise: CaPem; upstream: CaPem };
-let cleanups: Array<() => Promise<unknown>> = [];
-beforeAll(async () => {
-  cas = await testCas();
-});
-afterEach(async () => {
-  for (const c of cleanups.reverse()) await c();
-  cleanups = [];
-});
+const suite = forwardSuite();
+const { cleanups } = suite;
 
 function captureHandlers(proxy: ForwardProxy): Array<Record<string, unknown>> {
   const seen: Array<Record<string, unknown>> = [];
@@ -106,14 +98,8 @@ describe('forward relay: per-request state released when the request settles', (
   });
 
   it('intercepted HTTPS (same relay, decrypted from a CONNECT tunnel): no handler keeps req, res or the observation', async () => {
-    const upstream = await startHttpsUpstream(cas.upstream);
-    cleanups.push(() => upstream.close());
-    const { recorder, records } = memoryRecorder();
-    const proxy = await startForwardProxy({ listen: { host: '127.0.0.1', port: 0 }, recorder, ca: cas.reprise, upstreamCa: cas.upstream.cert });
-    cleanups.push(() => proxy.close());
-    const handlers = captureHandlers(proxy);
-    const agent = new ProxyAgent({ uri: proxy.address.url, requestTls: { ca: cas.reprise.cert }, keepAliveTimeout: 100 });
-    cleanups.push(() => agent.close());
+    const { proxy, upstream, records, agent } = await suite.interceptingProxy();
+    const handlers = captureHandlers(proxy); // before any request: creating the agent sends nothing
 
     // No refused-upstream case here: a failing CONNECT target never reaches the relay.
     await exercise(`https://localhost:${upstream.port}`, '', agent);
