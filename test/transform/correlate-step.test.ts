@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Exchange } from '../../store/exchange.js';
 import { runPipeline } from '../../transform/compile-pipeline.js';
-import { isCandidate } from '../../transform/correlate/correlation-plan.js';
+import { isCandidate } from '../../transform/correlate/candidate-values.js';
 import { extractVariables } from '../../transform/correlate/extraction-rules.js';
 import { replayAnnotations } from '../../transform/exchange-editor.js';
 import { applyVariables } from '../../transform/templates/resolve-templates.js';

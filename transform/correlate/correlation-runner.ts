@@ -4,9 +4,9 @@ import type { ExchangePredicate } from '../../store/exchange-filter.js';
 import { ExchangeEditor } from '../exchange-editor.js';
 import type { BufferingStepRunner, StepContext } from '../step-types.js';
 import { writeTemplate, type CompiledTarget } from '../templates/value-targets.js';
-import { isCandidate, type CorrelationPlan } from './correlation-plan.js';
+import type { CorrelationPlan } from './correlation-plan.js';
 import { extractValue, type ExtractionRule } from './extraction-rules.js';
-import { producedSites, visitRequestValues, visitResponseValues, type ProducedSite, type ValueSource } from './value-sites.js';
+import { producedSites, visitRequestValues, visitResponseCandidates, type ProducedSite, type ValueSource } from './value-sites.js';
 
 /**
  * Correlation in one pass over the stream, with a bounded lookahead.
@@ -170,7 +170,7 @@ export function startCorrelation(o: CorrelationOptions, plan: CorrelationPlan, c
             return undefined;
           }
           // The held exchange's response is the one the value was learned from: correlate never changes responses.
-          const site = (c.sites ??= producedSites(c.ex, o.sources, isCandidate)).get(value);
+          const site = (c.sites ??= producedSites(c.ex, o.sources)).get(value);
           if (site === undefined) return undefined; // cannot happen: the value was learned from this response
           const rule = plan.ruleFor(endpointKey(c.method, c.path), site.key, site.shape, value);
           if (rule === null) return undefined;
@@ -194,8 +194,8 @@ export function startCorrelation(o: CorrelationOptions, plan: CorrelationPlan, c
       const h: Held = { ex: null, method: ex.request.method, path: ex.request.path, rules: null, sites: null, bytes: 512 + (ex.request.body?.data.length ?? 0) + (res?.body?.data.length ?? 0) };
       if (res) {
         if (o.learn) {
-          visitResponseValues(ex, o.sources, (value, key) => {
-            if (!isCandidate(value, key) || s.candidates.has(value) || s.active.has(value) || s.sent.has(value)) return;
+          visitResponseCandidates(ex, o.sources, (value) => {
+            if (s.candidates.has(value) || s.active.has(value) || s.sent.has(value)) return;
             s.candidates.set(value, h);
             totalValues++;
             if (s.candidates.size > o.maxValuesPerSession) {

@@ -2,7 +2,9 @@ import type { Exchange } from '../../store/exchange.js';
 import { bodyText, contentTypeOf, isFormContentType, isJsonContentType, type ExchangeEditor } from '../exchange-editor.js';
 import { decodeParam, encodeParam, formatParams, parseCookieHeader, parseParams, parseSetCookie, spliceAll } from '../http-values.js';
 import { formatConcretePath } from '../json/json-path.js';
+import { scanJsonLeaves } from '../json/json-leaves.js';
 import { applyEdits, decodeJsonString, looksLikeJson, scanJson, type TextEdit } from '../json/json-scanner.js';
+import { isCandidate, isCandidateOfKind, isPlainNumberAt, keyKindAt } from './candidate-values.js';
 import { escapeTemplates } from '../templates/template-string.js';
 import type { ExtractionRule } from './extraction-rules.js';
 
@@ -155,14 +157,14 @@ function visitBody(ed: ExchangeEditor, visit: UseVisitor): number {
 export type RuleShape = ExtractionRule extends infer R ? (R extends ExtractionRule ? Omit<R, 'var'> : never) : never;
 
 /**
- * Visits each value a response produced, in a fixed order: its text and the
- * key it sat under (the nearest object key, for judging whether it looks
- * like an id). Return true to stop. The visit is the hot path (every leaf of
- * every response), so it carries no description of the site; `producedSites`
- * walks the same values again to describe them once a request turned out to
- * use one, which is rare.
+ * Visits each value a response produced that is specific enough to correlate
+ * on (`isCandidate`), in a fixed order. Return true to stop. This is the hot
+ * path (every leaf of every response), so it carries no description of the
+ * site, and JSON leaves the key alone rejects (`"qty": 2`, `"currency": "EUR"`)
+ * are never sliced out of the body; `producedSites` walks the same values
+ * again to describe them once a request turned out to use one, which is rare.
  */
-export type ProducedVisitor = (value: string, key: string) => boolean | void;
+export type ProducedVisitor = (value: string) => boolean | void;
 
 /** Where a produced value sat: the key it is named after (`user.id`, a cookie name) and how to extract it live. */
 export interface ProducedSite {
@@ -186,8 +188,33 @@ const MAX_LEAVES = 2000;
 type SiteRef = { path: ReadonlyArray<string | number> } | ProducedSite;
 type SiteVisitor = (value: string, key: string, site: SiteRef) => boolean | void;
 
-export function visitResponseValues(ex: Exchange, sources: ReadonlySet<ValueSource>, visit: ProducedVisitor): void {
-  walkResponseValues(ex, sources, visit);
+export function visitResponseCandidates(ex: Exchange, sources: ReadonlySet<ValueSource>, visit: ProducedVisitor): void {
+  const res = ex.response;
+  if (!res) return;
+  const text = jsonBodyToScan(res, sources);
+  if (text !== null) {
+    let leaves = 0;
+    let stop = false;
+    scanJsonLeaves(text, (isString, start, end, keyStart, keyEnd) => {
+      if (++leaves > MAX_LEAVES) return true;
+      // Rejected on the span alone where it can be: one character (an escape takes two), a number under a
+      // key that is not id-like, a short value under an enumeration key (only a random token is specific there).
+      if (end - start < (isString ? 4 : 2)) return false;
+      const kind = keyKindAt(text, keyStart, keyEnd);
+      if (isString ? kind === 'enum' && end - start < 18 : kind !== 'id' && isPlainNumberAt(text, start, end)) return false;
+      const value = isString ? decodeJsonString(text, start, end) : text.slice(start, end);
+      if (isCandidateOfKind(value, kind) && visit(value)) stop = true;
+      return stop;
+    });
+    if (stop) return;
+  }
+  visitHeaders(res.headers, sources, (value, key) => isCandidate(value, key) && visit(value));
+}
+
+/** The response's body text when it is JSON to look for produced values in (and not too large), else null. */
+function jsonBodyToScan(res: NonNullable<Exchange['response']>, sources: ReadonlySet<ValueSource>): string | null {
+  const text = sources.has('json') ? bodyText(res.body) : null;
+  return text !== null && text.length <= MAX_SCAN_BYTES && (isJsonContentType(contentTypeOf(res.headers)) || looksLikeJson(text)) ? text : null;
 }
 
 /**
@@ -197,10 +224,10 @@ export function visitResponseValues(ex: Exchange, sources: ReadonlySet<ValueSour
  * with it: a response listing 2,000 ids that later requests use one by one
  * is walked once, not 2,000 times.
  */
-export function producedSites(ex: Exchange, sources: ReadonlySet<ValueSource>, accept: (value: string, key: string) => boolean): Map<string, ProducedSite> {
+export function producedSites(ex: Exchange, sources: ReadonlySet<ValueSource>): Map<string, ProducedSite> {
   const sites = new Map<string, ProducedSite>();
   walkResponseValues(ex, sources, (v, key, site) => {
-    if (sites.has(v) || !accept(v, key)) return;
+    if (sites.has(v) || !isCandidate(v, key)) return;
     sites.set(v, 'path' in site ? { key: jsonKeyName(site.path), shape: { from: 'json', path: formatConcretePath(site.path) } } : site);
   });
   return sites;
@@ -210,8 +237,8 @@ function walkResponseValues(ex: Exchange, sources: ReadonlySet<ValueSource>, vis
   const res = ex.response;
   if (!res) return;
   // JSON first: when a body and a header carry the same value, the JSON path is the sturdier rule.
-  const text = sources.has('json') ? bodyText(res.body) : null;
-  if (text !== null && text.length <= MAX_SCAN_BYTES && (isJsonContentType(contentTypeOf(res.headers)) || looksLikeJson(text))) {
+  const text = jsonBodyToScan(res, sources);
+  if (text !== null) {
     // The scanner, not JSON.parse: values are visited as written (`12.50` stays `12.50`, big integers
     // keep their digits), which is what a later request sends back.
     let leaves = 0;

@@ -1,0 +1,127 @@
+import { describe, expect, it } from 'vitest';
+import { benchExchange } from '../../bench/transform-records.js';
+import { isCandidate, isPlainNumberAt, keyKind, keyKindAt } from '../../transform/correlate/candidate-values.js';
+import { producedSites, visitResponseCandidates, type ValueSource } from '../../transform/correlate/value-sites.js';
+import { scanJsonLeaves } from '../../transform/json/json-leaves.js';
+import { decodeJsonString, scanJson } from '../../transform/json/json-scanner.js';
+import type { Exchange } from '../../store/exchange.js';
+
+// The leaf walker is correlate's fast path; scanJson is the reference it must agree with: the same
+// leaves, in the same order, named after the same nearest key, on any input.
+
+type Leaf = [span: string, key: string];
+
+function byScanner(text: string): Leaf[] {
+  const out: Leaf[] = [];
+  scanJson(text, (path, kind, s, e) => {
+    if (kind !== 'string' && kind !== 'number') return;
+    let key = '';
+    for (let i = path.length - 1; i >= 0; i--) {
+      if (typeof path[i] === 'string') {
+        key = path[i] as string;
+        break;
+      }
+    }
+    out.push([text.slice(s, e), key]);
+  });
+  return out;
+}
+
+function byLeaves(text: string): Leaf[] {
+  const out: Leaf[] = [];
+  scanJsonLeaves(text, (_isString, s, e, ks, ke) => void out.push([text.slice(s, e), ks < 0 ? '' : decodeJsonString(text, ks, ke)]));
+  return out;
+}
+
+const SAMPLES = [
+  '{"a": [1, "x\\"y", {"b": null, "c": -2.5e3}], "big": 12345678901234567890, "t": true, "f": false}',
+  '[{"id": 7, "tags": ["x", ["deep", 3]]}, "top", 4, {}, [], {"e": {}}, {"k\\u0065y": "v"}]',
+  '{"items":[{"orderId":"ord_1","qty":2},{"orderId":"ord_2","qty":1}],"links":{"self":"/x/1"},"": "empty key"}',
+  ' \n\t{ "sp" :\t"aced" , "arr" : [ 1 , 2 ] } \n',
+  '"just a string"',
+  '42',
+  benchExchange(300).response!.body!.data,
+  benchExchange(307).response!.body!.data,
+  benchExchange(305).response!.body!.data,
+];
+
+const HOSTILE = [
+  '{"a" 1}', '{"a": 1} x', '', '<html>', '{"a": tr', '{"a": [1, 2', '{"a":,}', '{,"a":1}', '[1,,2]', '{"a":1,}', '{"a":"b"]',
+  '{"x": [1}', '{"unterminated', '{"a": "\\"', '[' .repeat(50_000), `${'['.repeat(1000)}"x"${']'.repeat(999)}`, '{"a": -}', '{"a": 1e}',
+];
+
+describe('scanJsonLeaves', () => {
+  it('visits the leaves scanJson visits, with the same nearest key, on valid input', () => {
+    for (const text of SAMPLES) expect(byLeaves(text), text.slice(0, 60)).toEqual(byScanner(text));
+    expect(byLeaves(SAMPLES[1]!).map((l) => l[1])).toEqual(['id', 'tags', 'tags', 'tags', '', '', 'key']);
+  });
+
+  it('stops where scanJson stops: every prefix of a body, and hostile text', () => {
+    for (const text of SAMPLES.slice(0, 4).concat(SAMPLES[6]!)) {
+      for (let cut = 0; cut < text.length; cut++) {
+        const prefix = text.slice(0, cut);
+        expect(byLeaves(prefix), prefix).toEqual(byScanner(prefix));
+      }
+    }
+    for (const text of HOSTILE) expect(byLeaves(text), text.slice(0, 40)).toEqual(byScanner(text));
+  });
+
+  it('stops when the visitor says so', () => {
+    let n = 0;
+    scanJsonLeaves('[1, 2, 3, 4]', () => ++n === 2);
+    expect(n).toBe(2);
+  });
+});
+
+describe('candidate tests on spans', () => {
+  it('keyKindAt agrees with keyKind, for keys seen again, colliding and escaped', () => {
+    const keys = ['id', 'orderId', 'currency', 'countryCode', 'email', 'status', 'token', 'user_id', 'key', 'postalCode', '', 'a', 'k\\u0065y', 'ke\\"y', 'sessionCode'];
+    for (let round = 0; round < 3; round++) {
+      for (const raw of keys) {
+        const text = `{"${raw}": 1}`;
+        const end = text.indexOf('":') + 1;
+        expect(keyKindAt(text, 1, end), raw).toBe(keyKind(decodeJsonString(text, 1, end)));
+      }
+    }
+    expect(keyKindAt('[1]', -1, -1)).toBe(keyKind(''));
+    // Many distinct keys through the small cache: every verdict still right.
+    for (let i = 0; i < 3000; i++) {
+      const key = i % 3 === 0 ? `field${i}Id` : i % 3 === 1 ? `x${i}_status` : `plain${i}`;
+      const text = `"${key}"`;
+      expect(keyKindAt(text, 0, text.length), key).toBe(keyKind(key));
+    }
+  });
+
+  it('isPlainNumberAt reads a number as the candidate test does', () => {
+    for (const [n, plain] of [['12', true], ['-3.25', true], ['1e5', true], ['2E+10', true], ['1.5e', false], ['1-2', false], ['--1', false], ['1.', false], ['12.50', true]] as const) {
+      const text = `[${n}]`;
+      expect(isPlainNumberAt(text, 1, 1 + n.length), n).toBe(plain);
+    }
+  });
+
+  it('visitResponseCandidates visits exactly the candidates of the full walk, in its order', () => {
+    const sources = new Set<ValueSource>(['json', 'cookie', 'location', 'header']);
+    for (let i = 256; i < 356; i++) {
+      const ex = benchExchange(i);
+      const seen: string[] = [];
+      visitResponseCandidates(ex, sources, (v) => void seen.push(v));
+      expect([...new Set(seen)], ex.request.path).toEqual([...producedSites(ex, sources).keys()]);
+      // The reference: scanJson's leaves through the plain candidate test.
+      const text = ex.response!.body!.data;
+      if (!text.startsWith('{')) continue;
+      const reference = byScanner(text)
+        .map(([span, key]) => [span.startsWith('"') ? decodeJsonString(span, 0, span.length) : span, key] as const)
+        .filter(([v, key]) => isCandidate(v, key))
+        .map(([v]) => v);
+      expect(seen.slice(0, reference.length)).toEqual(reference);
+    }
+  });
+
+  it('rejects on the span only what the candidate test rejects', () => {
+    const body = '{"qty": 12, "id": 42, "currency": "EUR", "state": "a8Fq20LmZx93KkQ1", "x": "\\u0041B", "n": "é", "orderId": 7, "amount": 12.50, "code": "1-2-3-4-5-6"}';
+    const ex = { response: { status: 200, httpVersion: '1.1', headers: [['Content-Type', 'application/json']], body: { encoding: 'utf8', data: body, size: body.length } } } as unknown as Exchange;
+    const seen: string[] = [];
+    visitResponseCandidates(ex, new Set(['json']), (v) => void seen.push(v));
+    expect(seen).toEqual(['42', 'a8Fq20LmZx93KkQ1', '1-2-3-4-5-6']);
+  });
+});
