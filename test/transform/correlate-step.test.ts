@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Exchange } from '../../store/exchange.js';
 import { runPipeline } from '../../transform/compile-pipeline.js';
-import { isCandidate } from '../../transform/correlate/candidate-values.js';
+import { isCandidate, valueHash } from '../../transform/correlate/candidate-values.js';
 import { extractVariables } from '../../transform/correlate/extraction-rules.js';
 import { replayAnnotations } from '../../transform/exchange-editor.js';
 import { applyVariables } from '../../transform/templates/resolve-templates.js';
@@ -125,6 +125,27 @@ describe('correlate step (learned)', () => {
     // An enumeration-named key holding a generated token still correlates: the OAuth `state` of a redirect.
     for (const [v, k] of [['af0ifjsldkj3n4b5v6c7x8z9', 'location.state'], ['K7Q2ZP', 'confirmationCode'], ['8811', 'sessionCode'], ['AB12CD', 'code'], ['42', 'orderId'], ['4f9c2a7e1b3d', 'user_token']])
       expect(isCandidate(v!, k!), `${k}=${v}`).toBe(true);
+  });
+
+  it('values are remembered by hash, but a value that only shares the hash of a produced one is never templated', async () => {
+    // Two token-like values with the same 30-bit valueHash (found by search: ~40,000 tries).
+    const byHash = new Map<number, string>();
+    let pair: [string, string] | null = null;
+    for (let i = 0; pair === null; i++) {
+      const v = `tk_${i.toString(36)}x9`;
+      const other = byHash.get(valueHash(v));
+      if (other !== undefined) pair = [other, v];
+      else byHash.set(valueHash(v), v);
+    }
+    const [produced, lookalike] = pair;
+    expect(valueHash(produced)).toBe(valueHash(lookalike));
+    const out = await runSteps([{ type: 'correlate' }], [
+      ex({ seq: 0, method: 'POST', path: '/api/login', resHeaders: [['Content-Type', 'application/json']], resBody: `{"token": "${produced}"}` }),
+      ex({ seq: 1, path: '/api/a', headers: [['X-Token', lookalike]] }),
+      ex({ seq: 2, path: '/api/b', headers: [['X-Token', produced]] }),
+      ex({ seq: 3, path: '/api/c', headers: [['X-Token', lookalike]] }),
+    ]);
+    expect(out.map((x) => headerOf(x, 'x-token'))).toEqual([undefined, lookalike, '${corr.login_token}', lookalike]);
   });
 
   it('session: capture correlates across connections; memory per session is capped', async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { benchExchange } from '../../bench/transform-records.js';
-import { isCandidate, isPlainNumberAt, keyKind, keyKindAt } from '../../transform/correlate/candidate-values.js';
+import { candidateHashAt, ESCAPED, isCandidate, isCandidateOfKind, isPlainNumberAt, keyKind, keyKindAt, valueHash, type KeyKind } from '../../transform/correlate/candidate-values.js';
 import { producedSites, visitResponseCandidates, type ValueSource } from '../../transform/correlate/value-sites.js';
 import { scanJsonLeaves } from '../../transform/json/json-leaves.js';
 import { decodeJsonString, scanJson } from '../../transform/json/json-scanner.js';
@@ -103,16 +103,16 @@ describe('candidate tests on spans', () => {
     const sources = new Set<ValueSource>(['json', 'cookie', 'location', 'header']);
     for (let i = 256; i < 356; i++) {
       const ex = benchExchange(i);
-      const seen: string[] = [];
-      visitResponseCandidates(ex, sources, (v) => void seen.push(v));
-      expect([...new Set(seen)], ex.request.path).toEqual([...producedSites(ex, sources).keys()]);
+      const seen: number[] = [];
+      visitResponseCandidates(ex, sources, (h) => void seen.push(h));
+      expect([...new Set(seen)], ex.request.path).toEqual([...producedSites(ex, sources).keys()].map(valueHash));
       // The reference: scanJson's leaves through the plain candidate test.
       const text = ex.response!.body!.data;
       if (!text.startsWith('{')) continue;
       const reference = byScanner(text)
         .map(([span, key]) => [span.startsWith('"') ? decodeJsonString(span, 0, span.length) : span, key] as const)
         .filter(([v, key]) => isCandidate(v, key))
-        .map(([v]) => v);
+        .map(([v]) => valueHash(v));
       expect(seen.slice(0, reference.length)).toEqual(reference);
     }
   });
@@ -120,8 +120,27 @@ describe('candidate tests on spans', () => {
   it('rejects on the span only what the candidate test rejects', () => {
     const body = '{"qty": 12, "id": 42, "currency": "EUR", "state": "a8Fq20LmZx93KkQ1", "x": "\\u0041B", "n": "é", "orderId": 7, "amount": 12.50, "code": "1-2-3-4-5-6"}';
     const ex = { response: { status: 200, httpVersion: '1.1', headers: [['Content-Type', 'application/json']], body: { encoding: 'utf8', data: body, size: body.length } } } as unknown as Exchange;
-    const seen: string[] = [];
-    visitResponseCandidates(ex, new Set(['json']), (v) => void seen.push(v));
-    expect(seen).toEqual(['42', 'a8Fq20LmZx93KkQ1', '1-2-3-4-5-6']);
+    const seen: number[] = [];
+    visitResponseCandidates(ex, new Set(['json']), (h) => void seen.push(h));
+    expect(seen).toEqual(['42', 'a8Fq20LmZx93KkQ1', '1-2-3-4-5-6'].map(valueHash));
+  });
+
+  it('candidateHashAt decides as isCandidateOfKind does, on every shape of value', () => {
+    const values = [
+      '42', '-1', '-12', '0', '12.50', '1e5', '1.5e', '2026-11-23', '2026-11-23T09:00:00Z', '2026-11-23 09:00', '2026-11-2', '2026-11-23x',
+      'true', 'TRUE', 'none', 'nonexistent', 'ok', 'yes', 'no', 'null', 'undefined', '[redacted]', '[REDACTED]', 'tok', 'okay',
+      'EUR', 'en-US', 'processing', 'delivered_late', 'Delivered', 'abcdefghijklmnop', 'a8Fq20LmZx93KkQ1', 'a8Fq20LmZx93KkQ',
+      'Ada Lovelace', 'x\u00a0y1234567890abcdef', 'tab\there', 'ord_7Hq2Lm9x', 'user_1037', 'SKU-1031', 'u37', 'é', 'ééé', 'ab',
+      `${'x'.repeat(4096)}`, `${'x'.repeat(4097)}`, 'with\u2003em-space9', '\u3000ideographic1', '1-2-3-4-5-6', '--', '-', '12-',
+    ];
+    const kinds: KeyKind[] = ['id', 'enum', 'other'];
+    for (const v of values) {
+      for (const kind of kinds) {
+        const text = `["${v}"]`;
+        const expected = isCandidateOfKind(v, kind) ? valueHash(v) : -1;
+        expect(candidateHashAt(text, 2, 2 + v.length, kind), `${kind} ${JSON.stringify(v)}`).toBe(expected);
+      }
+    }
+    expect(candidateHashAt('["a\\"]', 2, 5, 'id')).toBe(ESCAPED);
   });
 });

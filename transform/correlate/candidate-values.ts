@@ -5,7 +5,9 @@ import { decodeJsonString } from '../json/json-scanner.js';
  * verdict on the key a value sits under (`orderId` names an id, `currency`
  * a member of a fixed set). Both run for every leaf of every response, so
  * they have forms that work on spans of the body's text (`keyKindAt`,
- * `isPlainNumberAt`) and spare the hot loop slicing out what it can reject.
+ * `candidateHashAt`): learning from a response slices nothing out of it and
+ * remembers each value as a number (`valueHash`), so it allocates nothing
+ * per value that would outlive the record in the garbage collector's eyes.
  */
 
 const TRIVIAL = /^(?:true|false|null|undefined|none|ok|yes|no|\[redacted\])$/i;
@@ -121,4 +123,81 @@ const NUMBER_AT = /-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
 export function isPlainNumberAt(text: string, start: number, end: number): boolean {
   NUMBER_AT.lastIndex = start;
   return NUMBER_AT.test(text) && NUMBER_AT.lastIndex === end;
+}
+
+const ISO_TIME_AT = /\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2})?/y;
+
+/**
+ * `isCandidateOfKind` of the unescaped text between `start` and `end` (a JSON
+ * string's contents, or a number), without slicing it out: -1 when it is no
+ * candidate, `ESCAPED` when the text holds an escape (decode it and use
+ * `isCandidateOfKind`), else its `valueHash`. The rare shapes that need a regex on the
+ * whole value (a short word that may be `true`, `none`, `ok`…) are sliced and
+ * go through `isCandidateOfKind`; a test holds the two equal.
+ */
+export function candidateHashAt(text: string, start: number, end: number, kind: KeyKind): number {
+  const n = end - start;
+  if (n < 2) return -1; // escapes only make the raw text longer than the value
+  if (n > 4096) return hasBackslash(text, start, end) ? ESCAPED : -1;
+  let h = HASH_SEED;
+  let space = false;
+  let letters = true;
+  let digit = false;
+  let letter = false;
+  for (let i = start; i < end; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x5c) return ESCAPED;
+    h = Math.imul(h ^ c, HASH_PRIME);
+    if ((c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a)) letter = true;
+    else {
+      letters = false;
+      if (c >= 0x30 && c <= 0x39) digit = true;
+      else if (isSpaceCode(c)) space = true;
+    }
+  }
+  const hash = h & HASH_MASK;
+  if (kind === 'enum') return n >= 16 && !space && digit && letter ? hash : -1;
+  const c0 = text.charCodeAt(start);
+  if (n <= 11 && TRIVIAL_FIRST.has(c0 | 0x20)) return isCandidateOfKind(text.slice(start, end), kind) ? hash : -1;
+  if ((c0 >= 0x30 && c0 <= 0x39) || c0 === 0x2d) {
+    if (isPlainNumberAt(text, start, end)) return kind === 'id' && !(n === 2 && c0 === 0x2d && text.charCodeAt(start + 1) === 0x31) ? hash : -1;
+    if (n >= 10) {
+      ISO_TIME_AT.lastIndex = start;
+      if (ISO_TIME_AT.test(text) && (ISO_TIME_AT.lastIndex === start + 16 || n === 10)) return -1;
+    }
+  }
+  if (n >= 6 && n < 16 && letters) return kind === 'id' ? hash : -1;
+  if (space) return -1;
+  return n >= 6 || kind === 'id' ? hash : -1;
+}
+
+export const ESCAPED = -2;
+
+function hasBackslash(text: string, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) if (text.charCodeAt(i) === 0x5c) return true;
+  return false;
+}
+
+// FNV-1a over UTF-16 code units, cut to 30 bits so that it stays a small integer (no heap number).
+const HASH_SEED = 0x811c9dc5 | 0;
+const HASH_PRIME = 0x01000193;
+const HASH_MASK = 0x3fffffff;
+
+/**
+ * The number correlate remembers a value by. Two values can share one (about
+ * one in a million lookups at the per-session caps): a shared number can at
+ * worst skip learning a value or count a miss, never template a wrong value,
+ * because a use is checked against the producing response's actual values.
+ */
+export function valueHash(value: string): number {
+  let h = HASH_SEED;
+  for (let i = 0; i < value.length; i++) h = Math.imul(h ^ value.charCodeAt(i), HASH_PRIME);
+  return h & HASH_MASK;
+}
+
+/** What `\s` matches, by code unit. */
+function isSpaceCode(c: number): boolean {
+  if (c <= 0x20) return c === 0x20 || (c >= 0x09 && c <= 0x0d);
+  if (c < 0xa0) return false;
+  return c === 0xa0 || c === 0x1680 || (c >= 0x2000 && c <= 0x200a) || c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000 || c === 0xfeff;
 }

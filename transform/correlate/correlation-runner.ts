@@ -4,6 +4,7 @@ import type { ExchangePredicate } from '../../store/exchange-filter.js';
 import { ExchangeEditor } from '../exchange-editor.js';
 import type { BufferingStepRunner, StepContext } from '../step-types.js';
 import { writeTemplate, type CompiledTarget } from '../templates/value-targets.js';
+import { valueHash } from './candidate-values.js';
 import type { CorrelationPlan } from './correlation-plan.js';
 import { extractValue, type ExtractionRule } from './extraction-rules.js';
 import { producedSites, visitRequestValues, visitResponseCandidates, type ProducedSite, type ValueSource } from './value-sites.js';
@@ -53,18 +54,25 @@ interface Held {
   bytes: number;
 }
 
+/**
+ * Values are remembered by their `valueHash`, a small integer: learning from
+ * a response slices no value out of it and keeps no string alive, which is
+ * what made the garbage collector the step's largest cost. Where a hash is
+ * about to change a request, the value itself is checked: a correlated
+ * value against `active`'s copy, a produced one against the held response
+ * (`producedSites`).
+ */
 interface Session {
   /**
-   * Produced values → the held exchange that produced them first. Only the
-   * value is kept: where it sat (the rule) is worked out again from the held
-   * response in the rare case a request uses it (`producedSites`), so
-   * learning from a response allocates nothing per value.
+   * Produced values → the held exchange that produced them first. Where the
+   * value sat (the rule) is worked out again from the held response in the
+   * rare case a request uses it (`producedSites`).
    */
-  candidates: Map<string, Held>;
+  candidates: Map<number, Held>;
   /** Values the client sent before any response produced them: it made them up, so they are not correlated. */
-  sent: Set<string>;
-  /** Correlated values → variable, rewritten wherever a request uses them. */
-  active: Map<string, string>;
+  sent: Set<number>;
+  /** Correlated values → the value and its variable, rewritten wherever a request uses them. */
+  active: Map<number, { value: string; var: string }>;
   /** Variables of manual rules produced so far in the session. */
   produced: Set<string>;
   touched: number;
@@ -146,15 +154,19 @@ export function startCorrelation(o: CorrelationOptions, plan: CorrelationPlan, c
       }
       if (o.learn) {
         const n = visitRequestValues(ed, (value, where) => {
-          const v = s.active.get(value);
-          if (v !== undefined) {
-            plan.countUse(v, where());
-            return `\${corr.${v}}`;
+          const hash = valueHash(value);
+          const a = s.active.get(hash);
+          if (a !== undefined && a.value === value) {
+            plan.countUse(a.var, where());
+            return `\${corr.${a.var}}`;
           }
-          const c = s.candidates.get(value);
-          if (c === undefined) {
-            if (value.length <= 4096 && !s.sent.has(value)) {
-              s.sent.add(value);
+          const c = s.candidates.get(hash);
+          // The held exchange's response is the one the value was learned from (correlate never changes
+          // responses): no site there means another value with the same hash was learned, not this one.
+          const site = c === undefined || c.ex === null ? undefined : (c.sites ??= producedSites(c.ex, o.sources)).get(value);
+          if (c === undefined || (c.ex !== null && site === undefined)) {
+            if (value.length <= 4096 && !s.sent.has(hash)) {
+              s.sent.add(hash);
               totalValues++;
               if (s.sent.size > o.maxValuesPerSession * 4) {
                 s.sent.delete(s.sent.values().next().value!);
@@ -163,15 +175,12 @@ export function startCorrelation(o: CorrelationOptions, plan: CorrelationPlan, c
             }
             return undefined;
           }
-          s.candidates.delete(value);
+          s.candidates.delete(hash);
           totalValues--;
-          if (c.ex === null) {
-            plan.missed++;
+          if (site === undefined) {
+            plan.missed++; // the producer has left the window
             return undefined;
           }
-          // The held exchange's response is the one the value was learned from: correlate never changes responses.
-          const site = (c.sites ??= producedSites(c.ex, o.sources)).get(value);
-          if (site === undefined) return undefined; // cannot happen: the value was learned from this response
           const rule = plan.ruleFor(endpointKey(c.method, c.path), site.key, site.shape, value);
           if (rule === null) return undefined;
           const rules = (c.rules ??= []);
@@ -179,7 +188,7 @@ export function startCorrelation(o: CorrelationOptions, plan: CorrelationPlan, c
             rules.push(rule);
             plan.variables.get(rule.var)!.producers++;
           }
-          s.active.set(value, rule.var);
+          s.active.set(hash, { value, var: rule.var });
           totalValues++;
           if (s.active.size > o.maxValuesPerSession) {
             s.active.delete(s.active.keys().next().value!);
@@ -194,9 +203,9 @@ export function startCorrelation(o: CorrelationOptions, plan: CorrelationPlan, c
       const h: Held = { ex: null, method: ex.request.method, path: ex.request.path, rules: null, sites: null, bytes: 512 + (ex.request.body?.data.length ?? 0) + (res?.body?.data.length ?? 0) };
       if (res) {
         if (o.learn) {
-          visitResponseCandidates(ex, o.sources, (value) => {
-            if (s.candidates.has(value) || s.active.has(value) || s.sent.has(value)) return;
-            s.candidates.set(value, h);
+          visitResponseCandidates(ex, o.sources, (hash) => {
+            if (s.candidates.has(hash) || s.active.has(hash) || s.sent.has(hash)) return;
+            s.candidates.set(hash, h);
             totalValues++;
             if (s.candidates.size > o.maxValuesPerSession) {
               s.candidates.delete(s.candidates.keys().next().value!);

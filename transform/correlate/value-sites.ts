@@ -4,7 +4,7 @@ import { decodeParam, encodeParam, formatParams, parseCookieHeader, parseParams,
 import { formatConcretePath } from '../json/json-path.js';
 import { scanJsonLeaves } from '../json/json-leaves.js';
 import { applyEdits, decodeJsonString, looksLikeJson, scanJson, type TextEdit } from '../json/json-scanner.js';
-import { isCandidate, isCandidateOfKind, isPlainNumberAt, keyKindAt } from './candidate-values.js';
+import { candidateHashAt, ESCAPED, isCandidate, isCandidateOfKind, keyKindAt, valueHash } from './candidate-values.js';
 import { escapeTemplates } from '../templates/template-string.js';
 import type { ExtractionRule } from './extraction-rules.js';
 
@@ -158,13 +158,13 @@ export type RuleShape = ExtractionRule extends infer R ? (R extends ExtractionRu
 
 /**
  * Visits each value a response produced that is specific enough to correlate
- * on (`isCandidate`), in a fixed order. Return true to stop. This is the hot
- * path (every leaf of every response), so it carries no description of the
- * site, and JSON leaves the key alone rejects (`"qty": 2`, `"currency": "EUR"`)
- * are never sliced out of the body; `producedSites` walks the same values
- * again to describe them once a request turned out to use one, which is rare.
+ * on (`isCandidate`), in a fixed order, as its `valueHash`. Return true to
+ * stop. This is the hot path (every leaf of every response), so it carries
+ * no description of the site and slices no value out of a JSON body;
+ * `producedSites` walks the same values again to describe them once a
+ * request turned out to use one, which is rare.
  */
-export type ProducedVisitor = (value: string) => boolean | void;
+export type ProducedVisitor = (hash: number) => boolean | void;
 
 /** Where a produced value sat: the key it is named after (`user.id`, a cookie name) and how to extract it live. */
 export interface ProducedSite {
@@ -197,18 +197,19 @@ export function visitResponseCandidates(ex: Exchange, sources: ReadonlySet<Value
     let stop = false;
     scanJsonLeaves(text, (isString, start, end, keyStart, keyEnd) => {
       if (++leaves > MAX_LEAVES) return true;
-      // Rejected on the span alone where it can be: one character (an escape takes two), a number under a
-      // key that is not id-like, a short value under an enumeration key (only a random token is specific there).
-      if (end - start < (isString ? 4 : 2)) return false;
+      if (end - start < (isString ? 4 : 2)) return false; // one character (an escape takes two) is never a candidate
       const kind = keyKindAt(text, keyStart, keyEnd);
-      if (isString ? kind === 'enum' && end - start < 18 : kind !== 'id' && isPlainNumberAt(text, start, end)) return false;
-      const value = isString ? decodeJsonString(text, start, end) : text.slice(start, end);
-      if (isCandidateOfKind(value, kind) && visit(value)) stop = true;
+      let hash = isString ? candidateHashAt(text, start + 1, end - 1, kind) : candidateHashAt(text, start, end, kind);
+      if (hash === ESCAPED) {
+        const value = decodeJsonString(text, start, end); // the value is what the escapes spell
+        hash = isCandidateOfKind(value, kind) ? valueHash(value) : -1;
+      }
+      if (hash !== -1 && visit(hash)) stop = true;
       return stop;
     });
     if (stop) return;
   }
-  visitHeaders(res.headers, sources, (value, key) => isCandidate(value, key) && visit(value));
+  visitHeaders(res.headers, sources, (value, key) => isCandidate(value, key) && visit(valueHash(value)));
 }
 
 /** The response's body text when it is JSON to look for produced values in (and not too large), else null. */
@@ -236,7 +237,8 @@ export function producedSites(ex: Exchange, sources: ReadonlySet<ValueSource>): 
 function walkResponseValues(ex: Exchange, sources: ReadonlySet<ValueSource>, visit: SiteVisitor): void {
   const res = ex.response;
   if (!res) return;
-  // JSON first: when a body and a header carry the same value, the JSON path is the sturdier rule.
+  // JSON first (here and in `visitResponseCandidates`): when a body and a header carry the same value, the JSON
+  // path is the sturdier rule.
   const text = jsonBodyToScan(res, sources);
   if (text !== null) {
     // The scanner, not JSON.parse: values are visited as written (`12.50` stays `12.50`, big integers
