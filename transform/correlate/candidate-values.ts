@@ -1,4 +1,4 @@
-import { decodeJsonString } from '../json/json-scanner.js';
+import { keyAt } from '../json/json-keys.js';
 
 /**
  * Which produced values correlate learns: the candidate test, and the
@@ -89,32 +89,13 @@ export function keyKind(key: string): KeyKind {
   return v;
 }
 
-// Keys by their raw span: a small direct-mapped cache of keys written without escapes, checked in place
-// (`startsWith` at the span), so the learning loop neither slices a key out nor hashes it. JSON APIs
-// repeat the same few dozen keys on every record; a miss only costs the slow path below.
-const SPAN_SLOTS = 512;
-const spanKeys: string[] = new Array<string>(SPAN_SLOTS).fill('\u0000');
-const spanKinds: KeyKind[] = new Array<KeyKind>(SPAN_SLOTS).fill('other');
-
 /**
  * `keyKind` of the key whose raw text (quotes included) spans `start`–`end`
  * of `text`; `start` -1 is no key (a value at the top or in a top-level array).
+ * The key comes from `keyAt`'s cache: no copy of it per leaf.
  */
 export function keyKindAt(text: string, start: number, end: number): KeyKind {
-  if (start < 0) return keyKind('');
-  const len = end - start - 2;
-  const slot = (len * 31 + text.charCodeAt(start + 1) * 7 + text.charCodeAt(end - 2)) & (SPAN_SLOTS - 1);
-  const cached = spanKeys[slot]!;
-  if (cached.length === len && text.startsWith(cached, start + 1)) return spanKinds[slot]!;
-  const key = decodeJsonString(text, start, end);
-  const kind = keyKind(key);
-  // Only a key written without escapes has its decoded length: a cached key never holds a backslash
-  // or a quote, so a raw span with an escape in it can never match one.
-  if (key.length === len) {
-    spanKeys[slot] = key;
-    spanKinds[slot] = kind;
-  }
-  return kind;
+  return keyKind(start < 0 ? '' : keyAt(text, start, end));
 }
 
 const NUMBER_AT = /-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?/y;

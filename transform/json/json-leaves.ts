@@ -1,4 +1,4 @@
-import { stringEnd } from './json-scanner.js';
+import { stringEnd } from './json-string.js';
 
 /**
  * The string and number leaves of a JSON text, each with the span of the

@@ -1,3 +1,8 @@
+import { keyAt } from './json-keys.js';
+import { decodeJsonString, stringEnd } from './json-string.js';
+
+export { decodeJsonString, stringEnd };
+
 /**
  * A JSON scanner that reports where each value sits in the text instead of
  * building objects, so a step can splice a replacement into the original
@@ -119,37 +124,13 @@ function readKey(text: string, i: number, path: Array<string | number>, onKey?: 
   if (text.charCodeAt(i) !== 0x22) return -2;
   const end = stringEnd(text, i);
   if (end === -1) return -1;
-  path[path.length - 1] = decodeJsonString(text, i, end);
+  path[path.length - 1] = keyAt(text, i, end);
   onKey?.(path, i, end);
   let j = ws(text, end);
   if (j >= text.length) return -1;
   if (text.charCodeAt(j) !== 0x3a /* : */) return -2;
   j = ws(text, j + 1);
   return j;
-}
-
-/** Index just past the closing quote of the string starting at `start`, or -1 if it never closes. */
-export function stringEnd(text: string, start: number): number {
-  let j = start + 1;
-  for (;;) {
-    const q = text.indexOf('"', j);
-    if (q === -1) return -1;
-    let slashes = 0;
-    while (text.charCodeAt(q - 1 - slashes) === 0x5c) slashes++;
-    if ((slashes & 1) === 0) return q + 1;
-    j = q + 1;
-  }
-}
-
-/** The text of a JSON string token (quotes included in the span). */
-export function decodeJsonString(text: string, start: number, end: number): string {
-  const raw = text.slice(start + 1, end - 1);
-  if (raw.indexOf('\\') === -1) return raw;
-  try {
-    return JSON.parse(text.slice(start, end)) as string;
-  } catch {
-    return raw;
-  }
 }
 
 function ws(text: string, i: number): number {
