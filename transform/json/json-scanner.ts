@@ -1,4 +1,3 @@
-import { keyAt } from './json-keys.js';
 import { decodeJsonString, stringEnd } from './json-string.js';
 
 export { decodeJsonString, stringEnd };
@@ -124,7 +123,7 @@ function readKey(text: string, i: number, path: Array<string | number>, onKey?: 
   if (text.charCodeAt(i) !== 0x22) return -2;
   const end = stringEnd(text, i);
   if (end === -1) return -1;
-  path[path.length - 1] = keyAt(text, i, end);
+  path[path.length - 1] = decodeJsonString(text, i, end);
   onKey?.(path, i, end);
   let j = ws(text, end);
   if (j >= text.length) return -1;
