@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { importHar } from '../../capture/har/har-import.js';
 import { readExchanges } from '../../store/segment-reader.js';
 import { writeExchanges } from '../../store/write-exchanges.js';
-import { runCli } from '../support/run-cli.js';
+import { expectOneLineError, runCli } from '../support/run-cli.js';
 import { makeTempDir } from '../support/temp-dir.js';
 
 const har = fileURLToPath(new URL('../fixtures/har/sample-api.har', import.meta.url));
@@ -70,5 +70,11 @@ describe('reprise transform', () => {
     expect(existsSync(join(tmp.dir, 'o'))).toBe(false);
     const help = await runCli(['transform', '--help']);
     expect(help.stdout).toContain('--with <transforms.yaml>');
+  });
+
+  it('--with naming a directory is a one-line user error, not "this is a bug"', async () => {
+    const r = await runCli(['transform', join(tmp.dir, 'nowhere'), '--dry-run', '--with', tmp.dir]);
+    expect(r.code).toBe(1);
+    expect(expectOneLineError(r, 'INPUT_UNREADABLE')).toBe(`reprise: INPUT_UNREADABLE: ${tmp.dir}: is a directory, not a transforms file`);
   });
 });

@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, type Stats } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node as YamlNode } from 'yaml';
@@ -57,15 +57,26 @@ const TOP: Extract<FieldSpec, { kind: 'object' }> = {
 export async function loadTransformPipeline(source: string | { yaml: string; name?: string; baseDir?: string }): Promise<PipelineDefinition> {
   if (typeof source === 'string' && !source.includes('\n')) {
     const file = source;
-    let size: number;
-    try {
-      size = (await stat(file)).size;
-    } catch (err) {
+    const unreadable = (err: unknown): RepriseError => {
       const code = (err as NodeJS.ErrnoException).code;
-      throw new RepriseError(code === 'ENOENT' ? 'INPUT_NOT_FOUND' : 'INPUT_UNREADABLE', `transforms file cannot be read (${code ?? (err as Error).message})`, { cause: err, location: { file } });
+      return new RepriseError(code === 'ENOENT' ? 'INPUT_NOT_FOUND' : 'INPUT_UNREADABLE', `transforms file cannot be read (${code ?? (err as Error).message})`, { cause: err, location: { file } });
+    };
+    let st: Stats;
+    try {
+      st = await stat(file);
+    } catch (err) {
+      throw unreadable(err);
     }
+    // stat succeeds on a directory and reading it fails (EISDIR): the user's mistake, said as such, not a bug.
+    if (st.isDirectory()) throw new RepriseError('INPUT_UNREADABLE', 'is a directory, not a transforms file', { location: { file } });
+    const size = st.size;
     if (size > MAX_FILE_BYTES) throw new RepriseError('TRANSFORM_INVALID', `transforms file is ${size} bytes; at most ${MAX_FILE_BYTES} are read`, { location: { file } });
-    const text = await readFile(file, 'utf8');
+    let text: string;
+    try {
+      text = await readFile(file, 'utf8');
+    } catch (err) {
+      throw unreadable(err);
+    }
     return parsePipelineYaml(text, file, dirname(resolve(file)));
   }
   const t = typeof source === 'string' ? { yaml: source } : source;
