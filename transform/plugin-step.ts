@@ -76,14 +76,13 @@ async function loadPlugin(file: string, shown: string): Promise<TransformPlugin>
   try {
     mod = (await import(pathToFileURL(file).href)) as { default?: unknown };
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ERR_UNKNOWN_FILE_EXTENSION' && /\.[mc]?ts$/.test(file)) {
-      mod = await importTypeScript(file, shown);
-    } else {
-      throw new RepriseError('TRANSFORM_PLUGIN', `${shown}: cannot be loaded: ${(err as Error).message}`, { cause: err });
-    }
+    // Plain Node does not know .ts (ERR_UNKNOWN_FILE_EXTENSION); under the CLI's registered tsx a .ts
+    // file outside a "type": "module" package is taken for CommonJS and fails (ERR_REQUIRE_CYCLE_MODULE).
+    // tsImport loads either; when it fails too, its error is the one that says what is wrong.
+    if (/\.[mc]?ts$/.test(file)) mod = await importTypeScript(file, shown);
+    else throw new RepriseError('TRANSFORM_PLUGIN', `${shown}: cannot be loaded: ${(err as Error).message}`, { cause: err });
   }
-  const d = mod.default;
+  const d = interopDefault(mod.default);
   if (typeof d === 'function') return { transform: d as TransformPluginFunction };
   if (d !== null && typeof d === 'object' && typeof (d as TransformPlugin).transform === 'function') {
     const p = d as TransformPlugin;
@@ -97,6 +96,16 @@ async function importTypeScript(file: string, shown: string): Promise<{ default?
     const { tsImport } = await import('tsx/esm/api');
     return (await tsImport(pathToFileURL(file).href, import.meta.url)) as { default?: unknown };
   } catch (err) {
-    throw new RepriseError('TRANSFORM_PLUGIN', `${shown}: cannot be loaded: ${(err as Error).message}`, { cause: err });
+    // esbuild's message spans lines (the error, then its place); a user error is one line.
+    throw new RepriseError('TRANSFORM_PLUGIN', `${shown}: cannot be loaded: ${(err as Error).message.replace(/\s*\n\s*/g, ' ')}`, { cause: err });
   }
+}
+
+/**
+ * A TypeScript plugin compiled as CommonJS (outside a "type": "module" package) arrives as
+ * `{ default: module.exports }`, its own default export one level down.
+ */
+function interopDefault(d: unknown): unknown {
+  if (d === null || typeof d !== 'object' || typeof (d as TransformPlugin).transform === 'function') return d;
+  return (d as { __esModule?: unknown }).__esModule === true ? (d as { default?: unknown }).default : d;
 }

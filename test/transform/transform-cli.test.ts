@@ -72,6 +72,32 @@ describe('reprise transform', () => {
     expect(help.stdout).toContain('--with <transforms.yaml>');
   });
 
+  it('loads a .ts plugin from a CommonJS project (no "type": "module"), the usual place for one', async () => {
+    const input = join(tmp.dir, 'in');
+    await writeExchanges(importHar(har), input);
+    await writeFile(join(tmp.dir, 'package.json'), '{ "name": "my-project" }\n');
+    await writeFile(join(tmp.dir, 'tag.ts'), [
+      "export default function tag(ex: { request: { path: string } }, options: { tenant?: string }): unknown {",
+      "  return ex.request.path.startsWith('/static/') ? null : { ...ex, meta: { tenant: options.tenant } };",
+      '}',
+      '',
+    ].join('\n'));
+    await writeFile(join(tmp.dir, 'broken.ts'), 'export default function (ex: unknown) { return ex\n');
+    const yaml = (plugin: string): string => `steps:\n  - type: plugin\n    path: ./${plugin}\n    options: {tenant: acme}\n`;
+    await writeFile(join(tmp.dir, 'good.yaml'), yaml('tag.ts'));
+    await writeFile(join(tmp.dir, 'bad.yaml'), yaml('broken.ts'));
+
+    const out = join(tmp.dir, 'out');
+    const run = await runCli(['transform', input, '--out', out, '--with', join(tmp.dir, 'good.yaml')]);
+    expect(run.stderr).toBe('');
+    expect(run.stdout).toContain('wrote 59 of 60 exchanges');
+    for await (const x of readExchanges(out)) expect(x.meta).toEqual({ tenant: 'acme' });
+
+    // A plugin that does not compile is still a one-line error naming the file and the place.
+    const bad = await runCli(['transform', input, '--dry-run', '--with', join(tmp.dir, 'bad.yaml')]);
+    expect(expectOneLineError(bad, 'TRANSFORM_PLUGIN')).toMatch(/could not start: \.\/broken\.ts: cannot be loaded: .*broken\.ts:2:0: ERROR: Unexpected end of file$/);
+  });
+
   it('--with naming a directory is a one-line user error, not "this is a bug"', async () => {
     const r = await runCli(['transform', join(tmp.dir, 'nowhere'), '--dry-run', '--with', tmp.dir]);
     expect(r.code).toBe(1);
