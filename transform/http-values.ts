@@ -95,3 +95,14 @@ export function spliceAll(s: string, spans: Array<{ start: number; end: number; 
   }
   return out + mapGap(s.slice(pos));
 }
+
+/** Index of the space after an auth scheme (`Bearer x` → 6) in an Authorization value, or -1. */
+export function authSchemeEnd(v: string): number {
+  const sp = v.indexOf(' ');
+  if (sp <= 0 || sp === v.length - 1) return -1;
+  for (let i = 0; i < sp; i++) {
+    const c = v.charCodeAt(i) | 0x20;
+    if (!((c >= 0x61 && c <= 0x7a) || (i > 0 && (c === 0x2d || (c >= 0x30 && c <= 0x39))))) return -1;
+  }
+  return sp;
+}

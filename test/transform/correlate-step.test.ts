@@ -181,6 +181,27 @@ describe('correlate step (learned)', () => {
     expect(headerOf(out[2]!, 'x-ticket')).toBe('${corr.ticket}');
   });
 
+  it('a manual rule injected into Authorization keeps the recorded scheme, as learned correlations do', async () => {
+    const out = await runSteps([{ type: 'correlate', learn: false, rules: [
+      { var: 'tok', extract: { jsonPath: '$.access_token' }, inject: [{ header: 'authorization' }, { header: 'proxy-authorization' }, { header: 'x-token' }] },
+    ] }], [
+      ex({ method: 'POST', path: '/login', resBody: `{"access_token": "${TOKEN}"}` }),
+      ex({ path: '/me', headers: [['Authorization', `Bearer ${TOKEN}`], ['Proxy-Authorization', `Basic ${TOKEN}`], ['X-Token', TOKEN]] }),
+      ex({ path: '/raw', headers: [['Authorization', TOKEN]] }),
+    ]);
+    expect(headerOf(out[1]!, 'authorization')).toBe('Bearer ${corr.tok}');
+    expect(headerOf(out[1]!, 'proxy-authorization')).toBe('Basic ${corr.tok}');
+    expect(headerOf(out[1]!, 'x-token')).toBe('${corr.tok}');
+    expect(headerOf(out[2]!, 'authorization')).toBe('${corr.tok}'); // no scheme recorded, none added
+  });
+
+  it('parameterize set still writes the whole header value it is given', async () => {
+    const out = await runSteps([{ type: 'parameterize', set: [{ header: 'authorization', value: 'Token ${API_TOKEN}' }] }], [
+      ex({ path: '/me', headers: [['Authorization', `Bearer ${TOKEN}`]] }),
+    ]);
+    expect(headerOf(out[0]!, 'authorization')).toBe('Token ${API_TOKEN}');
+  });
+
   it('runs in one pass over a one-shot stream; a first use beyond the lookahead is left as recorded and reported', async () => {
     async function* stream(): AsyncGenerator<Exchange> {
       const [login, ...rest] = flow();

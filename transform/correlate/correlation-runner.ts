@@ -150,7 +150,7 @@ export function startCorrelation(o: CorrelationOptions, plan: CorrelationPlan, c
       const ed = new ExchangeEditor(ex);
       for (const m of o.manual) {
         if (!s.produced.has(m.var)) continue;
-        for (const t of m.inject) if (writeTemplate(ed, t, `\${corr.${m.var}}`)) correlated(1);
+        for (const t of m.inject) if (writeTemplate(ed, t, `\${corr.${m.var}}`, { keepAuthScheme: true })) correlated(1);
       }
       if (o.learn) {
         const n = visitRequestValues(ed, (value, where) => {

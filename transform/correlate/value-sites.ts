@@ -1,6 +1,6 @@
 import type { Exchange } from '../../store/exchange.js';
 import { bodyText, contentTypeOf, isFormContentType, isJsonContentType, type ExchangeEditor } from '../exchange-editor.js';
-import { decodeParam, encodeParam, formatParams, parseCookieHeader, parseParams, parseSetCookie, spliceAll } from '../http-values.js';
+import { authSchemeEnd, decodeParam, encodeParam, formatParams, parseCookieHeader, parseParams, parseSetCookie, spliceAll } from '../http-values.js';
 import { formatConcretePath } from '../json/json-path.js';
 import { scanJsonLeaves } from '../json/json-leaves.js';
 import { applyEdits, decodeJsonString, looksLikeJson, scanJson, type TextEdit } from '../json/json-scanner.js';
@@ -26,17 +26,6 @@ const SKIP_HEADERS = new Set([
   'accept-language', 'user-agent', 'connection', 'keep-alive', 'cache-control', 'pragma', 'te', 'upgrade', 'origin',
   'referer', 'transfer-encoding', 'expect', 'dnt',
 ]);
-
-/** Index of the space after an auth scheme (`Bearer x` → 6), or -1. */
-function authSchemeEnd(v: string): number {
-  const sp = v.indexOf(' ');
-  if (sp <= 0 || sp === v.length - 1) return -1;
-  for (let i = 0; i < sp; i++) {
-    const c = v.charCodeAt(i) | 0x20;
-    if (!((c >= 0x61 && c <= 0x7a) || (i > 0 && (c === 0x2d || (c >= 0x30 && c <= 0x39))))) return -1;
-  }
-  return sp;
-}
 
 /** Visit every value a request uses; templates the visitor returns are written and their fields marked. Returns how many. */
 export function visitRequestValues(ed: ExchangeEditor, visit: UseVisitor): number {

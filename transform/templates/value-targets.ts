@@ -1,6 +1,6 @@
 import type { FieldSpec } from '../config/field-spec.js';
 import { bodyText, contentTypeOf, isFormContentType, type ExchangeEditor } from '../exchange-editor.js';
-import { encodeParam, formatParams, parseCookieHeader, parseParams, spliceAll } from '../http-values.js';
+import { authSchemeEnd, encodeParam, formatParams, parseCookieHeader, parseParams, spliceAll } from '../http-values.js';
 import { jsonPathProblem, matchJsonPath, parseJsonPath } from '../json/json-path.js';
 import { applyEdits, scanJson, type TextEdit } from '../json/json-scanner.js';
 import type { ValueTarget } from '../step-definitions.js';
@@ -54,19 +54,24 @@ export function compileTarget(t: ValueTarget & { add?: boolean }): CompiledTarge
 /**
  * Write `template` into the target's value(s) in the request. Returns true
  * when something was written. Absent targets are added only with `add`
- * (headers, query parameters and cookies).
+ * (headers, query parameters and cookies). With `keepAuthScheme`, an
+ * Authorization-like header keeps its recorded scheme (`Bearer ${corr.token}`):
+ * correlate fills in a bare token, parameterize `set` writes the whole value.
  */
-export function writeTemplate(ed: ExchangeEditor, c: CompiledTarget, template: string): boolean {
+export function writeTemplate(ed: ExchangeEditor, c: CompiledTarget, template: string, options: { keepAuthScheme?: boolean } = {}): boolean {
   const t = c.target;
   const firstTime = !ed.isTemplated(c.field);
   const gap = firstTime ? escapeTemplates : (s: string): string => s;
   let written = false;
   if (t.header) {
     const lower = t.header.toLowerCase();
+    const keepScheme = options.keepAuthScheme === true && lower.endsWith('authorization');
     const headers = ed.headers('request');
     for (let i = 0; i < headers.length; i++) {
       if (headers[i]![0].toLowerCase() !== lower) continue;
-      ed.setHeaderValue('request', i, template);
+      const value = headers[i]![1];
+      const sp = keepScheme ? authSchemeEnd(value) : -1;
+      ed.setHeaderValue('request', i, sp === -1 ? template : `${value.slice(0, sp + 1)}${template}`);
       written = true;
     }
     if (!written && t.add) {
