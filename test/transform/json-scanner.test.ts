@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatConcretePath, matchJsonPath, parseJsonPath } from '../../transform/json/json-path.js';
+import { formatConcretePath, matchJsonPath, parseJsonPath, type PathSegment } from '../../transform/json/json-path.js';
 import { applyEdits, scanJson, type JsonKind } from '../../transform/json/json-scanner.js';
 
 function values(text: string): { result: string; seen: Array<[string, JsonKind, string]> } {
@@ -26,6 +26,44 @@ describe('JSON paths', () => {
     expect(m('$..password', ['a', 0, 'b', 'password'])).toBe(true);
     expect(m('$..password', ['password', 'x'])).toBe(false);
     expect(m('$.*', ['anything'])).toBe(true);
+  });
+});
+
+describe('JSON paths with ..', () => {
+  /** The definition of `..` (zero or more levels), tried at every depth: the reference the matcher must agree with. */
+  function reference(segs: PathSegment[], si: number, c: Array<string | number>, ci: number): boolean {
+    if (si === segs.length) return ci === c.length;
+    const seg = segs[si]!;
+    if (seg.t === 'desc') {
+      for (let k = ci; k <= c.length; k++) if (reference(segs, si + 1, c, k)) return true;
+      return false;
+    }
+    if (ci >= c.length) return false;
+    const part = c[ci]!;
+    return (seg.t === 'any' || (seg.t === 'key' ? part === seg.name : part === seg.i)) && reference(segs, si + 1, c, ci + 1);
+  }
+
+  it('agree with the definition on random paths and patterns', () => {
+    const parts: Array<string | number> = ['a', 'b', 0, 1];
+    const pieces = ['.a', '.b', '[0]', '[1]', '[*]', '..a', '..b', '..[0]', '..*'];
+    let seed = 7;
+    const rnd = (n: number): number => ((seed = (seed * 1103515245 + 12345) >>> 0) % n);
+    for (let round = 0; round < 20_000; round++) {
+      const source = `$${Array.from({ length: 1 + rnd(5) }, () => pieces[rnd(pieces.length)]).join('')}`;
+      const concrete = Array.from({ length: rnd(8) }, () => parts[rnd(parts.length)]!);
+      const path = parseJsonPath(source);
+      expect(matchJsonPath(path, concrete), `${source} ${JSON.stringify(concrete)}`).toBe(reference(path.segments, 0, concrete, 0));
+    }
+  });
+
+  it('stay linear in the nesting: a deeply nested body is matched in well under a second', () => {
+    const deep = `${'['.repeat(100_000)}${'{"a": '.repeat(20_000)}1${'}'.repeat(20_000)}${']'.repeat(100_000)}`;
+    for (const source of ['$..password', '$..a', '$..a.b', '$..x..y', '$.a..b[*]']) {
+      const path = parseJsonPath(source);
+      const t0 = performance.now();
+      scanJson(deep, (p) => void matchJsonPath(path, p));
+      expect(performance.now() - t0, source).toBeLessThan(1000);
+    }
   });
 });
 

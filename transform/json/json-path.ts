@@ -97,20 +97,60 @@ export function matchJsonPath(path: JsonPath, concrete: ConcretePath): boolean {
   return matchFrom(path.segments, 0, concrete, 0);
 }
 
+/**
+ * `..` is to a path what `*` is to a glob, so it is matched without
+ * backtracking: trying every depth for every `..` was quadratic in the
+ * nesting, and a 2 MB body of nested arrays (every container is visited)
+ * took minutes per path. The block after the last `..` can only sit at the
+ * end; a block followed by another `..` is taken at its leftmost place,
+ * since the `..` after it can absorb whatever a later place would skip.
+ * (That search is still linear per value, so `$..a..b` on a body nested
+ * thousands deep whose every level ends in `b` stays quadratic.)
+ */
 function matchFrom(segs: PathSegment[], si: number, c: ConcretePath, ci: number): boolean {
   while (si < segs.length) {
-    const seg = segs[si]!;
-    if (seg.t === 'desc') {
-      for (let k = ci; k < c.length; k++) if (matchFrom(segs, si + 1, c, k)) return true;
-      return false;
+    if (segs[si]!.t === 'desc') {
+      si++;
+      const next = nextDesc(segs, si);
+      const len = next - si;
+      if (next === segs.length) return c.length - len >= ci && matchBlock(segs, si, len, c, c.length - len);
+      // The end is checked first: most values fail there, before any search for the blocks in between.
+      const tail = segs.length - 1 - lastDesc(segs);
+      if (c.length - tail < ci || !matchBlock(segs, segs.length - tail, tail, c, c.length - tail)) return false;
+      let k = ci;
+      while (k + len <= c.length && !matchBlock(segs, si, len, c, k)) k++;
+      if (k + len > c.length) return false;
+      si = next;
+      ci = k + len;
+      continue;
     }
-    if (ci >= c.length) return false;
-    const part = c[ci]!;
-    if (seg.t === 'key' ? part !== seg.name : seg.t === 'index' ? part !== seg.i : false) return false;
+    if (ci >= c.length || !matchSegment(segs[si]!, c[ci]!)) return false;
     si++;
     ci++;
   }
   return ci === c.length;
+}
+
+function lastDesc(segs: PathSegment[]): number {
+  let i = segs.length - 1;
+  while (segs[i]!.t !== 'desc') i--;
+  return i;
+}
+
+function nextDesc(segs: PathSegment[], from: number): number {
+  let i = from;
+  while (i < segs.length && segs[i]!.t !== 'desc') i++;
+  return i;
+}
+
+/** Do the `len` segments from `si` (none of them `..`) match the concrete parts from `ci`? */
+function matchBlock(segs: PathSegment[], si: number, len: number, c: ConcretePath, ci: number): boolean {
+  for (let j = 0; j < len; j++) if (!matchSegment(segs[si + j]!, c[ci + j]!)) return false;
+  return true;
+}
+
+function matchSegment(seg: PathSegment, part: string | number): boolean {
+  return seg.t === 'key' ? part === seg.name : seg.t === 'index' ? part === seg.i : true;
 }
 
 /** `$.user.email`, `$.items[0].card`; with `collapse`, indexes become `[*]` (for redaction marks). */
