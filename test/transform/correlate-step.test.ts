@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Exchange } from '../../store/exchange.js';
 import { runPipeline } from '../../transform/compile-pipeline.js';
 import { isCandidate, valueHash } from '../../transform/correlate/candidate-values.js';
+import { maskExample } from '../../transform/correlate/correlation-plan.js';
 import { extractVariables } from '../../transform/correlate/extraction-rules.js';
 import { replayAnnotations } from '../../transform/exchange-editor.js';
 import { applyVariables } from '../../transform/templates/resolve-templates.js';
@@ -43,6 +44,13 @@ describe('correlate step (learned)', () => {
     const explained = p.explain();
     expect(explained).toContain('corr.login_token ← POST /api/login response json $.token (e.g. 4f9c…(24 chars); from 1 response) → request.headers.authorization ×3');
     expect(explained).not.toContain(TOKEN);
+  });
+
+  it('--explain shows at most a quarter of an example value, so a short token is not given away', () => {
+    expect(maskExample(TOKEN)).toBe('4f9c…(24 chars)');
+    expect(maskExample('s%3A7f3a9c2e1b')).toBe('s%3…(14 chars)');
+    expect(maskExample('Zk9x2Q')).toBe('Z…(6 chars)');
+    expect(maskExample('123')).toBe('…(3 chars)');
   });
 
   it('learns from the Location header when the body does not carry the id', async () => {

@@ -90,7 +90,10 @@ function describeRule(rule: ExtractionRule): string {
   }
 }
 
-/** `eyJh…(80 chars)`: enough to recognize a value, not enough to use it. */
+/**
+ * `eyJh…(80 chars)`: enough to recognize a value, not enough to use it. At most a quarter of it is
+ * shown (up to 4 characters): four characters of a 6-character CSRF token or PIN leave two to guess.
+ */
 export function maskExample(v: string): string {
-  return v.length <= 4 ? `${v[0] ?? ''}…(${v.length} chars)` : `${v.slice(0, 4)}…(${v.length} chars)`;
+  return `${v.slice(0, Math.min(4, Math.floor(v.length / 4)))}…(${v.length} chars)`;
 }
