@@ -210,6 +210,22 @@ describe('correlate step (learned)', () => {
     expect(headerOf(out[0]!, 'authorization')).toBe('Token ${API_TOKEN}');
   });
 
+  it('--explain lists each manual rule with where it was injected, and says when a rule never found its value', async () => {
+    const p = await compileSteps([{ type: 'correlate', learn: false, rules: [
+      { var: 'tok', extract: { jsonPath: '$.access_token' }, inject: [{ header: 'authorization' }, { query: 'access_token' }] },
+      { var: 'csrf', extract: { header: 'x-csrf' }, from: { paths: ['/form'] }, inject: [{ formField: 'csrf' }] },
+    ] }]);
+    const input = [
+      ex({ method: 'POST', path: '/login', resBody: `{"access_token": "${TOKEN}"}` }),
+      ex({ path: '/me', query: `access_token=${TOKEN}`, headers: [['Authorization', `Bearer ${TOKEN}`]] }),
+      ex({ path: '/you', headers: [['Authorization', `Bearer ${TOKEN}`]] }),
+    ];
+    for await (const _ of runPipeline(p, input));
+    const lines = p.explain().split('\n');
+    expect(lines).toContain('  corr.tok ← rule: response json $.access_token (from 1 response) → request.headers.authorization ×2, request.query.access_token ×1');
+    expect(lines).toContain('  corr.csrf ← rule: response header x-csrf: no response had it, so nothing was injected (check extract and from)');
+  });
+
   it('runs in one pass over a one-shot stream; a first use beyond the lookahead is left as recorded and reported', async () => {
     async function* stream(): AsyncGenerator<Exchange> {
       const [login, ...rest] = flow();

@@ -103,7 +103,7 @@ export const correlateStepKind: StepKind<CorrelateStep> = {
     };
     let plan: CorrelationPlan | null = null;
     return {
-      learned: () => (learn && plan ? plan.explain(lookahead) : []),
+      learned: () => (plan ? [...plan.explainManual(options.manual.map((m) => m.rule)), ...(learn ? plan.explain(lookahead) : [])] : []),
       start() {
         plan = new CorrelationPlan();
         const runner = startCorrelation(options, plan, ctx);

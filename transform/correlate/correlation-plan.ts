@@ -61,6 +61,31 @@ export class CorrelationPlan {
     else if (uses.size < MAX_USE_PLACES) uses.set(where, 1);
   }
 
+  /** Manual rules by variable: responses they extracted a value from, and where requests got it. */
+  readonly manual = new Map<string, { rule: ExtractionRule; producers: number; uses: Map<string, number> }>();
+
+  countManualProducer(rule: ExtractionRule): void {
+    const m = this.manual.get(rule.var);
+    if (m) m.producers++;
+    else this.manual.set(rule.var, { rule, producers: 1, uses: new Map() });
+  }
+
+  countManualUse(name: string, where: string): void {
+    const uses = this.manual.get(name)?.uses;
+    if (uses && (uses.has(where) || uses.size < MAX_USE_PLACES)) uses.set(where, (uses.get(where) ?? 0) + 1);
+  }
+
+  /** One line per manual rule; a rule that never found its value says so, since nothing it injects then happens. */
+  explainManual(rules: readonly ExtractionRule[]): string[] {
+    return rules.map((rule) => {
+      const head = `corr.${rule.var} ← rule: ${describeRule(rule)}`;
+      const m = this.manual.get(rule.var);
+      if (!m) return `${head}: no response had it, so nothing was injected (check extract and from)`;
+      const uses = [...m.uses].sort((a, b) => b[1] - a[1]).map(([where, n]) => `${where} ×${n}`).join(', ');
+      return `${head} (from ${m.producers} response${m.producers === 1 ? '' : 's'}) → ${uses || 'no later request of the session had an inject target'}`;
+    });
+  }
+
   explain(lookahead: number): string[] {
     const lines = [...this.variables.values()].map((v) => {
       const uses = [...v.uses].sort((a, b) => b[1] - a[1]).map(([where, n]) => `${where} ×${n}`).join(', ');

@@ -3,7 +3,7 @@ import type { Exchange } from '../../store/exchange.js';
 import type { ExchangePredicate } from '../../store/exchange-filter.js';
 import { ExchangeEditor } from '../exchange-editor.js';
 import type { BufferingStepRunner, StepContext } from '../step-types.js';
-import { writeTemplate, type CompiledTarget } from '../templates/value-targets.js';
+import { targetPlace, writeTemplate, type CompiledTarget } from '../templates/value-targets.js';
 import { valueHash } from './candidate-values.js';
 import type { CorrelationPlan } from './correlation-plan.js';
 import { extractValue, type ExtractionRule } from './extraction-rules.js';
@@ -150,7 +150,11 @@ export function startCorrelation(o: CorrelationOptions, plan: CorrelationPlan, c
       const ed = new ExchangeEditor(ex);
       for (const m of o.manual) {
         if (!s.produced.has(m.var)) continue;
-        for (const t of m.inject) if (writeTemplate(ed, t, `\${corr.${m.var}}`, { keepAuthScheme: true })) correlated(1);
+        for (const t of m.inject) {
+          if (!writeTemplate(ed, t, `\${corr.${m.var}}`, { keepAuthScheme: true })) continue;
+          correlated(1);
+          plan.countManualUse(m.var, targetPlace(t.target));
+        }
       }
       if (o.learn) {
         const n = visitRequestValues(ed, (value, where) => {
@@ -217,6 +221,7 @@ export function startCorrelation(o: CorrelationOptions, plan: CorrelationPlan, c
           if ((m.from && !m.from(ex)) || extractValue(m.rule, res) === undefined) continue;
           ed.addExtraction(m.rule);
           ctx.stats().extractRules++;
+          plan.countManualProducer(m.rule);
           s.produced.add(m.var);
         }
       }

@@ -33,6 +33,15 @@ export function describeTarget(t: ValueTarget): string {
   return `form field ${t.formField}`;
 }
 
+/** Where in a request a target is, named as --explain names learned uses: `request.cookies.sid`. */
+export function targetPlace(t: ValueTarget): string {
+  if (t.header) return `request.headers.${t.header.toLowerCase()}`;
+  if (t.query) return `request.query.${t.query}`;
+  if (t.cookie) return `request.cookies.${t.cookie}`;
+  if (t.jsonPath) return `request.body.${t.jsonPath}`;
+  return `request.body.form.${t.formField}`;
+}
+
 /** The template field a target writes into. */
 export function targetField(t: ValueTarget): string {
   if (t.header) return `request.headers.${t.header.toLowerCase()}`;
