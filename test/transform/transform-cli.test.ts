@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
+import { symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -96,6 +96,21 @@ describe('reprise transform', () => {
     // A plugin that does not compile is still a one-line error naming the file and the place.
     const bad = await runCli(['transform', input, '--dry-run', '--with', join(tmp.dir, 'bad.yaml')]);
     expect(expectOneLineError(bad, 'TRANSFORM_PLUGIN')).toMatch(/could not start: \.\/broken\.ts: cannot be loaded: .*broken\.ts:2:0: ERROR: Unexpected end of file$/);
+  });
+
+  it('refuses an output that is the input under another name (a symlink, a trailing slash), leaving the input as it was', async () => {
+    const input = join(tmp.dir, 'in');
+    await writeExchanges(importHar(har), input);
+    await symlink(input, join(tmp.dir, 'link'));
+    const yaml = join(tmp.dir, 'transforms.yaml');
+    await writeFile(yaml, 'steps:\n  - type: filter\n    presets: [drop-static-assets]\n');
+    for (const out of [join(tmp.dir, 'link'), `${input}/`, join(tmp.dir, 'link', '..', 'in')]) {
+      const r = await runCli(['transform', input, '--out', out, '--with', yaml]);
+      expect(expectOneLineError(r, 'OUTPUT_UNWRITABLE')).toContain('the output store must not be the input store');
+    }
+    let n = 0;
+    for await (const _ of readExchanges(input)) n++;
+    expect(n).toBe(60);
   });
 
   it('--with naming a directory is a one-line user error, not "this is a bug"', async () => {
