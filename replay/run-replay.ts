@@ -17,6 +17,8 @@ import { planProblems, planSends } from './schedule/plan-sends.js';
 import type { ExchangeSource, PlanOptions, PlannedSend } from './schedule/replay-plan.js';
 import { startRunClock, type RunClock } from './schedule/run-clock.js';
 
+
+const MAX_UNSENT_REASONS = 10;
 /**
  * One replay run, end to end: store → safety → plan → open-model scheduler →
  * undici dispatch → one RequestResult per send, fed to ReplayMetrics and to
@@ -135,9 +137,17 @@ export async function runReplay(options: ReplayOptions): Promise<ReplayRunSummar
     ...(options.maxQueue !== undefined && { maxHeld: options.maxQueue }),
   });
   const captureId = `replay-${new Date(clock.startedAtMs).toISOString()}`;
+  // A request that could not even be built (a template variable with no value) is counted as an
+  // "other" error; without its reason the user cannot tell which variable to set. Each distinct reason
+  // is said once (they name the field and the variable, never a value), and only the first few.
+  const unsentReasons = new Set<string>();
   const emit = (r: RequestResult): void => {
     metrics.record(r);
     options.onResult?.(r);
+    if (r.sentUs === null && r.error?.kind === 'other' && unsentReasons.size < MAX_UNSENT_REASONS && !unsentReasons.has(r.error.message)) {
+      unsentReasons.add(r.error.message);
+      options.log?.warn(`not sent: ${r.endpoint}: ${r.error.message}`);
+    }
   };
   const laneOf = options.connectionFidelity ? laneKey : undefined;
   let scheduler: SchedulerStats;

@@ -2,6 +2,7 @@ import https from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createCa, issueLeaf, openCaSigner } from '../../capture/proxy/ca-create.js';
 import type { Exchange } from '../../store/exchange.js';
@@ -98,12 +99,18 @@ describe('dispatch', () => {
     const target = await startTarget();
     cleanups.push(() => target.close());
     const results: RequestResult[] = [];
-    await runReplay({ warmUp: false, store, target: target.url, onResult: (r) => results.push(r) });
+    const logged: string[] = [];
+    const log = pino({ base: undefined }, { write: (line: string) => void logged.push((JSON.parse(line) as { msg: string }).msg) });
+    await runReplay({ warmUp: false, store, target: target.url, log, onResult: (r) => results.push(r) });
     expect(results).toHaveLength(2);
     for (const r of results) {
       expect(r.sentUs).toBeNull();
       expect(r.error?.message).toMatch(/NOT_SET_ANYWHERE.*has no value/);
     }
+    // The summary only counts "other" errors: the reason is said to the user, once, naming the variable.
+    expect(logged.filter((m) => m.startsWith('not sent:'))).toEqual([
+      'not sent: GET /users/:id: TRANSFORM_VARIABLE: request.headers.x-key: ${NOT_SET_ANYWHERE} has no value (set it in the environment or the secrets file)',
+    ]);
   });
 
   it('--record-out stores what was sent and the live response', async () => {
