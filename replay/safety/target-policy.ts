@@ -24,8 +24,18 @@ export interface ReplayTarget {
   origin: string;
   /** host[:port] as it goes into the Host header. */
   authority: string;
-  /** Lower-case host without port (brackets kept for IPv6), compared with recorded hosts. */
+  /** Lower-case host without port or trailing dot (brackets kept for IPv6), compared with recorded hosts. */
   host: string;
+}
+
+/**
+ * A host as DNS sees it: case and one trailing dot do not change where a name
+ * resolves (`API.example.com.` is `api.example.com`), so neither may get a
+ * target past the allowlist or the recorded-host refusal.
+ */
+export function comparableHost(host: string): string {
+  const h = host.toLowerCase();
+  return h.endsWith('.') ? h.slice(0, -1) : h;
 }
 
 export const SAFE_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE']);
@@ -45,8 +55,8 @@ export function checkTarget(target: string, policy: TargetPolicy = {}): ReplayTa
   if ((url.pathname !== '/' && url.pathname !== '') || url.search || url.hash || url.username) {
     throw new RepriseError('REPLAY_TARGET_NOT_ALLOWED', `target "${target}": give an origin only (scheme://host[:port]), no path, query or credentials`);
   }
-  const host = url.hostname.toLowerCase();
-  const allow = (policy.allowHosts ?? []).map((h) => h.toLowerCase());
+  const host = comparableHost(url.hostname);
+  const allow = (policy.allowHosts ?? []).map(comparableHost);
   if (allow.length > 0 && !allow.includes(host)) {
     throw new RepriseError('REPLAY_TARGET_NOT_ALLOWED', `target host ${host} is not in the allowlist (${allow.join(', ')})`);
   }
@@ -60,7 +70,7 @@ export function checkTarget(target: string, policy: TargetPolicy = {}): ReplayTa
  */
 export function checkRecordedHost(ex: Exchange, target: ReplayTarget, policy: TargetPolicy = {}): void {
   if (policy.allowRecordedHost) return;
-  if (hostOf(ex.request) === target.host) {
+  if (comparableHost(hostOf(ex.request)) === target.host) {
     throw new RepriseError(
       'REPLAY_RECORDED_HOST',
       `target host ${target.host} is the host this traffic was recorded from (exchange ${ex.id}); replaying there would hit production — pass --allow-recorded-host if that is intended`,
@@ -96,7 +106,7 @@ export function parseExcludeMethods(text: string): Pick<TargetPolicy, 'excludeMe
 export function checkRecordedHosts(hosts: Iterable<string>, target: ReplayTarget, policy: TargetPolicy = {}): void {
   if (policy.allowRecordedHost) return;
   for (const h of hosts) {
-    if (hostOf({ authority: h } as Exchange['request']) === target.host) {
+    if (comparableHost(hostOf({ authority: h } as Exchange['request'])) === target.host) {
       throw new RepriseError(
         'REPLAY_RECORDED_HOST',
         `target host ${target.host} is the host this traffic was recorded from (the store's manifest lists ${h}); replaying there would hit production — pass --allow-recorded-host if that is intended`,

@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { RepriseError } from '../../errors.js';
 import type { Exchange } from '../../store/exchange.js';
 import { runReplay } from '../../replay/run-replay.js';
-import { checkRecordedHost, checkTarget, methodAllowed, parseExcludeMethods } from '../../replay/safety/target-policy.js';
+import { checkRecordedHost, checkRecordedHosts, checkTarget, methodAllowed, parseExcludeMethods } from '../../replay/safety/target-policy.js';
 import { makeTempDir } from '../support/temp-dir.js';
 import { fixtureExchange, startTarget, writeFixtureStore } from './replay-fixture.js';
 
@@ -44,6 +44,14 @@ describe('target policy', () => {
     expect(codeOf(() => checkRecordedHost(ex, prod))).toMatch(/^REPLAY_RECORDED_HOST: target host api\.recorded\.test is the host this traffic was recorded from/);
     expect(() => checkRecordedHost(ex, prod, { allowRecordedHost: true })).not.toThrow();
     expect(() => checkRecordedHost(ex, checkTarget('http://127.0.0.1:1'))).not.toThrow();
+  });
+
+  it('a trailing dot or capitals (the same name to DNS) do not get past the recorded-host refusal or the allowlist', () => {
+    const ex = fixtureExchange(0, 0); // recorded from api.recorded.test:8443
+    expect(codeOf(() => checkRecordedHost(ex, checkTarget('https://API.recorded.test.:8443')))).toMatch(/^REPLAY_RECORDED_HOST: target host api\.recorded\.test is/);
+    expect(codeOf(() => checkRecordedHosts(['api.recorded.test.:8443'], checkTarget('https://api.recorded.test')))).toMatch(/^REPLAY_RECORDED_HOST/);
+    expect(checkTarget('https://staging.internal.', { allowHosts: ['staging.internal'] }).host).toBe('staging.internal');
+    expect(checkTarget('https://staging.internal', { allowHosts: ['staging.internal.'] }).host).toBe('staging.internal');
   });
 
   it('excludes side-effecting methods', () => {
