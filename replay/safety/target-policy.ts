@@ -1,5 +1,6 @@
 import { RepriseError } from '../../errors.js';
 import { hostOf, type Exchange } from '../../store/exchange.js';
+import { safeTarget } from '../report/report-input.js';
 
 /**
  * Replay sends real, possibly side-effecting traffic, so where it may go is
@@ -46,14 +47,15 @@ export function checkTarget(target: string, policy: TargetPolicy = {}): ReplayTa
   try {
     url = new URL(target);
   } catch (err) {
-    throw new RepriseError('REPLAY_TARGET_NOT_ALLOWED', `target "${target}" is not a URL (expected http(s)://host[:port])`, { cause: err });
+    throw new RepriseError('REPLAY_TARGET_NOT_ALLOWED', `target "${shownTarget(target)}" is not a URL (expected http(s)://host[:port])`, { cause: err });
   }
+  const shown = shownTarget(target);
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new RepriseError('REPLAY_TARGET_NOT_ALLOWED', `target "${target}": only http and https targets are supported`);
+    throw new RepriseError('REPLAY_TARGET_NOT_ALLOWED', `target "${shown}": only http and https targets are supported`);
   }
   // The recorded path and query are sent as they were; a base path on the target would silently rewrite them.
-  if ((url.pathname !== '/' && url.pathname !== '') || url.search || url.hash || url.username) {
-    throw new RepriseError('REPLAY_TARGET_NOT_ALLOWED', `target "${target}": give an origin only (scheme://host[:port]), no path, query or credentials`);
+  if ((url.pathname !== '/' && url.pathname !== '') || url.search || url.hash || url.username || url.password) {
+    throw new RepriseError('REPLAY_TARGET_NOT_ALLOWED', `target "${shown}": give an origin only (scheme://host[:port]), no path, query or credentials`);
   }
   const host = comparableHost(url.hostname);
   const allow = (policy.allowHosts ?? []).map(comparableHost);
@@ -61,6 +63,15 @@ export function checkTarget(target: string, policy: TargetPolicy = {}): ReplayTa
     throw new RepriseError('REPLAY_TARGET_NOT_ALLOWED', `target host ${host} is not in the allowlist (${allow.join(', ')})`);
   }
   return { url, origin: url.origin, authority: url.host, host };
+}
+
+/**
+ * The target as error messages may echo it: they end up in CI logs, so no
+ * userinfo at all (a token may stand there without a password) and no
+ * secret-looking query values.
+ */
+function shownTarget(target: string): string {
+  return safeTarget(target).replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/?#]*@/i, '$1[credentials]@');
 }
 
 /**

@@ -31,6 +31,17 @@ describe('target policy', () => {
     expect(codeOf(() => checkTarget('http://u:p@x'))).toMatch(/origin only/);
   });
 
+  it('a refused target is echoed without its credentials or secret query values (errors land in CI logs)', () => {
+    for (const target of ['http://ci:hunter2@staging:8080', 'http://ghp_hunter2@staging', 'http://:hunter2@staging', 'ftp://ci:hunter2@x', 'http://ci:hunter2@staging:99999', 'http://staging/?token=hunter2']) {
+      const message = codeOf(() => checkTarget(target));
+      expect(message).toMatch(/^REPLAY_TARGET_NOT_ALLOWED: /);
+      expect(message).not.toContain('hunter2');
+    }
+    expect(codeOf(() => checkTarget('http://ci:hunter2@staging:8080'))).toBe(
+      'REPLAY_TARGET_NOT_ALLOWED: target "http://[credentials]@staging:8080/": give an origin only (scheme://host[:port]), no path, query or credentials',
+    );
+  });
+
   it('with an allowlist, only listed hosts', () => {
     expect(checkTarget('https://staging.internal', { allowHosts: ['STAGING.internal'] }).host).toBe('staging.internal');
     expect(codeOf(() => checkTarget('https://prod.example.com', { allowHosts: ['staging.internal'] }))).toBe(
