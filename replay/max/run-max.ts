@@ -13,6 +13,7 @@ import { ReplayMetrics, type MetricsSnapshot } from '../metrics/replay-metrics.j
 import type { RequestResult } from '../replay-result.js';
 import { checkRecordedHost, checkTarget, methodAllowed, type TargetPolicy } from '../safety/target-policy.js';
 import { startRunClock } from '../schedule/run-clock.js';
+import { verifyTargetTls } from './verify-target-tls.js';
 
 /**
  * `--max`: how much can the target take? The recorded request mix is driven
@@ -128,6 +129,7 @@ export async function runMax(o: MaxOptions): Promise<MaxRunSummary> {
   const mix = await loadMix(o, target, skipped);
   if (mix.length === 0) throw new RepriseError('REPLAY_OPTIONS_INVALID', `store ${o.store} has no exchange to send (after filters and --exclude-methods)`);
 
+  if (o.insecure !== true) await verifyTargetTls(target, { ...(o.ca && { ca: o.ca }), timeoutMs: o.timeoutMs ?? 10_000 });
   const metrics = o.metrics ?? new ReplayMetrics();
   const requests: AutocannonRequest[] = mix.map((m) => ({ method: m.method, path: m.path, headers: m.headers, ...(m.body && { body: m.body }) }));
   const startUs = clock.nowUs();

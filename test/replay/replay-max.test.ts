@@ -1,4 +1,7 @@
+import https from 'node:https';
+import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import { createCa, issueLeaf, openCaSigner } from '../../capture/proxy/ca-create.js';
 import { runMax } from '../../replay/max/run-max.js';
 import type { RequestResult } from '../../replay/replay-result.js';
 import { makeTempDir } from '../support/temp-dir.js';
@@ -48,4 +51,27 @@ describe('--max: the recorded mix through autocannon', () => {
     await expect(runMax({ store, target: 'http://127.0.0.1:1', durationMs: 1_000, excludeMethods: ['GET', 'POST', 'PUT'] })).rejects.toMatchObject({ code: 'REPLAY_OPTIONS_INVALID' });
     await expect(runMax({ store, target: 'http://127.0.0.1:1', connections: 0 })).rejects.toMatchObject({ code: 'REPLAY_OPTIONS_INVALID' });
   });
+  it('an https target whose certificate does not verify is refused (autocannon itself never verifies); --ca-file or --insecure let it run', async () => {
+    const tmp = await makeTempDir('reprise-max-');
+    cleanups.push(tmp.cleanup);
+    const store = await writeFixtureStore(tmp.dir, 3, 1_000);
+    const ca = await createCa();
+    const leaf = await issueLeaf(await openCaSigner(ca), '127.0.0.1');
+    let answered = 0;
+    const server = https.createServer({ cert: leaf.cert, key: leaf.key }, (req, res) => {
+      req.resume();
+      answered++;
+      res.end('tls ok');
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    cleanups.push(() => new Promise((r) => { server.closeAllConnections(); server.close(r); }));
+    const target = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+    await expect(runMax({ store, target, connections: 2, durationMs: 1_000 })).rejects.toMatchObject({ code: 'REPLAY_TARGET_UNTRUSTED', message: expect.stringMatching(/the certificate does not verify \([A-Z_]+\)/) });
+    expect(answered).toBe(0);
+    const trusted = await runMax({ store, target, connections: 2, durationMs: 1_000, ca: Buffer.from(ca.cert) });
+    expect(trusted.metrics.overall.status['2xx']).toBeGreaterThan(0);
+    const insecure = await runMax({ store, target, connections: 2, durationMs: 1_000, insecure: true });
+    expect(insecure.metrics.overall.status['2xx']).toBeGreaterThan(0);
+  }, 15_000);
 });
