@@ -86,7 +86,7 @@ export async function runReplayJob(job: ReplayJob): Promise<ReplayJobResult> {
   } finally {
     progress?.stop();
   }
-  const outcomes = evaluateThresholds(job.thresholds, snapshot, { targetRate: plan?.meanRate ?? snapshot.plannedRate });
+  const outcomes = evaluateThresholds(job.thresholds, snapshot, { targetRate: snapshot.plannedRate });
   const input: ReplayReportInput = { snapshot, thresholds: outcomes, plan, target: o.target, startedAt, options: { ...job.reportOptions, ...extra } };
   const files = job.reportDir === undefined ? [] : await writeReplayReports(job.reportDir, input);
   if (files.length > 0) job.log?.info({ files }, 'reports written');

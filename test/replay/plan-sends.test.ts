@@ -54,6 +54,13 @@ describe('planSends: recorded timing', () => {
     expect(plan.perSecond).toEqual([400]);
   });
 
+  it('the mean rate is (sends − 1) over the span, as the metrics define planned and achieved rates', async () => {
+    // 10 sends 100 ms apart: 10/s, not 10 / 0.9 s = 11.1/s (which a perfect run's achieved rate never reaches).
+    const plan = await summarizePlan(planSends(recordedAt(Array.from({ length: 10 }, (_, i) => i * 100)), {}));
+    expect(plan.meanRate).toBeCloseTo(10, 9);
+    expect((await summarizePlan(planSends(recordedAt([0]), {}))).meanRate).toBe(0);
+  });
+
   it('a long gap is capped after speed is applied', async () => {
     const got = await collect(recordedAt([0, 10, 3_600_010, 3_600_020]), { speed: 2, maxGapMs: 1000 });
     expect(got.map((x) => x[2])).toEqual([0, 5_000, 1_005_000, 1_010_000]);

@@ -70,6 +70,19 @@ describe('reprise replay (CLI)', () => {
     for (const text of [r.stdout, r.stderr, ...files]) expect(text).not.toContain('s3cr3t-token');
   });
 
+  it('rate>=0.99*target means the same with and without --report (target is the rate the sends were planned at)', async () => {
+    // Ten sends 100 ms apart: a plan short enough that counting n sends over n − 1 gaps is 11% off.
+    const short = await writeFixtureStore(dir, 10, 100_000, 'ten-sends');
+    const limits: unknown[] = [];
+    for (const report of [[], ['--report', join(dir, 'rate-report')]]) {
+      const r = await runMain(['replay', short, '--target', target.url, '--threshold', 'rate>=0.5*target', '--json', ...report]);
+      expect(r.code).toBe(0);
+      limits.push(JSON.parse(r.stdout).thresholds[0].limit);
+    }
+    expect(limits[0]).toBeCloseTo(5, 6);
+    expect(limits[1]).toBe(limits[0]);
+  });
+
   it('passing thresholds exit 0; --json prints the metrics', async () => {
     const r = await runMain(['replay', store, '--target', target.url, '--speed', '4', '--threshold', 'error_rate<1%', '--json']);
     expect(r.code).toBe(0);
