@@ -1,14 +1,12 @@
 import { readFile } from 'node:fs/promises';
 import type { Logger } from '../log.js';
-import { readExchanges } from '../store/segment-reader.js';
 import { runMax } from './max/run-max.js';
 import { ReplayMetrics, type MetricsSnapshot } from './metrics/replay-metrics.js';
 import { startProgress } from './report/progress.js';
 import type { ReplayReportInput } from './report/report-input.js';
 import { writeReplayReports } from './report/write-reports.js';
-import { runReplay, type ReplayOptions } from './run-replay.js';
+import { planReplay, runReplay, type ReplayOptions } from './run-replay.js';
 import { runReplaySharded } from './run-sharded.js';
-import { planSends } from './schedule/plan-sends.js';
 import { summarizePlan } from './schedule/plan-summary.js';
 import { evaluateThresholds, type ThresholdOutcome } from './thresholds/evaluate-thresholds.js';
 import type { Threshold } from './thresholds/parse-threshold.js';
@@ -56,7 +54,7 @@ export async function runReplayJob(job: ReplayJob): Promise<ReplayJobResult> {
   // Walking the plan reads the whole store once more before the run (minutes for 10^7 exchanges), so it
   // is done only for the HTML report's planned-rate line; `target` in thresholds and the summary use the
   // plan's rate as the results carry it (their intended send times).
-  const plan = job.max || job.reportDir === undefined ? undefined : await summarizePlan(planSends(() => readExchanges(o.store, o.filter ? { filter: o.filter } : {}), o));
+  const plan = job.max || job.reportDir === undefined ? undefined : await summarizePlan(planReplay(o));
   const workers = job.workers ?? 1;
   const progress = job.progress && workers === 1 ? startProgress(job.progress as Parameters<typeof startProgress>[0], () => metrics.live(), plan?.sends) : null;
   let snapshot: MetricsSnapshot;

@@ -14,7 +14,7 @@ import type { RequestResult } from './replay-result.js';
 import { checkRecordedHost, checkRecordedHosts, checkTarget, methodAllowed, type TargetPolicy } from './safety/target-policy.js';
 import { runOpenModel, type DropReason, type SchedulerStats } from './schedule/open-model-scheduler.js';
 import { planProblems, planSends } from './schedule/plan-sends.js';
-import type { ExchangeSource, PlanOptions, PlannedSend } from './schedule/replay-plan.js';
+import type { ExchangeSource, PlanOptions, PlannedSend, ReplayPlan } from './schedule/replay-plan.js';
 import { startRunClock, type RunClock } from './schedule/run-clock.js';
 
 
@@ -179,6 +179,21 @@ export async function runReplay(options: ReplayOptions): Promise<ReplayRunSummar
   if (recorded && options.recordOut) summary.recordOut = { store: options.recordOut, stats: recorded };
   options.log?.debug({ scheduler, excludedByMethod }, 'replay finished');
   return summary;
+}
+
+/**
+ * The plan a run with these options sends — the same filters, method exclusions and target checks —
+ * for `--dry-run` and the report's planned-rate line, so neither shows sends the run would skip or refuse.
+ *
+ * @example
+ * const s = await summarizePlan(planReplay({ store: './store', target: 'http://127.0.0.1:8080', excludeMethods: ['POST'] }));
+ */
+export function planReplay(options: ReplayOptions): ReplayPlan {
+  const target = checkTarget(options.target, options);
+  return planSends(() => guardedSource(options, (ex) => {
+    checkRecordedHost(ex, target, options);
+    return methodAllowed(ex, options);
+  }), options);
 }
 
 /** The recorded connection a send belongs to; a copy or a later lap is a connection of its own. */

@@ -1,14 +1,12 @@
 import { RepriseError } from '../../errors.js';
 import type { Header } from '../../store/exchange.js';
-import { readExchanges } from '../../store/segment-reader.js';
 import { parseDuration } from '../../transform/config/field-spec.js';
 import { loadTemplateVars } from '../../transform/templates/resolve-templates.js';
 import { parseHeaderOption } from '../../replay/dispatch/build-request.js';
 import { formatReplaySummary } from '../../replay/report/format-summary.js';
 import { runReplayJob, type ReplayJobResult } from '../../replay/replay-job.js';
-import type { ReplayOptions } from '../../replay/run-replay.js';
+import { planReplay, type ReplayOptions } from '../../replay/run-replay.js';
 import { parseExcludeMethods } from '../../replay/safety/target-policy.js';
-import { planSends } from '../../replay/schedule/plan-sends.js';
 import { summarizePlan, type PlanSummary } from '../../replay/schedule/plan-summary.js';
 import { loadProfile } from '../../replay/schedule/rate-profile.js';
 import { parseThresholds } from '../../replay/thresholds/parse-threshold.js';
@@ -76,7 +74,7 @@ export const replayCommand: Command = {
 
     if (v['dry-run']) {
       if (v.max) throw new RepriseError('CLI_USAGE', 'replay: --dry-run plans a timed replay; --max has no plan');
-      const plan = await summarizePlan(planSends(() => readExchanges(store!, options.filter ? { filter: options.filter } : {}), options));
+      const plan = await summarizePlan(planReplay(options));
       ctx.stdout.write(v.json ? `${JSON.stringify(plan, null, 2)}\n` : formatPlan(plan));
       return 0;
     }

@@ -57,6 +57,17 @@ describe('reprise replay (CLI)', () => {
     expect(seenHeaders.length).toBe(before);
   });
 
+  it('--dry-run shows the plan the run would send: excluded methods left out, a refused target refused', async () => {
+    const r = await runMain(['replay', store, '--target', target.url, '--exclude-methods', 'POST,PUT', '--dry-run', '--json']);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ sends: 24, exchanges: 24 }); // 40 recorded, 16 POST/PUT
+    const prod = await runMain(['replay', store, '--target', 'https://api.recorded.test', '--dry-run']);
+    expect(prod.code).toBe(1);
+    expect(prod.stderr).toMatch(/^reprise: REPLAY_RECORDED_HOST: /);
+    const outside = await runMain(['replay', store, '--target', target.url, '--allow-host', 'staging.internal', '--dry-run']);
+    expect(outside.stderr).toMatch(/^reprise: REPLAY_TARGET_NOT_ALLOWED: /);
+  });
+
   it('a failed threshold exits 3 and the reports are written; headers are set and never printed', async () => {
     const out = join(dir, 'report');
     const r = await runCli(['replay', store, '--target', target.url, '--speed', '4', '-H', 'Authorization: Bearer s3cr3t-token', '--threshold', 'p99<1us', '--threshold', 'error_rate<1%', '--report', out, '-q']);
