@@ -159,7 +159,7 @@ function reportableOptions(parsed: ParsedArgs): Record<string, unknown> {
 function formatPlan(p: PlanSummary): string {
   const lines = [
     `plan: ${p.sends} sends of ${p.exchanges} recorded exchanges over ${(p.durationUs / 1e6).toFixed(3)} s`,
-    `rate: mean ${p.meanRate.toFixed(1)}/s, peak ${p.peakRate}/s`,
+    `rate: mean ${p.meanRate.toFixed(1)}/s, peak ${Number.isInteger(p.peakRate) ? p.peakRate : p.peakRate.toFixed(1)}/s`,
     '',
     'second  sends',
   ];

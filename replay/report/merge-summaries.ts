@@ -6,6 +6,7 @@
  */
 import { RepriseError } from '../../errors.js';
 import { mergeSnapshots } from '../metrics/replay-metrics.js';
+import { peakOf } from '../schedule/plan-summary.js';
 import { evaluateThresholds } from '../thresholds/evaluate-thresholds.js';
 import { parseThresholds } from '../thresholds/parse-threshold.js';
 import type { ReplayReportInput, ReportPlan } from './report-input.js';
@@ -27,12 +28,13 @@ export function mergeReplaySummaries(summaries: readonly ReplaySummaryJson[], ex
   if (summaries.every((s) => s.plan !== null)) {
     perSecond = summaries.every((s) => s.plannedPerSecond !== null) ? addSeries(summaries.map((s) => s.plannedPerSecond!)) : undefined;
     const plans = summaries.map((s) => s.plan!);
+    const meanRate = plans.reduce((n, p) => n + p.meanRate, 0);
     plan = {
       sends: plans.reduce((n, p) => n + p.sends, 0),
       durationUs: Math.max(...plans.map((p) => p.durationUs)),
-      meanRate: plans.reduce((n, p) => n + p.meanRate, 0),
+      meanRate,
       // With per-second counts the merged peak is exact; without, the sum bounds it.
-      peakRate: perSecond ? Math.max(0, ...perSecond) : plans.reduce((n, p) => n + p.peakRate, 0),
+      peakRate: perSecond ? peakOf(perSecond, meanRate) : plans.reduce((n, p) => n + p.peakRate, 0),
       ...(perSecond ? { perSecond } : {}),
     };
   }

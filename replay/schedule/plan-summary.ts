@@ -14,7 +14,17 @@ export interface PlanSummary {
    * definition the metrics use for the planned and achieved rates (0 for fewer than two sends).
    */
   meanRate: number;
+  /** The most sends in one second of the plan, and never less than the mean rate. */
   peakRate: number;
+}
+
+/**
+ * The peak rate of a plan from its per-second counts. A plan shorter than a
+ * second has no whole second to count (600 sends in 0.2 s is one bucket of
+ * 600 at a rate of 3,000/s), so the peak is at least the mean rate.
+ */
+export function peakOf(perSecond: readonly number[], meanRate: number): number {
+  return Math.max(meanRate, perSecond.reduce((m, n) => Math.max(m, n), 0));
 }
 
 // Bounds the per-second histogram (11.5 days of plan); later seconds fold into the last bucket.
@@ -45,5 +55,5 @@ export async function summarizePlan(plan: ReplayPlan): Promise<PlanSummary> {
   // n sends span n − 1 gaps: counting n over the span overstated short plans (10 sends 100 ms apart read
   // as 11.1/s), and `rate>=0.99*target` compared the achieved rate with that.
   const meanRate = sends >= 2 && durationUs > firstUs ? ((sends - 1) * 1e6) / (durationUs - firstUs) : 0;
-  return { sends, exchanges, durationUs, perSecond, meanRate, peakRate: perSecond.reduce((m, n) => Math.max(m, n), 0) };
+  return { sends, exchanges, durationUs, perSecond, meanRate, peakRate: peakOf(perSecond, meanRate) };
 }

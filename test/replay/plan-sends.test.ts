@@ -61,6 +61,16 @@ describe('planSends: recorded timing', () => {
     expect((await summarizePlan(planSends(recordedAt([0]), {}))).meanRate).toBe(0);
   });
 
+  it('the peak rate is never below the mean: a plan shorter than a second has no whole second to count', async () => {
+    // 600 sends in 0.2 s: one per-second bucket of 600, at ~3,000/s.
+    const plan = await summarizePlan(planSends(recordedAt(Array.from({ length: 200 }, (_, i) => i)), { amplify: 3 }));
+    expect(plan.perSecond).toEqual([600]);
+    expect(plan.meanRate).toBeGreaterThan(2_900);
+    expect(plan.peakRate).toBe(plan.meanRate);
+    const long = await summarizePlan(planSends(recordedAt(Array.from({ length: 30 }, (_, i) => i * 100)), {}));
+    expect(long.peakRate).toBe(10);
+  });
+
   it('a long gap is capped after speed is applied', async () => {
     const got = await collect(recordedAt([0, 10, 3_600_010, 3_600_020]), { speed: 2, maxGapMs: 1000 });
     expect(got.map((x) => x[2])).toEqual([0, 5_000, 1_005_000, 1_010_000]);
