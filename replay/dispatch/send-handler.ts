@@ -19,6 +19,8 @@ export class SendHandler implements Dispatcher.DispatchHandler {
   /** Approximate response bytes: status line, headers, body. */
   received = 0;
   bodyBytes = 0;
+  /** undici put the request on a connection (a refused, DNS or TLS failure never gets that far: nothing was sent). */
+  connected = false;
   private chunks: Buffer[] = [];
   private kept = 0;
 
@@ -28,7 +30,9 @@ export class SendHandler implements Dispatcher.DispatchHandler {
     private readonly done: (h: SendHandler, err?: unknown) => void,
   ) {}
 
-  onConnect(): void {}
+  onConnect(): void {
+    this.connected = true;
+  }
 
   onHeaders(statusCode: number, rawHeaders: Buffer[], _resume: () => void, message: string): boolean {
     if (statusCode < 200) return true; // 1xx: the final response is still to come

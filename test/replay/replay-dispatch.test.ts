@@ -148,6 +148,9 @@ describe('dispatch', () => {
     const closedUrl = closed.url;
     await closed.close();
     expect(await kinds(closedUrl)).toEqual(['refused', 'refused']);
+    // Nothing went on the wire to a port that refused the connection: no bytes counted as sent.
+    const refused = await runReplay({ warmUp: false, store, target: closedUrl });
+    expect(refused.metrics.overall.bytesSent).toBe(0);
 
     const silent = await startTarget(() => undefined); // never answers
     cleanups.push(() => silent.close());
@@ -164,5 +167,8 @@ describe('dispatch', () => {
     await writeFile(caFile, ca.cert);
     expect(await kinds(url, { caFile })).toEqual(['200', '200']);
     expect(await kinds(url, { insecure: true })).toEqual(['200', '200']);
+    // A failed handshake sent no request; an answered one did.
+    expect((await runReplay({ warmUp: false, store, target: url })).metrics.overall.bytesSent).toBe(0);
+    expect((await runReplay({ warmUp: false, store, target: url, caFile })).metrics.overall.bytesSent).toBeGreaterThan(0);
   }, 15_000);
 });
