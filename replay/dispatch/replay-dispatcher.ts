@@ -70,6 +70,9 @@ export interface SendOutcome {
 }
 
 const DEFAULT_BODY_CAP = 1024 * 1024;
+// Below this, undici's ~1 s timer granularity is a large share of the timeout, so the wait for the response
+// head gets a native timer of its own (SendHandler.expireAfter); above it, a timer per send is not worth its cost.
+const PRECISE_TIMEOUT_BELOW_MS = 10_000;
 
 export class ReplayDispatcher {
   private readonly pool: Pool;
@@ -136,6 +139,7 @@ export class ReplayDispatcher {
         if (lane !== undefined) this.releaseLane(lane);
         resolve({ result, request: req, response });
       });
+      if (this.timeoutMs < PRECISE_TIMEOUT_BELOW_MS) handler.expireAfter(this.timeoutMs);
       try {
         dispatcher.dispatch(
           {

@@ -30,12 +30,35 @@ export class SendHandler implements Dispatcher.DispatchHandler {
     private readonly done: (h: SendHandler, err?: unknown) => void,
   ) {}
 
-  onConnect(): void {
+  private abort: ((err: Error) => void) | undefined;
+  private deadline: NodeJS.Timeout | undefined;
+  private expiredAfterMs = 0;
+
+  /**
+   * Fail the send when no response head arrived within `ms` of now. undici's
+   * own headers timeout rides on its coarse timer (a 500 ms tick: a 200 ms
+   * timeout fired after up to a second), so a short `--timeout` is kept here
+   * with a native timer; it ends at the response head, where undici's body
+   * timeout takes over.
+   */
+  expireAfter(ms: number): void {
+    this.deadline = setTimeout(() => {
+      this.expiredAfterMs = ms;
+      // Not on a connection yet (queued in the pool): aborted as soon as undici hands it one.
+      this.abort?.(headTimeoutError(ms));
+    }, ms);
+  }
+
+  onConnect(abort: (err?: Error) => void): void {
+    // Expired while queued: aborted before a byte is written, so nothing counts as sent.
+    if (this.expiredAfterMs > 0) return abort(headTimeoutError(this.expiredAfterMs));
     this.connected = true;
+    this.abort = abort;
   }
 
   onHeaders(statusCode: number, rawHeaders: Buffer[], _resume: () => void, message: string): boolean {
     if (statusCode < 200) return true; // 1xx: the final response is still to come
+    clearTimeout(this.deadline);
     this.status = statusCode;
     this.statusText = message ?? '';
     this.received += 15 + this.statusText.length;
@@ -61,10 +84,12 @@ export class SendHandler implements Dispatcher.DispatchHandler {
   }
 
   onComplete(): void {
+    clearTimeout(this.deadline);
     this.done(this);
   }
 
   onError(err: Error): void {
+    clearTimeout(this.deadline);
     this.done(this, err);
   }
 
@@ -76,6 +101,10 @@ export class SendHandler implements Dispatcher.DispatchHandler {
   get keeping(): boolean {
     return this.keep;
   }
+}
+
+function headTimeoutError(ms: number): Error {
+  return Object.assign(new Error(`no response head within ${ms} ms (--timeout)`), { code: 'REPRISE_TIMEOUT' });
 }
 
 /** Response headers in wire order and case. */

@@ -155,6 +155,10 @@ describe('dispatch', () => {
     const silent = await startTarget(() => undefined); // never answers
     cleanups.push(() => silent.close());
     expect(await kinds(silent.url, { timeoutMs: 200 })).toEqual(['timeout', 'timeout']);
+    // The timeout is kept to the millisecond, not on undici's coarse timer (which let 200 ms run to ~1 s).
+    const timedOut: RequestResult[] = [];
+    await runReplay({ warmUp: false, store, target: silent.url, timeoutMs: 200, onResult: (r) => timedOut.push(r) });
+    for (const r of timedOut) expect((r.doneUs - r.sentUs!) / 1000).toSatisfy((ms: number) => ms >= 199 && ms < 450);
 
     const ca = await createCa();
     const leaf = await issueLeaf(await openCaSigner(ca), '127.0.0.1');
