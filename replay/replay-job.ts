@@ -4,7 +4,7 @@ import { runMax } from './max/run-max.js';
 import { ReplayMetrics, type MetricsSnapshot } from './metrics/replay-metrics.js';
 import { startProgress } from './report/progress.js';
 import type { ReplayReportInput } from './report/report-input.js';
-import { writeReplayReports } from './report/write-reports.js';
+import { prepareReportDir, writeReplayReports } from './report/write-reports.js';
 import { planReplay, runReplay, type ReplayOptions } from './run-replay.js';
 import { runReplaySharded } from './run-sharded.js';
 import { summarizePlan } from './schedule/plan-summary.js';
@@ -51,6 +51,7 @@ export interface ReplayJobResult {
 export async function runReplayJob(job: ReplayJob): Promise<ReplayJobResult> {
   const o = job.replay;
   const metrics = new ReplayMetrics();
+  if (job.reportDir !== undefined) await prepareReportDir(job.reportDir);
   // Walking the plan reads the whole store once more before the run (minutes for 10^7 exchanges), so it
   // is done only for the HTML report's planned-rate line; `target` in thresholds and the summary use the
   // plan's rate as the results carry it (their intended send times).

@@ -3,7 +3,7 @@
  * written to a temporary name and renamed, so a CI job that picks up the
  * directory never sees half a file.
  */
-import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { access, constants, mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { RepriseError } from '../../errors.js';
 import { buildHtmlReport } from './html-report.js';
@@ -12,6 +12,23 @@ import type { ReplayReportInput } from './report-input.js';
 import { buildSummaryJson } from './summary-json.js';
 
 export const REPORT_FILES = ['summary.json', 'junit.xml', 'report.html'] as const;
+
+/**
+ * Create the report directory and check it is writable before a run, so a
+ * bad `--report` path fails in a second rather than after the traffic was
+ * sent (when the run's figures would be lost with it).
+ *
+ * @example
+ * await prepareReportDir('out/');
+ */
+export async function prepareReportDir(dir: string): Promise<void> {
+  try {
+    await mkdir(dir, { recursive: true });
+    await access(dir, constants.W_OK);
+  } catch (err) {
+    throw new RepriseError('OUTPUT_UNWRITABLE', `cannot write replay reports: ${(err as Error).message}`, { cause: err, location: { file: dir } });
+  }
+}
 
 /**
  * @returns the paths written, in REPORT_FILES order.

@@ -94,6 +94,16 @@ describe('reprise replay (CLI)', () => {
     expect(limits[1]).toBe(limits[0]);
   });
 
+  it('an unwritable --report directory fails before anything is sent, not after the run', async () => {
+    const before = seenHeaders.length;
+    const file = join(dir, 'a-file');
+    await writeFile(file, 'not a directory');
+    const r = await runMain(['replay', store, '--target', target.url, '--report', join(file, 'out'), '-q']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^reprise: OUTPUT_UNWRITABLE: .*a-file\/out: cannot write replay reports: ENOTDIR/);
+    expect(seenHeaders.length).toBe(before);
+  });
+
   it('passing thresholds exit 0; --json prints the metrics', async () => {
     const r = await runMain(['replay', store, '--target', target.url, '--speed', '4', '--threshold', 'error_rate<1%', '--json']);
     expect(r.code).toBe(0);
