@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import { RepriseError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { openRecorder, type RecorderStats } from '../capture/proxy/exchange-recorder.js';
@@ -90,6 +91,10 @@ export async function runReplay(options: ReplayOptions): Promise<ReplayRunSummar
   const concurrency = options.concurrency ?? 256;
   if (!(Number.isInteger(concurrency) && concurrency >= 1)) throw new RepriseError('REPLAY_OPTIONS_INVALID', `concurrency: must be an integer >= 1 (got ${options.concurrency})`);
   if (options.timeoutMs !== undefined && !(options.timeoutMs > 0)) throw new RepriseError('REPLAY_OPTIONS_INVALID', `timeout: must be > 0 ms (got ${options.timeoutMs})`);
+  // The store is read lazily (and again each lap): replayed exchanges written into it would be replayed in turn.
+  if (options.recordOut !== undefined && sameStore(options.recordOut, options.store)) {
+    throw new RepriseError('OUTPUT_UNWRITABLE', 'the --record-out store must not be the replayed store (it is read while replayed exchanges are written into it)', { location: { file: options.recordOut } });
+  }
   // Every plan problem at once, before any I/O.
   const planIssues = planProblems(options);
   if (planIssues.length > 0) throw new RepriseError('REPLAY_OPTIONS_INVALID', planIssues.join('; '));
@@ -255,6 +260,10 @@ async function primed<T>(iterable: AsyncIterable<T>): Promise<{ first: T | undef
 
 async function* guardedSource(o: ReplayOptions, keep: (ex: Exchange) => boolean): AsyncGenerator<Exchange> {
   for await (const ex of readExchanges(o.store, o.filter ? { filter: o.filter } : {})) if (keep(ex)) yield ex;
+}
+
+function sameStore(a: string, b: string): boolean {
+  return a.startsWith('s3://') || b.startsWith('s3://') ? a.replace(/\/+$/, '') === b.replace(/\/+$/, '') : resolve(a) === resolve(b);
 }
 
 async function readCa(file: string): Promise<Buffer> {

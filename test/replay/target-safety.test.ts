@@ -148,4 +148,16 @@ describe('runReplay option checks', () => {
     await expect(runReplay({ store, target: t, insecure: true, caFile: '/x.pem' })).rejects.toMatchObject({ code: 'REPLAY_OPTIONS_INVALID' });
     await expect(runReplay({ store, target: t, caFile: join(tmp.dir, 'missing.pem') })).rejects.toMatchObject({ code: 'INPUT_NOT_FOUND' });
   });
+
+  it('--record-out into the replayed store itself is refused before any send (its exchanges would be replayed in turn)', async () => {
+    const tmp = await makeTempDir('reprise-opts-');
+    cleanups.push(tmp.cleanup);
+    const store = await writeFixtureStore(tmp.dir, 2, 1_000);
+    const target = await startTarget();
+    cleanups.push(() => target.close());
+    let requests = 0;
+    target.server.on('request', () => requests++);
+    await expect(runReplay({ warmUp: false, store, target: target.url, recordOut: `${store}/` })).rejects.toMatchObject({ code: 'OUTPUT_UNWRITABLE', message: expect.stringMatching(/must not be the replayed store/) });
+    expect(requests).toBe(0);
+  });
 });
