@@ -4,6 +4,7 @@ import { runMax } from './max/run-max.js';
 import { ReplayMetrics, type MetricsSnapshot } from './metrics/replay-metrics.js';
 import { startProgress } from './report/progress.js';
 import type { ReplayReportInput } from './report/report-input.js';
+import type { ErrorKind, RequestResult } from './replay-result.js';
 import { prepareReportDir, writeReplayReports } from './report/write-reports.js';
 import { planReplay, runReplay, type ReplayOptions } from './run-replay.js';
 import { runReplaySharded } from './run-sharded.js';
@@ -61,6 +62,12 @@ export async function runReplayJob(job: ReplayJob): Promise<ReplayJobResult> {
   let snapshot: MetricsSnapshot;
   let startedAt: string;
   let extra: Record<string, unknown>;
+  // The metrics count errors by kind only; one message per kind says why ("other 3" alone does not).
+  const errorExamples: Partial<Record<ErrorKind, string>> = {};
+  const onResult = (r: RequestResult): void => {
+    if (r.error && errorExamples[r.error.kind] === undefined) errorExamples[r.error.kind] = r.error.message;
+    o.onResult?.(r);
+  };
   try {
     if (job.max) {
       const s = await runMax({
@@ -70,6 +77,7 @@ export async function runReplayJob(job: ReplayJob): Promise<ReplayJobResult> {
         ...(job.max.pipelining !== undefined && { pipelining: job.max.pipelining }),
         ...(o.caFile !== undefined && { ca: await readFile(o.caFile) }),
         metrics,
+        onResult,
         ...(job.signal && { signal: job.signal }),
       });
       snapshot = s.metrics;
@@ -77,7 +85,8 @@ export async function runReplayJob(job: ReplayJob): Promise<ReplayJobResult> {
       extra = { mode: 'max', mix: s.mix, skippedCorrelated: s.skippedCorrelated, autocannon: s.autocannon };
     } else {
       const run = { ...o, metrics, ...(job.signal && { signal: job.signal }), ...(job.log && { log: job.log }) };
-      const s = workers > 1 ? await runReplaySharded({ ...run, workers }) : await runReplay(run);
+      // Results stay in the worker processes of a sharded run: no examples there.
+      const s = workers > 1 ? await runReplaySharded({ ...run, workers }) : await runReplay({ ...run, onResult });
       snapshot = s.metrics;
       startedAt = s.startedAt;
       extra = { mode: 'timed', ...(workers > 1 && { workers }), scheduler: s.scheduler, excludedByMethod: s.excludedByMethod, ...(s.recordOut && { recordOut: s.recordOut }) };
@@ -85,8 +94,9 @@ export async function runReplayJob(job: ReplayJob): Promise<ReplayJobResult> {
   } finally {
     progress?.stop();
   }
+  if (Object.keys(errorExamples).length > 0) extra.errorExamples = errorExamples;
   const outcomes = evaluateThresholds(job.thresholds, snapshot, { targetRate: snapshot.plannedRate });
-  const input: ReplayReportInput = { snapshot, thresholds: outcomes, plan, target: o.target, startedAt, options: { ...job.reportOptions, ...extra } };
+  const input: ReplayReportInput = { snapshot, thresholds: outcomes, plan, target: o.target, startedAt, options: { ...job.reportOptions, ...extra }, errorExamples };
   const files = job.reportDir === undefined ? [] : await writeReplayReports(job.reportDir, input);
   if (files.length > 0) job.log?.info({ files }, 'reports written');
   return { input, outcomes, passed: outcomes.every((t) => t.passed), files, extra };

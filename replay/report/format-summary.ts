@@ -72,6 +72,7 @@ export function formatReplaySummary(input: ReplayReportInput): string {
   lines.push(`lag         ${o.lag.count === 0 ? 'no samples' : `p50 ${formatMicros(o.lag.p50)}  p99 ${formatMicros(o.lag.p99)}  max ${formatMicros(o.lag.max)}`}`);
   lines.push(`status      ${statusLine(o)}`);
   lines.push(`errors      ${errorsLine(o)}`);
+  for (const [kind, message] of Object.entries(input.errorExamples ?? {})) if (message) lines.push(`            e.g. ${kind}: ${oneLine(message)}`);
   lines.push(`bytes       sent ${formatBytes(o.bytesSent)} · received ${formatBytes(o.bytesReceived)}`);
 
   const endpoints = Object.entries(s.endpoints).sort(([, a], [, b]) => b.requests - a.requests);
@@ -97,4 +98,10 @@ export function formatReplaySummary(input: ReplayReportInput): string {
     for (const t of input.thresholds) lines.push(`  ${t.passed ? 'PASS' : 'FAIL'}  ${pad(t.expression, width)}  ${t.message}`);
   }
   return `${lines.join('\n')}\n`;
+}
+
+// An example message is shown in full up to a line's worth; it never spans lines.
+function oneLine(message: string): string {
+  const flat = message.replace(/[\r\n]+/g, ' ');
+  return flat.length > 200 ? `${flat.slice(0, 199)}…` : flat;
 }

@@ -31,6 +31,8 @@ export interface ReplayReportInput {
   options: Record<string, unknown>;
   /** Planned sends per second (the recorded traffic as scheduled); defaults to `plan.perSecond`. */
   recordedRate?: readonly number[];
+  /** The first error message seen of each error kind (one line, no request data), to say why sends failed. */
+  errorExamples?: Readonly<Partial<Record<string, string>>>;
 }
 
 // Option names whose values can hold credentials: headers to add, template

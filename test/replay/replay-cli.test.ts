@@ -6,7 +6,7 @@ import { pino } from 'pino';
 import { main } from '../../cli/main.js';
 import { expectOneLineError, runCli, type CliResult } from '../support/run-cli.js';
 import { makeTempDir } from '../support/temp-dir.js';
-import { startTarget, writeFixtureStore, type TestTarget } from './replay-fixture.js';
+import { fixtureExchange, startTarget, writeFixtureStore, type TestTarget } from './replay-fixture.js';
 
 /**
  * `reprise replay` as a user runs it, against a real target on loopback. The
@@ -102,6 +102,19 @@ describe('reprise replay (CLI)', () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/^reprise: OUTPUT_UNWRITABLE: .*a-file\/out: cannot write replay reports: ENOTDIR/);
     expect(seenHeaders.length).toBe(before);
+  });
+
+  it('the summary says why sends failed: one example message per error kind', async () => {
+    const templated = await writeFixtureStore(dir, 3, 1_000, 'templated', (i, gap) => {
+      const ex = fixtureExchange(i, gap);
+      ex.request.query = 'k=${REPRISE_TEST_NEVER_SET}';
+      ex.meta = { replay: { templates: ['request.query'] } };
+      return ex;
+    });
+    const r = await runMain(['replay', templated, '--target', target.url, '-q']);
+    expect(r.stdout).toMatch(/^errors {6}3 \(100%\): other 3\n {12}e\.g\. other: .*\$\{REPRISE_TEST_NEVER_SET\} has no value/m);
+    const json = await runMain(['replay', templated, '--target', target.url, '--json']);
+    expect(JSON.parse(json.stdout).errorExamples.other).toMatch(/REPRISE_TEST_NEVER_SET/);
   });
 
   it('passing thresholds exit 0; --json prints the metrics', async () => {
