@@ -18,8 +18,9 @@ import { planProblems, planSends } from './schedule/plan-sends.js';
 import type { ExchangeSource, PlanOptions, PlannedSend, ReplayPlan } from './schedule/replay-plan.js';
 import { startRunClock, type RunClock } from './schedule/run-clock.js';
 
-
+// Distinct reasons a request could not be built that are logged (each names a field and a variable).
 const MAX_UNSENT_REASONS = 10;
+
 /**
  * One replay run, end to end: store → safety → plan → open-model scheduler →
  * undici dispatch → one RequestResult per send, fed to ReplayMetrics and to
