@@ -1,5 +1,4 @@
 import { readFile } from 'node:fs/promises';
-import { resolve } from 'node:path';
 import { RepriseError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { openRecorder, type RecorderStats } from '../capture/proxy/exchange-recorder.js';
@@ -9,6 +8,7 @@ import { endpointKey as endpointOf } from '../store/endpoint-template.js';
 import { listSegments, readExchanges } from '../store/segment-reader.js';
 import { ReplayDispatcher } from './dispatch/replay-dispatcher.js';
 import { warmUpEngine } from './dispatch/warm-up.js';
+import { checkRecordOut } from './dispatch/record-out-store.js';
 import { toReplayedExchange } from './dispatch/replayed-exchange.js';
 import { ReplayMetrics, type MetricsSnapshot } from './metrics/replay-metrics.js';
 import type { RequestResult } from './replay-result.js';
@@ -52,6 +52,8 @@ export interface ReplayOptions extends PlanOptions, TargetPolicy {
   vars?: Readonly<Record<string, string>>;
   /** Store the replayed exchanges (request as sent + live response) here. */
   recordOut?: string;
+  /** Add to a `recordOut` store that already holds exchanges; without it such a store is refused (STORE_EXISTS) so runs are not mixed. */
+  recordOutAppend?: boolean;
   /** Called once per send, in completion order. */
   onResult?: (r: RequestResult) => void;
   /** Metrics to feed (e.g. one the progress bar already watches); created when absent. */
@@ -92,13 +94,10 @@ export async function runReplay(options: ReplayOptions): Promise<ReplayRunSummar
   const concurrency = options.concurrency ?? 256;
   if (!(Number.isInteger(concurrency) && concurrency >= 1)) throw new RepriseError('REPLAY_OPTIONS_INVALID', `concurrency: must be an integer >= 1 (got ${options.concurrency})`);
   if (options.timeoutMs !== undefined && !(options.timeoutMs > 0)) throw new RepriseError('REPLAY_OPTIONS_INVALID', `timeout: must be > 0 ms (got ${options.timeoutMs})`);
-  // The store is read lazily (and again each lap): replayed exchanges written into it would be replayed in turn.
-  if (options.recordOut !== undefined && sameStore(options.recordOut, options.store)) {
-    throw new RepriseError('OUTPUT_UNWRITABLE', 'the --record-out store must not be the replayed store (it is read while replayed exchanges are written into it)', { location: { file: options.recordOut } });
-  }
   // Every plan problem at once, before any I/O.
   const planIssues = planProblems(options);
   if (planIssues.length > 0) throw new RepriseError('REPLAY_OPTIONS_INVALID', planIssues.join('; '));
+  if (options.recordOut !== undefined) await checkRecordOut({ recordOut: options.recordOut, store: options.store, append: options.recordOutAppend === true });
   const ca = options.caFile === undefined ? undefined : await readCa(options.caFile);
 
   // Cheap refusal before anything is sent: sealed segments' manifests list their hosts.
@@ -261,10 +260,6 @@ async function primed<T>(iterable: AsyncIterable<T>): Promise<{ first: T | undef
 
 async function* guardedSource(o: ReplayOptions, keep: (ex: Exchange) => boolean): AsyncGenerator<Exchange> {
   for await (const ex of readExchanges(o.store, o.filter ? { filter: o.filter } : {})) if (keep(ex)) yield ex;
-}
-
-function sameStore(a: string, b: string): boolean {
-  return a.startsWith('s3://') || b.startsWith('s3://') ? a.replace(/\/+$/, '') === b.replace(/\/+$/, '') : resolve(a) === resolve(b);
 }
 
 async function readCa(file: string): Promise<Buffer> {

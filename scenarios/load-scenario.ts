@@ -238,6 +238,7 @@ function replayOf(r: Record<string, unknown>, at: (p: string) => string): Replay
     allowRecordedHost: r.allowRecordedHost === true,
     excludeMethods: ((r.excludeMethods as string[] | undefined) ?? []).map((m) => m.toUpperCase()),
     ...(r.recordOut !== undefined && { recordOut: at(r.recordOut as string) }),
+    recordOutAppend: r.recordOutAppend === true,
     phases: phases.map((p, i) => phaseOf(p, i, at)),
   };
 }

@@ -149,6 +149,7 @@ async function replayOptions(s: Scenario, phase: ReplayPhase, store: string, env
     if (phase.maxGapMs !== undefined) o.maxGapMs = phase.maxGapMs;
     if (phase.durationMs !== undefined) o.maxDurationMs = phase.durationMs;
     if (r.recordOut !== undefined) o.recordOut = r.phases.length > 1 ? join(r.recordOut, phase.name) : r.recordOut;
+    if (r.recordOutAppend) o.recordOutAppend = true;
   }
   return o;
 }

@@ -110,6 +110,7 @@ export const SCENARIO_SCHEMA: Extract<FieldSpec, { kind: 'object' }> = {
         allowRecordedHost: { kind: 'boolean' },
         excludeMethods: stringList((s) => (/^[A-Za-z]+$/.test(s) ? null : `is not an HTTP method: "${s}"`)),
         recordOut: path,
+        recordOutAppend: { kind: 'boolean' },
         ...scheduleFields,
         phases: { kind: 'list', nonEmpty: true, max: 100, of: phase },
       },

@@ -65,6 +65,8 @@ export interface ReplaySection {
   excludeMethods: string[];
   /** Store the replayed exchanges (request + live response) here. */
   recordOut?: string;
+  /** Add to a recordOut store that already holds exchanges (refused otherwise). */
+  recordOutAppend: boolean;
   phases: ReplayPhase[];
 }
 

@@ -42,7 +42,8 @@ export const replayCommand: Command = {
     'allow-host': { type: 'string', multiple: true, hint: 'host', description: 'hosts a target may name; when given, any other target is refused' },
     'allow-recorded-host': { type: 'boolean', description: 'permit a target on the host the traffic was recorded from (production!)' },
     'exclude-methods': { type: 'string', hint: 'list', description: 'never send these methods: POST,DELETE or "unsafe" (all but GET, HEAD, OPTIONS, TRACE)' },
-    'record-out': { type: 'string', hint: 'store', description: 'store the replayed exchanges (request as sent + live response)' },
+    'record-out': { type: 'string', hint: 'store', description: 'store the replayed exchanges (request as sent + live response) in a new or empty store' },
+    append: { type: 'boolean', description: '--record-out: add this run to a store that already holds exchanges (refused otherwise, so runs are not mixed)' },
     threshold: { type: 'string', multiple: true, hint: 'expr', description: "pass/fail gate: 'p99<250ms', 'error_rate<1%', 'rate>=0.99*target' (exit 3 on failure)" },
     report: { type: 'string', hint: 'dir', description: 'write summary.json, junit.xml and report.html here' },
     quiet: { type: 'boolean', short: 'q', description: 'no progress line' },
@@ -145,6 +146,9 @@ async function replayOptions(parsed: ParsedArgs, store: string, target: string):
   if (typeof v['record-out'] === 'string') {
     if (v.max) throw new RepriseError('CLI_USAGE', 'replay: --record-out works with timed replay, not --max');
     o.recordOut = v['record-out'];
+    if (v.append) o.recordOutAppend = true;
+  } else if (v.append) {
+    throw new RepriseError('CLI_USAGE', 'replay: --append adds to the --record-out store; give --record-out too');
   }
   return o;
 }

@@ -104,6 +104,22 @@ describe('reprise replay (CLI)', () => {
     expect(seenHeaders.length).toBe(before);
   });
 
+  it('--record-out into a store that already holds exchanges: one-line STORE_EXISTS, nothing sent; --append adds to it', async () => {
+    const out = join(dir, 'replayed-twice');
+    const short = await writeFixtureStore(dir, 3, 1_000, 'three-sends');
+    expect((await runMain(['replay', short, '--target', target.url, '--record-out', out, '-q'])).code).toBe(0);
+    const before = seenHeaders.length;
+    const again = await runMain(['replay', short, '--target', target.url, '--record-out', out, '-q']);
+    expect(again.code).toBe(1);
+    expect(expectOneLineError(again, 'STORE_EXISTS')).toMatch(/replayed-twice: the --record-out store already holds exchanges .*--append/);
+    expect(seenHeaders.length).toBe(before);
+    expect((await runMain(['replay', short, '--target', target.url, '--record-out', out, '--append', '-q'])).code).toBe(0);
+    expect(seenHeaders.length).toBe(before + 3);
+    const stray = await runMain(['replay', short, '--target', target.url, '--append', '-q']);
+    expect(stray.code).toBe(2);
+    expect(expectOneLineError(stray, 'CLI_USAGE')).toMatch(/--append .*--record-out/);
+  });
+
   it('the summary says why sends failed: one example message per error kind', async () => {
     const templated = await writeFixtureStore(dir, 3, 1_000, 'templated', (i, gap) => {
       const ex = fixtureExchange(i, gap);

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { RepriseError } from '../../errors.js';
 import type { Exchange } from '../../store/exchange.js';
+import { readExchanges } from '../../store/segment-reader.js';
 import { runReplay } from '../../replay/run-replay.js';
 import { checkRecordedHost, checkRecordedHosts, checkTarget, methodAllowed, parseExcludeMethods } from '../../replay/safety/target-policy.js';
 import { makeTempDir } from '../support/temp-dir.js';
@@ -159,5 +160,25 @@ describe('runReplay option checks', () => {
     target.server.on('request', () => requests++);
     await expect(runReplay({ warmUp: false, store, target: target.url, recordOut: `${store}/` })).rejects.toMatchObject({ code: 'OUTPUT_UNWRITABLE', message: expect.stringMatching(/must not be the replayed store/) });
     expect(requests).toBe(0);
+  });
+
+  it('--record-out into a store that already holds exchanges is refused before any send unless appending (runs would mix)', async () => {
+    const tmp = await makeTempDir('reprise-opts-');
+    cleanups.push(tmp.cleanup);
+    const store = await writeFixtureStore(tmp.dir, 2, 1_000);
+    const target = await startTarget();
+    cleanups.push(() => target.close());
+    let requests = 0;
+    target.server.on('request', () => requests++);
+    const out = join(tmp.dir, 'replayed');
+    // A new store, and an empty directory, are fine.
+    expect((await runReplay({ warmUp: false, store, target: target.url, recordOut: out })).recordOut?.stats.recorded).toBe(2);
+    expect(requests).toBe(2);
+    await expect(runReplay({ warmUp: false, store, target: target.url, recordOut: out })).rejects.toMatchObject({ code: 'STORE_EXISTS', message: expect.stringMatching(/already holds exchanges.*--append/) });
+    expect(requests).toBe(2);
+    await runReplay({ warmUp: false, store, target: target.url, recordOut: out, recordOutAppend: true });
+    let stored = 0;
+    for await (const _ of readExchanges(out)) stored++;
+    expect(stored).toBe(4);
   });
 });
