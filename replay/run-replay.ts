@@ -14,6 +14,7 @@ import { ReplayMetrics, type MetricsSnapshot } from './metrics/replay-metrics.js
 import type { RequestResult } from './replay-result.js';
 import { checkRecordedHost, checkRecordedHosts, checkTarget, methodAllowed, type TargetPolicy } from './safety/target-policy.js';
 import { runOpenModel, type DropReason, type SchedulerStats } from './schedule/open-model-scheduler.js';
+import { recordedSpanProblem } from './schedule/plan-bounds.js';
 import { planProblems, planSends } from './schedule/plan-sends.js';
 import type { ExchangeSource, PlanOptions, PlannedSend, ReplayPlan } from './schedule/replay-plan.js';
 import { startRunClock, type RunClock } from './schedule/run-clock.js';
@@ -102,10 +103,19 @@ export async function runReplay(options: ReplayOptions): Promise<ReplayRunSummar
 
   // Cheap refusal before anything is sent: sealed segments' manifests list their hosts.
   const hosts: string[] = [];
+  let firstStart = Infinity;
+  let lastStart = -Infinity;
   if (!options.store.startsWith('s3://')) {
-    for (const seg of await listSegments(options.store)) hosts.push(...Object.keys(seg.entry?.stats.hosts ?? {}));
+    for (const seg of await listSegments(options.store)) {
+      hosts.push(...Object.keys(seg.entry?.stats.hosts ?? {}));
+      if (seg.entry) [firstStart, lastStart] = [Math.min(firstStart, seg.entry.stats.firstStart ?? Infinity), Math.max(lastStart, seg.entry.stats.lastStart ?? -Infinity)];
+    }
   }
   checkRecordedHosts(hosts, target, options);
+  // A plan that would outlast the bound is refused now, not 30 days into the run (the plan itself checks as it goes).
+  // Filters can shorten the span the manifest shows; those plans are checked as they are walked.
+  const tooLong = options.profile || options.filter || !(lastStart > firstStart) ? undefined : recordedSpanProblem(lastStart - firstStart, options);
+  if (tooLong) throw new RepriseError('REPLAY_OPTIONS_INVALID', tooLong);
 
   let excludedByMethod = 0;
   const source: ExchangeSource = () => guardedSource(options, (ex) => {

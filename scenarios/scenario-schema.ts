@@ -1,5 +1,6 @@
 import { parseListenAddress } from '../capture/listen-address.js';
-import { durationSpec, stringList, type FieldSpec, type ValueCheck } from '../transform/config/field-spec.js';
+import { MAX_AMPLIFY, MAX_PLAN_MS, MAX_SPEED, MIN_SPEED } from '../replay/schedule/plan-bounds.js';
+import { durationSpec, parseDuration, stringList, type FieldSpec, type ValueCheck } from '../transform/config/field-spec.js';
 
 /**
  * The scenario schema as data (transform/config/field-spec.ts), so every
@@ -44,13 +45,23 @@ const rateProfile: FieldSpec = {
   },
 };
 
+// The same limits as the replay flags (replay/schedule/plan-bounds.ts), so a scenario fails at load with file:line:col.
+const planDuration: FieldSpec = {
+  kind: 'union',
+  expected: 'a duration like 500ms, 10s, 2m, or a number of milliseconds',
+  variants: [
+    { kind: 'number', min: 0, max: MAX_PLAN_MS },
+    { kind: 'string', check: (s) => { const ms = parseDuration(s); return ms === null ? 'is not a duration (use 500ms, 10s, 2m, 1h, 7d)' : ms > MAX_PLAN_MS ? 'must be at most 30d' : null; } },
+  ],
+};
+
 const scheduleFields: Record<string, FieldSpec> = {
-  speed: positive,
-  amplify: count,
+  speed: { kind: 'number', min: MIN_SPEED, max: MAX_SPEED },
+  amplify: { kind: 'number', integer: true, min: 1, max: MAX_AMPLIFY },
   profile: { kind: 'union', expected: 'a profile mapping or a profile file', variants: [{ kind: 'string', nonEmpty: true, file: true }, rateProfile] },
   loop: { kind: 'boolean' },
   maxGap: durationSpec,
-  duration: durationSpec,
+  duration: planDuration,
 };
 
 const maxPhase: FieldSpec = {

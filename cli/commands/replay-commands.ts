@@ -7,6 +7,7 @@ import { formatReplaySummary } from '../../replay/report/format-summary.js';
 import { runReplayJob, type ReplayJobResult } from '../../replay/replay-job.js';
 import { planReplay, type ReplayOptions } from '../../replay/run-replay.js';
 import { parseExcludeMethods } from '../../replay/safety/target-policy.js';
+import { MAX_AMPLIFY, MAX_PLAN_MS, MAX_SPEED, MIN_SPEED } from '../../replay/schedule/plan-bounds.js';
 import { summarizePlan, type PlanSummary } from '../../replay/schedule/plan-summary.js';
 import { loadProfile } from '../../replay/schedule/rate-profile.js';
 import { parseThresholds } from '../../replay/thresholds/parse-threshold.js';
@@ -118,11 +119,11 @@ async function replayOptions(parsed: ParsedArgs, store: string, target: string):
   const o: ReplayOptions = { store, target };
   const filter = filterFromArgs(parsed);
   if (Object.keys(filter).length > 0) o.filter = filter;
-  if (v.speed !== undefined) o.speed = number(v.speed, '--speed');
-  if (v.amplify !== undefined) o.amplify = integer(v.amplify, '--amplify');
+  if (v.speed !== undefined) o.speed = within(number(v.speed, '--speed'), v.speed, '--speed', MIN_SPEED, MAX_SPEED, `from ${MIN_SPEED} to ${MAX_SPEED}`);
+  if (v.amplify !== undefined) o.amplify = within(integer(v.amplify, '--amplify'), v.amplify, '--amplify', 1, MAX_AMPLIFY, `from 1 to ${MAX_AMPLIFY}`);
   if (typeof v.profile === 'string') o.profile = await loadProfile(v.profile);
   if (v.loop) o.loop = true;
-  if (v.duration !== undefined && !v.max) o.maxDurationMs = duration(v.duration, '--duration');
+  if (v.duration !== undefined && !v.max) o.maxDurationMs = within(duration(v.duration, '--duration'), v.duration, '--duration', 0, MAX_PLAN_MS, 'at most 30d');
   if (v['max-gap'] !== undefined) o.maxGapMs = duration(v['max-gap'], '--max-gap');
   if (v.concurrency !== undefined) o.concurrency = integer(v.concurrency, '--concurrency');
   if (v['max-queue'] !== undefined) o.maxQueue = integer(v['max-queue'], '--max-queue');
@@ -186,6 +187,12 @@ function number(x: unknown, flag: string): number {
 function integer(x: unknown, flag: string): number {
   const n = number(x, flag);
   if (!Number.isInteger(n)) throw new RepriseError('REPLAY_OPTIONS_INVALID', `${flag} "${String(x)}": must be a whole number`);
+  return n;
+}
+
+/** The schedule's limits (replay/schedule/plan-bounds.ts), said with the flag's name. */
+function within(n: number, raw: unknown, flag: string, min: number, max: number, range: string): number {
+  if (n < min || n > max) throw new RepriseError('REPLAY_OPTIONS_INVALID', `${flag} "${String(raw)}": must be ${range}`);
   return n;
 }
 

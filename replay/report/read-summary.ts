@@ -11,6 +11,7 @@ import { decodeFromCompressedBase64 } from 'hdr-histogram-js';
 import { RepriseError } from '../../errors.js';
 import { STATUS_CLASSES } from '../metrics/group-stats.js';
 import { checkEncodedHistogram } from '../metrics/histogram.js';
+import { MAX_PLAN_SECONDS } from '../schedule/plan-bounds.js';
 import { SUMMARY_FORMAT, SUMMARY_VERSION, type ReplaySummaryJson } from './summary-json.js';
 
 /** Far above a real summary (a day of 64 s buckets, 200 endpoints: a few MB). */
@@ -136,7 +137,7 @@ export function parseReplaySummary(text: string, file: string): ReplaySummaryJso
     check.count(plan.sends, 'plan.sends');
     for (const k of ['durationUs', 'meanRate', 'peakRate']) check.number(plan[k], `plan.${k}`);
   }
-  if (top.plannedPerSecond !== null) check.array(top.plannedPerSecond, 'plannedPerSecond', MAX_SERIES_BUCKETS).forEach((n, i) => check.count(n, `plannedPerSecond[${i}]`));
+  if (top.plannedPerSecond !== null) check.array(top.plannedPerSecond, 'plannedPerSecond', MAX_PLAN_SECONDS).forEach((n, i) => check.count(n, `plannedPerSecond[${i}]`));
   check.array(top.thresholds, 'thresholds', MAX_THRESHOLDS).forEach((t, i) => {
     const o = check.object(t, `thresholds[${i}]`);
     check.string(o.expression, `thresholds[${i}].expression`);

@@ -1,5 +1,6 @@
 import { RepriseError } from '../../errors.js';
 import type { Exchange } from '../../store/exchange.js';
+import { MAX_PLAN_MS, boundProblems } from './plan-bounds.js';
 import { profileSendTimesUs } from './rate-profile.js';
 import type { ExchangeSource, PlanOptions, PlannedSend, ReplayPlan } from './replay-plan.js';
 
@@ -30,10 +31,8 @@ export function planProblems(o: PlanOptions): string[] {
   const problems: string[] = [];
   const speed = o.speed ?? 1;
   const amplify = o.amplify ?? 1;
-  if (!(Number.isFinite(speed) && speed > 0)) problems.push(`speed: must be > 0 (got ${o.speed})`);
-  if (!(Number.isInteger(amplify) && amplify >= 1)) problems.push(`amplify: must be an integer >= 1 (got ${o.amplify})`);
+  problems.push(...boundProblems(o));
   if (o.maxGapMs !== undefined && !(o.maxGapMs >= 0)) problems.push(`maxGapMs: must be >= 0 (got ${o.maxGapMs})`);
-  if (o.maxDurationMs !== undefined && !(o.maxDurationMs > 0)) problems.push(`maxDurationMs: must be > 0 (got ${o.maxDurationMs})`);
   if (o.profile && speed !== 1) problems.push('speed: cannot be combined with a profile (the profile sets the absolute rate)');
   if (o.profile && amplify !== 1) problems.push('amplify: cannot be combined with a profile (raise the profile rate instead)');
   // A profile ends by itself; a looped recording would plan forever.
@@ -78,6 +77,8 @@ async function* recordedPlan(source: ExchangeSource, o: PlanOptions): AsyncGener
         lastGapUs = gap;
       }
       lastStart = Math.max(lastStart ?? ex.start, ex.start);
+      // Backstop for what runReplay cannot see up front (unsealed segments, laps, many capped gaps).
+      if (t > MAX_PLAN_MS * 1000 && t < endUs) throw new RepriseError('REPLAY_OPTIONS_INVALID', `the plan runs past 30 days of replay time at speed ${speed}; at most 30 days (raise --speed, or cap it with --duration or --max-gap)`);
       if (!(yield* release(t - (pending?.t ?? t)))) return;
       pending = { ex, t, lap };
     }

@@ -1,3 +1,4 @@
+import { MAX_PLAN_SECONDS } from './plan-bounds.js';
 import type { ReplayPlan } from './replay-plan.js';
 
 /** What `--dry-run` prints: the plan's shape, computed by walking it without sending. */
@@ -27,8 +28,9 @@ export function peakOf(perSecond: readonly number[], meanRate: number): number {
   return Math.max(meanRate, perSecond.reduce((m, n) => Math.max(m, n), 0));
 }
 
-// Bounds the per-second histogram (11.5 days of plan); later seconds fold into the last bucket.
-const MAX_SECONDS = 1_000_000;
+// Every plan ends within MAX_PLAN_MS (plan-bounds.ts), so one counter per second covers it exactly
+// (~20 MB at the bound); the clamp only guards a caller's hand-made plan.
+const MAX_SECONDS = MAX_PLAN_SECONDS;
 
 /**
  * Walk a plan and summarize it in O(duration in seconds) memory.

@@ -130,8 +130,8 @@ describe('planSends: profiles draw the recorded mix in order', () => {
 describe('plan options are checked once, every problem at once', () => {
   it('reports bad speed, amplify and knob mixes', () => {
     expect(planProblems({ speed: 0, amplify: 1.5 })).toEqual([
-      'speed: must be > 0 (got 0)',
-      'amplify: must be an integer >= 1 (got 1.5)',
+      'speed: must be from 0.001 to 1000000 (got 0)',
+      'amplify: must be a whole number from 1 to 10000 (got 1.5)',
     ]);
     expect(planProblems({ profile: { type: 'constant', rate: 1, duration: 1 }, speed: 2 })[0]).toMatch(/cannot be combined with a profile/);
     expect(() => planSends(recordedAt([0]), { speed: Number.NaN })).toThrow(RepriseError);
@@ -140,5 +140,26 @@ describe('plan options are checked once, every problem at once', () => {
     } catch (err) {
       expect((err as RepriseError).code).toBe('REPLAY_OPTIONS_INVALID');
     }
+  });
+
+  it('bounds the knobs, so a typo cannot plan an endless run: amplify ≤ 10,000, speed 0.001 to 10^6, at most 30 days', async () => {
+    expect(planProblems({ amplify: 1_000_000_000, speed: 0.000000001, maxDurationMs: 31 * 86_400_000 })).toEqual([
+      'speed: must be from 0.001 to 1000000 (got 1e-9)',
+      'amplify: must be a whole number from 1 to 10000 (got 1000000000)',
+      `maxDurationMs: must be > 0 and at most 30 days (got ${31 * 86_400_000})`,
+    ]);
+    expect(planProblems({ amplify: 10_000, speed: 0.001, maxDurationMs: 30 * 86_400_000 })).toEqual([]);
+    // Allowed knobs can still stretch a long recording past 30 days: the plan stops at the bound with an error.
+    const hourly = recordedAt([0, 3_600_000, 7_200_000]);
+    await expect(collect(hourly, { speed: 0.001 })).rejects.toMatchObject({ code: 'REPLAY_OPTIONS_INVALID', message: expect.stringMatching(/past 30 days/) });
+    expect(await collect(hourly, { speed: 0.001, maxDurationMs: 86_400_000 })).toHaveLength(1);
+  });
+
+  it('a plan up to the bound keeps every second: nothing is folded into the last one', async () => {
+    const plan = await summarizePlan(planSends(recordedAt([0, 1000, 20 * 86_400_000]), {}));
+    expect(plan.perSecond).toHaveLength(20 * 86_400 + 1);
+    expect(plan.perSecond.slice(0, 2)).toEqual([1, 1]);
+    expect(plan.perSecond.at(-1)).toBe(1);
+    expect(plan.peakRate).toBe(1);
   });
 });

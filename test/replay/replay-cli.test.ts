@@ -156,6 +156,10 @@ describe('reprise replay (CLI)', () => {
     const cases: Array<[string[], string, RegExp]> = [
       [['--profile', profile], 'REPLAY_PROFILE_INVALID', /profile-\d+\.yaml:3:7: peak: must be a number/],
       [['--speed', 'fast'], 'REPLAY_OPTIONS_INVALID', /--speed "fast"/],
+      // Absurd values are refused at once rather than planned for hours (amplify) or decades (speed).
+      [['--amplify', '1000000000', '--dry-run'], 'REPLAY_OPTIONS_INVALID', /--amplify "1000000000": must be from 1 to 10000$/],
+      [['--speed', '0.000000001', '--dry-run'], 'REPLAY_OPTIONS_INVALID', /--speed "0\.000000001": must be from 0\.001 to 1000000$/],
+      [['--loop', '--duration', '31d', '--dry-run'], 'REPLAY_OPTIONS_INVALID', /--duration "31d": must be at most 30d$/],
       [['--header', 'no colon'], 'CLI_USAGE', /--header/],
       [['--threshold', 'p99<<3'], 'REPLAY_THRESHOLD_INVALID', /p99<<3/],
       [['--loop', '--duration', '10 parsecs'], 'REPLAY_OPTIONS_INVALID', /--duration "10 parsecs"/],

@@ -150,6 +150,14 @@ describe('runReplay option checks', () => {
     await expect(runReplay({ store, target: t, caFile: join(tmp.dir, 'missing.pem') })).rejects.toMatchObject({ code: 'INPUT_NOT_FOUND' });
   });
 
+  it('a recording that --speed would stretch past 30 days is refused before any send (manifest span)', async () => {
+    const tmp = await makeTempDir('reprise-opts-');
+    cleanups.push(tmp.cleanup);
+    const store = await writeFixtureStore(tmp.dir, 3, 3_600_000_000); // one an hour: a 2 h recording
+    const err = runReplay({ warmUp: false, store, target: 'http://127.0.0.1:9', speed: 0.001 });
+    await expect(err).rejects.toMatchObject({ code: 'REPLAY_OPTIONS_INVALID', message: expect.stringMatching(/spans 2\.0 h, which at speed 0\.001 plans 83\.3 days of replay; at most 30 days/) });
+  });
+
   it('--record-out into the replayed store itself is refused before any send (its exchanges would be replayed in turn)', async () => {
     const tmp = await makeTempDir('reprise-opts-');
     cleanups.push(tmp.cleanup);

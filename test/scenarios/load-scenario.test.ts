@@ -99,6 +99,8 @@ describe('loadScenario', () => {
     ['an unset variable', 'version: 1\nname: x\nsource: { store: "${env:REPRISE_TEST_UNSET_VAR}" }\nreplay: { target: "http://127.0.0.1:1" }\n', /s\.yaml:3:18 \$\{env:REPRISE_TEST_UNSET_VAR\}: the environment variable REPRISE_TEST_UNSET_VAR is not set/],
     ['bad threshold expression', 'version: 1\nname: x\nsource: { store: s }\nreplay: { target: "http://127.0.0.1:1" }\nthresholds:\n  - p99<250\n', /s\.yaml:6:5 thresholds\[0\]: .*p99<250/],
     ['bad diff threshold', 'version: 1\nname: x\nsource: { store: s }\ndiff:\n  baseline: http://127.0.0.1:1\n  candidate: http://127.0.0.1:2\n  thresholds: [no bugs]\n', /s\.yaml:7:16 diff\.thresholds\[0\]: "no bugs": expected/],
+    ['absurd speed (bounded like --speed)', 'version: 1\nname: x\nsource: { store: s }\nreplay:\n  target: http://127.0.0.1:1\n  phases:\n    - { speed: 0.000000001 }\n', /s\.yaml:7:16 replay\.phases\[0\]\.speed: must be ≥ 0\.001/],
+    ['absurd amplify (bounded like --amplify)', 'version: 1\nname: x\nsource: { store: s }\nreplay:\n  target: http://127.0.0.1:1\n  amplify: 1000000000\n', /s\.yaml:6:12 replay\.amplify: must be ≤ 10000/],
     ['bad rate profile', 'version: 1\nname: x\nsource: { store: s }\nreplay:\n  target: http://127.0.0.1:1\n  profile: { type: spike, base: 1, peak: 5, duration: 10, at: 8, spikeDuration: 5 }\n', /s\.yaml:6:12 replay\.profile: .*spike .*must end within the duration/],
     ['YAML syntax', 'version: 1\nname: [x\n', /s\.yaml:\d+:\d+ /],
     ['duplicate key', 'version: 1\nversion: 1\nname: x\n', /s\.yaml:2:1 Map keys must be unique/],
