@@ -4,7 +4,8 @@ import { runMax } from './max/run-max.js';
 import { ReplayMetrics, type MetricsSnapshot } from './metrics/replay-metrics.js';
 import { startProgress } from './report/progress.js';
 import type { ReplayReportInput } from './report/report-input.js';
-import type { ErrorKind, RequestResult } from './replay-result.js';
+import type { RequestResult } from './replay-result.js';
+import { noteErrorExample, type ErrorExamples } from './metrics/error-examples.js';
 import { prepareReportDir, writeReplayReports } from './report/write-reports.js';
 import { planReplay, runReplay, type ReplayOptions } from './run-replay.js';
 import { runReplaySharded } from './run-sharded.js';
@@ -63,9 +64,10 @@ export async function runReplayJob(job: ReplayJob): Promise<ReplayJobResult> {
   let startedAt: string;
   let extra: Record<string, unknown>;
   // The metrics count errors by kind only; one message per kind says why ("other 3" alone does not).
-  const errorExamples: Partial<Record<ErrorKind, string>> = {};
+  // A timed run's summary carries them (from every worker); --max's come through onResult.
+  let errorExamples: ErrorExamples = {};
   const onResult = (r: RequestResult): void => {
-    if (r.error && errorExamples[r.error.kind] === undefined) errorExamples[r.error.kind] = r.error.message;
+    noteErrorExample(errorExamples, r);
     o.onResult?.(r);
   };
   try {
@@ -85,8 +87,8 @@ export async function runReplayJob(job: ReplayJob): Promise<ReplayJobResult> {
       extra = { mode: 'max', mix: s.mix, skippedCorrelated: s.skippedCorrelated, autocannon: s.autocannon };
     } else {
       const run = { ...o, metrics, ...(job.signal && { signal: job.signal }), ...(job.log && { log: job.log }) };
-      // Results stay in the worker processes of a sharded run: no examples there.
-      const s = workers > 1 ? await runReplaySharded({ ...run, workers }) : await runReplay({ ...run, onResult });
+      const s = workers > 1 ? await runReplaySharded({ ...run, workers }) : await runReplay(run);
+      errorExamples = s.errorExamples ?? {};
       snapshot = s.metrics;
       startedAt = s.startedAt;
       extra = { mode: 'timed', ...(workers > 1 && { workers }), scheduler: s.scheduler, excludedByMethod: s.excludedByMethod, ...(s.recordOut && { recordOut: s.recordOut }) };
@@ -94,9 +96,10 @@ export async function runReplayJob(job: ReplayJob): Promise<ReplayJobResult> {
   } finally {
     progress?.stop();
   }
-  if (Object.keys(errorExamples).length > 0) extra.errorExamples = errorExamples;
   const outcomes = evaluateThresholds(job.thresholds, snapshot, { targetRate: snapshot.plannedRate });
+  // summary.json has the examples as a field of their own (mergeable), not among the options.
   const input: ReplayReportInput = { snapshot, thresholds: outcomes, plan, target: o.target, startedAt, options: { ...job.reportOptions, ...extra }, errorExamples };
+  if (Object.keys(errorExamples).length > 0) extra.errorExamples = errorExamples;
   const files = job.reportDir === undefined ? [] : await writeReplayReports(job.reportDir, input);
   if (files.length > 0) job.log?.info({ files }, 'reports written');
   return { input, outcomes, passed: outcomes.every((t) => t.passed), files, extra };

@@ -10,6 +10,7 @@ import { ReplayDispatcher } from './dispatch/replay-dispatcher.js';
 import { warmUpEngine } from './dispatch/warm-up.js';
 import { checkRecordOut } from './dispatch/record-out-store.js';
 import { toReplayedExchange } from './dispatch/replayed-exchange.js';
+import { noteErrorExample, type ErrorExamples } from './metrics/error-examples.js';
 import { ReplayMetrics, type MetricsSnapshot } from './metrics/replay-metrics.js';
 import type { RequestResult } from './replay-result.js';
 import { checkRecordedHost, checkRecordedHosts, checkTarget, methodAllowed, type TargetPolicy } from './safety/target-policy.js';
@@ -82,6 +83,8 @@ export interface ReplayRunSummary {
   excludedByMethod: number;
   /** Where --record-out went, and how it fared. */
   recordOut?: { store: string; stats: RecorderStats };
+  /** The first error message of each kind, when there were errors. */
+  errorExamples?: ErrorExamples;
 }
 
 /**
@@ -156,8 +159,10 @@ export async function runReplay(options: ReplayOptions): Promise<ReplayRunSummar
   // "other" error; without its reason the user cannot tell which variable to set. Each distinct reason
   // is said once (they name the field and the variable, never a value), and only the first few.
   const unsentReasons = new Set<string>();
+  const errorExamples: ErrorExamples = {};
   const emit = (r: RequestResult): void => {
     metrics.record(r);
+    noteErrorExample(errorExamples, r);
     options.onResult?.(r);
     if (r.sentUs === null && r.error?.kind === 'other' && unsentReasons.size < MAX_UNSENT_REASONS && !unsentReasons.has(r.error.message)) {
       unsentReasons.add(r.error.message);
@@ -192,6 +197,7 @@ export async function runReplay(options: ReplayOptions): Promise<ReplayRunSummar
     excludedByMethod,
   };
   if (recorded && options.recordOut) summary.recordOut = { store: options.recordOut, stats: recorded };
+  if (Object.keys(errorExamples).length > 0) summary.errorExamples = errorExamples;
   options.log?.debug({ scheduler, excludedByMethod }, 'replay finished');
   return summary;
 }

@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { RepriseError } from '../errors.js';
+import { mergeErrorExamples } from './metrics/error-examples.js';
 import { mergeSnapshots } from './metrics/replay-metrics.js';
 import type { SchedulerStats } from './schedule/open-model-scheduler.js';
 import type { ReplayOptions, ReplayRunSummary } from './run-replay.js';
@@ -16,8 +17,9 @@ import type { ReplayOptions, ReplayRunSummary } from './run-replay.js';
  * start their run clocks at one agreed wall-clock instant; their metrics
  * snapshots merge exactly (HdrHistogram add).
  *
- * Not available with workers: `onResult` (results stay in the workers),
- * `recordOut`, and live metrics (the merged snapshot comes at the end).
+ * Not available with workers: `onResult` (results stay in the workers; the
+ * summary still carries each kind's first error message), `recordOut`, and
+ * live metrics (the merged snapshot comes at the end).
  */
 
 /** What a worker is sent: the options as plain data, its shard and the common start. */
@@ -82,5 +84,6 @@ function mergeSummaries(parts: ReplayRunSummary[]): ReplayRunSummary {
     scheduler,
     // Every worker reads the whole store, so each saw every excluded exchange.
     excludedByMethod: first.excludedByMethod,
+    ...(parts.some((p) => p.errorExamples) && { errorExamples: mergeErrorExamples(parts.map((p) => p.errorExamples)) }),
   };
 }

@@ -1,10 +1,12 @@
 /**
  * One report from several shards' summary.json files: metrics merge exactly
- * (mergeSnapshots), the plans add up (shards split one plan between them), and
+ * (mergeSnapshots), the plans add up (shards split one plan between them),
+ * each error kind keeps the first shard's example message, and
  * thresholds are evaluated again on the merged metrics — a p99 cannot be
  * merged from per-shard verdicts.
  */
 import { RepriseError } from '../../errors.js';
+import { mergeErrorExamples } from '../metrics/error-examples.js';
 import { mergeSnapshots } from '../metrics/replay-metrics.js';
 import { peakOf } from '../schedule/plan-summary.js';
 import { evaluateThresholds } from '../thresholds/evaluate-thresholds.js';
@@ -51,6 +53,8 @@ export function mergeReplaySummaries(summaries: readonly ReplaySummaryJson[], ex
     startedAt,
     options: { ...first.options, shards: summaries.length },
     ...(perSecond ? { recordedRate: perSecond } : {}),
+    // Why sends failed, from whichever shard saw each kind first.
+    errorExamples: mergeErrorExamples(summaries.map((s) => s.errorExamples)),
   };
 }
 

@@ -10,6 +10,7 @@ import { readFile } from 'node:fs/promises';
 import { decodeFromCompressedBase64 } from 'hdr-histogram-js';
 import { RepriseError } from '../../errors.js';
 import { STATUS_CLASSES } from '../metrics/group-stats.js';
+import { MAX_EXAMPLE_CHARS } from '../metrics/error-examples.js';
 import { checkEncodedHistogram } from '../metrics/histogram.js';
 import { MAX_PLAN_SECONDS } from '../schedule/plan-bounds.js';
 import { SUMMARY_FORMAT, SUMMARY_VERSION, type ReplaySummaryJson } from './summary-json.js';
@@ -19,6 +20,8 @@ const MAX_FILE_BYTES = 256 << 20;
 const MAX_SERIES_BUCKETS = 1_000_000;
 const MAX_ENDPOINTS = 100_000;
 const MAX_THRESHOLDS = 10_000;
+// Eight kinds today; room for more from a newer writer, not for a dump.
+const MAX_ERROR_KINDS = 32;
 
 type Json = Record<string, unknown>;
 
@@ -143,6 +146,15 @@ export function parseReplaySummary(text: string, file: string): ReplaySummaryJso
     check.string(o.expression, `thresholds[${i}].expression`);
     if (typeof o.passed !== 'boolean') check.fail(`thresholds[${i}].passed`, `expected true or false, got ${describe(o.passed)}`);
   });
+
+  if (top.errorExamples !== undefined) {
+    const examples = check.object(top.errorExamples, 'errorExamples');
+    if (Object.keys(examples).length > MAX_ERROR_KINDS) check.fail('errorExamples', `${Object.keys(examples).length} kinds, more than ${MAX_ERROR_KINDS}`);
+    for (const [kind, message] of Object.entries(examples)) {
+      if (kind.length > 32) check.fail('errorExamples', `kind "${kind.slice(0, 20)}…" is longer than 32 characters`);
+      if (check.string(message, `errorExamples.${kind}`).length > MAX_EXAMPLE_CHARS) check.fail(`errorExamples.${kind}`, `longer than ${MAX_EXAMPLE_CHARS} characters`);
+    }
+  }
 
   const m = check.object(top.metrics, 'metrics');
   if (m.version !== 1) check.fail('metrics.version', `expected 1, got ${describe(m.version)}`);

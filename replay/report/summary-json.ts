@@ -31,6 +31,8 @@ export interface ReplaySummaryJson {
   passed: boolean;
   thresholds: ThresholdOutcome[];
   metrics: MetricsSnapshot;
+  /** The first error message of each error kind, when there were errors (kept through `report merge`). */
+  errorExamples?: Partial<Record<string, string>>;
 }
 
 /**
@@ -53,5 +55,6 @@ export function buildSummaryJson(input: ReplayReportInput, generator = 'reprise'
     passed: input.thresholds.every((t) => t.passed),
     thresholds: [...input.thresholds],
     metrics: input.snapshot,
+    ...(input.errorExamples && Object.keys(input.errorExamples).length > 0 && { errorExamples: { ...input.errorExamples } }),
   };
 }

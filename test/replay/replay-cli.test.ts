@@ -131,6 +131,9 @@ describe('reprise replay (CLI)', () => {
     expect(r.stdout).toMatch(/^errors {6}3 \(100%\): other 3\n {12}e\.g\. other: .*\$\{REPRISE_TEST_NEVER_SET\} has no value/m);
     const json = await runMain(['replay', templated, '--target', target.url, '--json']);
     expect(JSON.parse(json.stdout).errorExamples.other).toMatch(/REPRISE_TEST_NEVER_SET/);
+    // With --workers the results stay in the worker processes; the examples come back with their summaries.
+    const sharded = await runMain(['replay', templated, '--target', target.url, '--workers', '2', '-q']);
+    expect(sharded.stdout).toMatch(/^errors {6}3 \(100%\): other 3\n {12}e\.g\. other: .*\$\{REPRISE_TEST_NEVER_SET\} has no value/m);
   });
 
   it('passing thresholds exit 0; --json prints the metrics', async () => {

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { runReplaySharded } from '../../replay/run-sharded.js';
 import { makeTempDir } from '../support/temp-dir.js';
-import { startTarget, writeFixtureStore } from './replay-fixture.js';
+import { fixtureExchange, startTarget, writeFixtureStore } from './replay-fixture.js';
 
 const cleanups: Array<() => Promise<unknown>> = [];
 afterEach(async () => {
@@ -28,6 +28,25 @@ describe('sharded replay (several sending processes)', () => {
     // The plan's timing survives the split: planned rate over the merged results is the plan's (120 sends over ~1.2 s).
     expect(s.metrics.plannedRate).toBeGreaterThan(90);
     expect(s.metrics.plannedRate).toBeLessThan(110);
+  }, 20_000);
+
+  it("each error kind's first message comes back from the workers (the results stay there)", async () => {
+    const tmp = await makeTempDir('reprise-sharded-');
+    cleanups.push(tmp.cleanup);
+    const store = await writeFixtureStore(tmp.dir, 6, 1_000, 'templated', (i, gap) => {
+      const ex = fixtureExchange(i, gap);
+      // Odd exchanges cannot be built (a variable nobody sets): "other", with the reason.
+      if (i % 2 === 1) {
+        ex.request.query = 'k=${REPRISE_TEST_NEVER_SET}';
+        ex.meta = { replay: { templates: ['request.query'] } };
+      }
+      return ex;
+    });
+    const target = await startTarget();
+    cleanups.push(() => target.close());
+    const s = await runReplaySharded({ store, target: target.url, workers: 2 });
+    expect(s.metrics.overall).toMatchObject({ requests: 6, completed: 3, errors: 3 });
+    expect(s.errorExamples?.other).toMatch(/\$\{REPRISE_TEST_NEVER_SET\} has no value/);
   }, 20_000);
 
   it('a worker error comes back as the same one-line error', async () => {

@@ -19,9 +19,11 @@ describe('reprise report merge', () => {
     const parts = [new ReplayMetrics(), new ReplayMetrics()];
     fixtureResults().forEach((r, i) => parts[i % 2]!.record(r));
     shards = [];
+    // Each shard saw its own error kinds first; the merged report says why for each.
+    const examples = [{ timeout: 'headers timeout after 30000 ms' }, { timeout: 'a later timeout', dropped: 'wait queue full (raise --concurrency or --max-queue)' }];
     for (const [i, m] of parts.entries()) {
       const plan = { sends: 2000, durationUs: 19_995_000, meanRate: 100, peakRate: 100 };
-      shards.push((await writeReplayReports(join(dir, `shard-${i}`), fixtureReportInput({ snapshot: m.snapshot(), plan })))[0]!);
+      shards.push((await writeReplayReports(join(dir, `shard-${i}`), fixtureReportInput({ snapshot: m.snapshot(), plan, errorExamples: examples[i]! })))[0]!);
     }
   });
   afterEach(() => cleanup());
@@ -38,6 +40,8 @@ describe('reprise report merge', () => {
     expect(merged.metrics.overall.requests).toBe(4000);
     expect(merged.plan).toMatchObject({ sends: 4000, meanRate: 200 });
     expect(merged.options).toMatchObject({ shards: 2 });
+    expect(merged.errorExamples).toEqual({ timeout: 'headers timeout after 30000 ms', dropped: 'wait queue full (raise --concurrency or --max-queue)' });
+    expect(r.stdout).toMatch(/^ {12}e\.g\. timeout: headers timeout after 30000 ms\n {12}e\.g\. dropped: wait queue full/m);
     expect(await readFile(join(out, 'junit.xml'), 'utf8')).toContain('tests="6" failures="2"');
   });
 
@@ -49,6 +53,10 @@ describe('reprise report merge', () => {
     expect(r.code).toBe(1);
     const line = expectOneLineError(r, 'REPLAY_SUMMARY_INVALID');
     expect(line).toContain(`${shards[1]}: metrics.overall: sent (2001) + dropped (0) ≠ requests (2000)`);
+    const hostile = JSON.parse(await readFile(shards[0]!, 'utf8')) as ReplaySummaryJson;
+    hostile.errorExamples = { timeout: 'x'.repeat(5000) };
+    await writeFile(shards[0]!, JSON.stringify(hostile));
+    expect(expectOneLineError(await runCli(['report', 'merge', shards[0]!]), 'REPLAY_SUMMARY_INVALID')).toContain('errorExamples.timeout: longer than 1000 characters');
     const none = await runCli(['report', 'merge']);
     expect(none.code).toBe(2);
     expectOneLineError(none, 'CLI_USAGE');
