@@ -9,6 +9,7 @@ import { noteErrorExample, type ErrorExamples } from './metrics/error-examples.j
 import { prepareReportDir, writeReplayReports } from './report/write-reports.js';
 import { planReplay, runReplay, type ReplayOptions } from './run-replay.js';
 import { runReplaySharded } from './run-sharded.js';
+import { quickPlannedTotal } from './schedule/planned-total.js';
 import { summarizePlan } from './schedule/plan-summary.js';
 import { evaluateThresholds, type ThresholdOutcome } from './thresholds/evaluate-thresholds.js';
 import type { Threshold } from './thresholds/parse-threshold.js';
@@ -59,7 +60,10 @@ export async function runReplayJob(job: ReplayJob): Promise<ReplayJobResult> {
   // plan's rate as the results carry it (their intended send times).
   const plan = job.max || job.reportDir === undefined ? undefined : await summarizePlan(planReplay(o));
   const workers = job.workers ?? 1;
-  const progress = job.progress && workers === 1 ? startProgress(job.progress as Parameters<typeof startProgress>[0], () => metrics.live(), plan?.sends) : null;
+  const showProgress = job.progress !== null && workers === 1;
+  // The bar needs the planned total; without --report it comes from the options and the manifests.
+  const plannedTotal = plan?.sends ?? (showProgress && !job.max ? await quickPlannedTotal(o) : undefined);
+  const progress = showProgress ? startProgress(job.progress as Parameters<typeof startProgress>[0], () => metrics.live(), plannedTotal) : null;
   let snapshot: MetricsSnapshot;
   let startedAt: string;
   let extra: Record<string, unknown>;

@@ -120,6 +120,14 @@ describe('reprise replay (CLI)', () => {
     expect(expectOneLineError(stray, 'CLI_USAGE')).toMatch(/--append .*--record-out/);
   });
 
+  it('the progress line has its bar (planned total) without --report: from the manifests, or from the profile', async () => {
+    const bar = (r: CliResult): string | undefined => /^progress: (\[#+\] 100% {2}\S+)/m.exec(r.stderr)?.[1];
+    expect(bar(await runMain(['replay', store, '--target', target.url, '--speed', '8', '--amplify', '2']))).toBe('[########################] 100%  80/80');
+    expect(bar(await runMain(['replay', store, '--target', target.url, '--speed', '8', '--exclude-methods', 'POST,PUT']))).toBe('[########################] 100%  24/24');
+    const profile = await profileFile('type: ramp\nfrom: 0\nto: 40\nduration: 1\n');
+    expect(bar(await runMain(['replay', store, '--target', target.url, '--profile', profile]))).toBe('[########################] 100%  20/20');
+  });
+
   it('the summary says why sends failed: one example message per error kind', async () => {
     const templated = await writeFixtureStore(dir, 3, 1_000, 'templated', (i, gap) => {
       const ex = fixtureExchange(i, gap);
