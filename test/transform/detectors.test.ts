@@ -23,6 +23,22 @@ describe('detectors', () => {
     expect(isCardNumber('6011111111111117')).toBe(true);
   });
 
+  it('find card numbers URL-encoded in text nobody decoded (+ and %20 separators), still Luhn-checked', () => {
+    expect(kinds('pay?card=4111%201111%201111%201111&exp=12')).toEqual(['card:4111%201111%201111%201111']);
+    expect(kinds('card=4111+1111+1111+1111')).toEqual(['card:4111+1111+1111+1111']);
+    expect(kinds('amex=3782%20822463%2010005')).toEqual(['card:3782%20822463%2010005']);
+    expect(kinds('Card:%204111%201111%201111%201111')).toEqual(['card:4111%201111%201111%201111']); // right after a %20
+    expect(kinds('id 12%204111111111111111')).toEqual([]); // after a digit group: part of a longer number
+    expect(kinds('card=4111+1111+1111+1112')).toEqual([]); // Luhn fails
+    expect(kinds('sum 1+2+3 at 2026-03-14T10:00:01+02:00, 50%20off')).toEqual([]);
+    // The pre-scan that decides whether a JSON body is looked at closely lets them through.
+    const cards = new DetectorSet(['card']);
+    for (const text of ['{"u":"/pay?c=4111%201111%201111%201111"}', '{"u":"/pay?c=4111+1111+1111+1111"}']) {
+      expect(cards.maybe(text), text).toBe(true);
+      expect(cards.hints(text).length, text).toBeGreaterThan(0);
+    }
+  });
+
   it('find JWTs, AWS access key ids and bearer tokens', () => {
     const jwt = 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjMiLCJuYW1lIjoiQWRhIn0.c2lnbmF0dXJl';
     expect(kinds(`token=${jwt}`)).toEqual([`jwt:${jwt}`]);
@@ -51,6 +67,8 @@ describe('detectors', () => {
       `eyJ${'a'.repeat(1 << 20)}`,
       `Bearer ${'x'.repeat(1 << 20)}`,
       `${'1-'.repeat(1 << 19)}`,
+      `${'1+'.repeat(1 << 19)}`,
+      `${'1%20'.repeat(1 << 18)}`,
       `+${'1'.repeat(1 << 20)}`,
     ];
     for (const text of inputs) {

@@ -61,6 +61,17 @@ describe('redact step', () => {
     expect(out!.redactions).toEqual(['request.headers.x-forwarded-auth', 'request.headers.x-amz-key', 'request.query.contact', 'request.query.phone', 'request.path', 'response.body']);
   });
 
+  it('the card detector finds URL-encoded card numbers in a text body without a form content type', async () => {
+    const input = ex({
+      method: 'POST',
+      headers: [['Content-Type', 'text/plain']],
+      body: 'order=7&card=4111%201111%201111%201111&backup=5555+5555+5555+4444&note=1+2',
+    });
+    const [out] = await runSteps([{ type: 'redact', detectors: ['card'] }], [input]);
+    expect(out!.request.body!.data).toBe(`order=7&card=${REDACTED}&backup=${REDACTED}&note=1+2`);
+    expect(out!.redactions).toEqual(['request.body']);
+  });
+
   it('detectors inside JSON edit string values and keys, and turn a card-number number into a string', async () => {
     const input = ex({ resBody: '{"note": "mail ada@example.test now", "pan": 4111111111111111, "by": {"zoe@example.test": 1}, "n": 42}' });
     const [out] = await runSteps([{ type: 'redact', detectors: ['email', 'card'] }], [input]);

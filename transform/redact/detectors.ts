@@ -25,8 +25,11 @@ const DETECTORS: Record<DetectorName, Detector> = {
   // AWS access key ids: long-term (AKIA) and temporary (ASIA).
   'aws-key': { name: 'aws-key', re: /(?<![A-Za-z0-9])(?:AKIA|ASIA)[A-Z0-9]{16}(?![A-Za-z0-9])/g, group: 0 },
   bearer: { name: 'bearer', re: /(?<![A-Za-z0-9])[Bb]earer\s{1,8}([A-Za-z0-9._~+/-]{8,8192}=*)/g, group: 1 },
-  // 13–19 digits, optionally grouped by spaces or dashes; an issuer prefix and Luhn are checked after.
-  card: { name: 'card', re: /(?<![\d.,-])\d(?:[ -]?\d){12,18}(?![\d])/g, group: 0, valid: isCardNumber },
+  // 13–19 digits, optionally grouped by spaces or dashes, also URL-encoded ones (`+`, `%20`) in text
+  // that was never decoded (a text/plain body, a URL inside JSON); an issuer prefix and Luhn are checked
+  // after. The two separator forms start with different characters, so each step has one way to match.
+  // Not after a digit, unless that digit ends a `%20` (`Card:%204111…`), nor inside a `%20` itself.
+  card: { name: 'card', re: /(?<!(?<!%2)\d|[.,%-])\d(?:(?:[ +-]|%20)?\d){12,18}(?!\d)/g, group: 0, valid: isCardNumber },
   // Local part ≤ 64 (RFC 5321); `%40` catches addresses inside URLs.
   email: { name: 'email', re: /(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]{1,64}(?:@|%40)(?:[A-Za-z0-9-]{1,63}\.){1,8}[A-Za-z]{2,24}(?![A-Za-z0-9-])/g, group: 0 },
   // E.164 (+14155552671) or grouped numbers with separators ((415) 555-2671, +44 20 7946 0958); 9–15
@@ -58,6 +61,33 @@ const DETECTORS: Record<DetectorName, Detector> = {
  */
 const MAYBE_PREFIX = /@|%40|eyJ|AKIA|ASIA|[Bb]earer\s+[A-Za-z0-9._~+/-]|\+[1-9]\d{7}/g;
 const MAYBE_DIGITS = /\d[ ().-]{0,2}\d[ ().-]{0,2}\d[ ().-]{0,2}\d[ ().-]{0,2}\d[ ().-]{0,2}\d[ ().-]{0,2}\d[ ().-]{0,2}\d[ ().-]{0,2}\d/g;
+
+/**
+ * Card numbers URL-encoded in text nobody decoded (`4111+1111+…`,
+ * `4111%201111%20…`) have no nine-digit run with those separators. The digit
+ * run with `+` and `%` added (`%20` then reads as a separator and two digits)
+ * finds them, but costs ~50 % more on every body than the run above, so it
+ * only runs where a digit, `+` or `%20`, and a digit follow each other — which
+ * every encoded card has. That look is written with indexOf: ~60 ns on a 1 KB
+ * JSON body, where a regex for it (with a lookbehind, or starting at `\d`)
+ * costs 400–700 ns.
+ */
+const MAYBE_DIGITS_ENCODED = /\d[ ().+%-]{0,2}\d[ ().+%-]{0,2}\d[ ().+%-]{0,2}\d[ ().+%-]{0,2}\d[ ().+%-]{0,2}\d[ ().+%-]{0,2}\d[ ().+%-]{0,2}\d[ ().+%-]{0,2}\d/g;
+
+function digitRun(text: string): RegExp {
+  return hasEncodedSeparator(text, '+') || hasEncodedSeparator(text, '%20') ? MAYBE_DIGITS_ENCODED : MAYBE_DIGITS;
+}
+
+function hasEncodedSeparator(text: string, sep: string): boolean {
+  for (let i = text.indexOf(sep, 1); i !== -1; i = text.indexOf(sep, i + 1)) {
+    if (isDigit(text.charCodeAt(i - 1)) && isDigit(text.charCodeAt(i + sep.length))) return true;
+  }
+  return false;
+}
+
+function isDigit(code: number): boolean {
+  return code >= 48 && code <= 57; // NaN past the end is not
+}
 
 function test(re: RegExp, text: string): boolean {
   re.lastIndex = 0;
@@ -94,7 +124,7 @@ export class DetectorSet {
 
   /** Could any detector match in this text? A cheap test to skip whole bodies. */
   maybe(text: string): boolean {
-    return text.length >= 6 && (test(MAYBE_PREFIX, text) || test(MAYBE_DIGITS, text));
+    return text.length >= 6 && (test(MAYBE_PREFIX, text) || test(digitRun(text), text));
   }
 
   /**
@@ -104,7 +134,7 @@ export class DetectorSet {
    */
   hints(text: string): number[] {
     const prefixes = starts(MAYBE_PREFIX, text);
-    const digits = starts(MAYBE_DIGITS, text);
+    const digits = starts(digitRun(text), text);
     if (digits.length === 0) return prefixes;
     if (prefixes.length === 0) return digits;
     // Merge: the two never start at the same offset (a prefix never starts with a digit).
@@ -147,12 +177,15 @@ export class DetectorSet {
   }
 }
 
+// `%20` before the single characters: its `2` and `0` are not digits of the number.
+const CARD_SEPARATORS = /%20|[ +-]/g;
+
 /**
  * Card number check: 13–19 digits, a known issuer prefix with a length it
  * issues (so 16-digit µs timestamps and ids do not count), and the Luhn sum.
  */
 export function isCardNumber(s: string): boolean {
-  const d = s.replace(/[ -]/g, '');
+  const d = s.replace(CARD_SEPARATORS, '');
   const len = d.length;
   if (len < 13 || len > 19) return false;
   const p2 = Number(d.slice(0, 2));
