@@ -178,7 +178,7 @@ function checkSchedule(s: Record<string, unknown>, path: ConfigPath, sink: Probl
 }
 
 function transformOf(value: unknown, baseDir: string, locate: (p: ConfigPath, k: boolean) => string | undefined): PipelineDefinition {
-  return validatePipeline(value, { baseDir, source: 'transform', locate, pathPrefix: ['transform'] });
+  return validatePipeline(value, { baseDir, source: 'transform', locate, pathPrefix: ['transform'], refuseEmpty: true });
 }
 
 function ms(v: unknown): number | undefined {

@@ -79,6 +79,11 @@ describe('loading transforms.yaml', () => {
     expect(problems('steps:\n  - type: redact\n    detectors: default\n    key: {env: K}\n')).toEqual(['transforms.yaml:4:10 steps[0].key: is only used with mode: hash']);
   });
 
+  it('refuses an empty step list in a file, while code may still build an empty pipeline', () => {
+    expect(problems('version: 1\nsteps: []\n')).toEqual(['transforms.yaml:2:8 steps: is empty: the run would copy the traffic unchanged (list at least one step)']);
+    expect(validatePipeline({ steps: [] }).steps).toEqual([]); // a benchmark's "no steps" baseline
+  });
+
   it('YAML syntax errors and duplicate keys point at their place', () => {
     expect(problems('steps:\n  - type: redact\n    type: filter\n')[0]).toMatch(/^transforms\.yaml:3:5 Map keys must be unique/);
     expect(problems('steps: [\n')[0]).toMatch(/^transforms\.yaml:\d+:\d+ /);

@@ -105,7 +105,7 @@ export function parsePipelineYaml(text: string, name: string, baseDir: string): 
     const why = err instanceof RangeError ? 'is nested too deeply' : `uses too many aliases (more than ${MAX_ALIASES} expansions: refused as a resource-exhaustion guard)`;
     throw new TransformConfigError(name, [`${name}: the document ${why}`]);
   }
-  return validatePipeline(value, { baseDir, source: name, locate: yamlLocator(doc, lc, name) });
+  return validatePipeline(value, { baseDir, source: name, locate: yamlLocator(doc, lc, name), refuseEmpty: true });
 }
 
 export interface ValidateOptions {
@@ -115,6 +115,12 @@ export interface ValidateOptions {
   locate?: (path: ConfigPath, atKey: boolean) => string | undefined;
   /** Where the pipeline sits in a larger document (a scenario's `transform`): prefixes every path. */
   pathPrefix?: ConfigPath;
+  /**
+   * Refuse a pipeline with no steps. Written in a file, `steps: []` is a
+   * mistake (the run would copy the traffic unchanged and say nothing); code
+   * may build one on purpose, such as a benchmark's "no steps" baseline.
+   */
+  refuseEmpty?: boolean;
 }
 
 /**
@@ -144,6 +150,7 @@ export function validatePipeline(input: unknown, options: ValidateOptions = {}):
   const steps = (root as { steps?: unknown } | null)?.steps;
   if (root !== null && typeof root === 'object' && steps !== undefined) {
     if (!Array.isArray(steps)) sink(stepsPath).add([], `must be a list of steps, got ${typeName(steps)}`);
+    else if (steps.length === 0 && options.refuseEmpty) sink(stepsPath).add([], 'is empty: the run would copy the traffic unchanged (list at least one step)');
     else steps.forEach((step, i) => checkStep(step, sink([...stepsPath, i])));
   }
   if (problems.length > 0) {
