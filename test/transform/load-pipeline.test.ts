@@ -84,6 +84,14 @@ describe('loading transforms.yaml', () => {
     expect(validatePipeline({ steps: [] }).steps).toEqual([]); // a benchmark's "no steps" baseline
   });
 
+  it('a document that is not a mapping says the steps go under steps:, with its place', () => {
+    const hint = 'must be a mapping with "steps:", got a list (a list of steps goes under "steps:")';
+    expect(problems('# my pipeline\n- type: filter\n  presets: [drop-health-checks]\n')).toEqual([`transforms.yaml:2:1 (document): ${hint}`]);
+    expect(problems('- filter\n- sample\n')).toEqual([`transforms.yaml:1:1 (document): ${hint}`]);
+    expect(problems('redact\n')).toEqual(['transforms.yaml:1:1 (document): must be a mapping with "steps:", got a string']);
+    expect(problems('')).toEqual(['transforms.yaml (document): must be a mapping with "steps:", got an empty file']);
+  });
+
   it('YAML syntax errors and duplicate keys point at their place', () => {
     expect(problems('steps:\n  - type: redact\n    type: filter\n')[0]).toMatch(/^transforms\.yaml:3:5 Map keys must be unique/);
     expect(problems('steps: [\n')[0]).toMatch(/^transforms\.yaml:\d+:\d+ /);

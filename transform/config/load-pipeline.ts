@@ -105,7 +105,15 @@ export function parsePipelineYaml(text: string, name: string, baseDir: string): 
     const why = err instanceof RangeError ? 'is nested too deeply' : `uses too many aliases (more than ${MAX_ALIASES} expansions: refused as a resource-exhaustion guard)`;
     throw new TransformConfigError(name, [`${name}: the document ${why}`]);
   }
-  return validatePipeline(value, { baseDir, source: name, locate: yamlLocator(doc, lc, name), refuseEmpty: true });
+  const locate = yamlLocator(doc, lc, name);
+  // A transforms file has one shape, a mapping with `steps:`. A bare list is refused rather than taken as
+  // the steps (which validatePipeline, and so a scenario's `transform:`, allows): read as steps, a list
+  // that is something else gets its items reported as `[0]: must be a mapping…`, which hides the fix.
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    const hint = Array.isArray(value) ? ' (a list of steps goes under "steps:")' : '';
+    throw new TransformConfigError(name, [`${locate([], false)} (document): must be a mapping with "steps:", got ${doc.contents === null ? 'an empty file' : typeName(value)}${hint}`]);
+  }
+  return validatePipeline(value, { baseDir, source: name, locate, refuseEmpty: true });
 }
 
 export interface ValidateOptions {
