@@ -2,6 +2,7 @@ import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { RepriseError } from '../errors.js';
 import type { Exchange } from '../store/exchange.js';
+import { describePluginLoadError } from './plugin-load-error.js';
 import type { PluginStep } from './step-definitions.js';
 import type { StepKind, StepResult } from './step-types.js';
 
@@ -10,7 +11,8 @@ import type { StepKind, StepResult } from './step-types.js';
  * export is either a function `(exchange, options) => exchange | null` (or a
  * promise of one) or an object `{ name?, setup?(options), transform(exchange, options) }`.
  * `.ts` plugins load through tsx (a dependency of reprise), so they work from
- * the CLI and from plain Node alike. Every failure names the plugin file.
+ * the CLI and from plain Node alike. Every failure names the plugin file (a load
+ * failure also its line:col, in one line: plugin-load-error.ts).
  */
 
 export interface TransformPlugin {
@@ -80,7 +82,7 @@ async function loadPlugin(file: string, shown: string): Promise<TransformPlugin>
     // file outside a "type": "module" package is taken for CommonJS and fails (ERR_REQUIRE_CYCLE_MODULE).
     // tsImport loads either; when it fails too, its error is the one that says what is wrong.
     if (/\.[mc]?ts$/.test(file)) mod = await importTypeScript(file, shown);
-    else throw new RepriseError('TRANSFORM_PLUGIN', `${shown}: cannot be loaded: ${(err as Error).message}`, { cause: err });
+    else throw new RepriseError('TRANSFORM_PLUGIN', describePluginLoadError(err, file, shown), { cause: err });
   }
   const d = interopDefault(mod.default);
   if (typeof d === 'function') return { transform: d as TransformPluginFunction };
@@ -96,8 +98,7 @@ async function importTypeScript(file: string, shown: string): Promise<{ default?
     const { tsImport } = await import('tsx/esm/api');
     return (await tsImport(pathToFileURL(file).href, import.meta.url)) as { default?: unknown };
   } catch (err) {
-    // esbuild's message spans lines (the error, then its place); a user error is one line.
-    throw new RepriseError('TRANSFORM_PLUGIN', `${shown}: cannot be loaded: ${(err as Error).message.replace(/\s*\n\s*/g, ' ')}`, { cause: err });
+    throw new RepriseError('TRANSFORM_PLUGIN', describePluginLoadError(err, file, shown), { cause: err });
   }
 }
 

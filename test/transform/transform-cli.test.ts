@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { symlink, writeFile } from 'node:fs/promises';
+import { mkdir, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -95,7 +95,28 @@ describe('reprise transform', () => {
 
     // A plugin that does not compile is still a one-line error naming the file and the place.
     const bad = await runCli(['transform', input, '--dry-run', '--with', join(tmp.dir, 'bad.yaml')]);
-    expect(expectOneLineError(bad, 'TRANSFORM_PLUGIN')).toMatch(/could not start: \.\/broken\.ts: cannot be loaded: .*broken\.ts:2:0: ERROR: Unexpected end of file$/);
+    expect(expectOneLineError(bad, 'TRANSFORM_PLUGIN')).toMatch(/could not start: \.\/broken\.ts:2:1: cannot be loaded: Unexpected end of file$/);
+  });
+
+  it('a .mjs or .js plugin that cannot load is a one-line error naming the file and line:col', async () => {
+    // Through the CLI, so Node itself loads the plugin (under vitest, vite's loader would).
+    const input = join(tmp.dir, 'in');
+    await writeExchanges(importHar(har), input);
+    await writeFile(join(tmp.dir, 'syntax.mjs'), 'export default (;\n');
+    await writeFile(join(tmp.dir, 'throws.mjs'), "const config = null;\nif (!config) throw new TypeError('no config:\\n  set TENANT');\nexport default () => null;\n");
+    await mkdir(join(tmp.dir, 'esm'));
+    await writeFile(join(tmp.dir, 'esm', 'package.json'), '{ "type": "module" }\n'); // .js files here are ES modules
+    await writeFile(join(tmp.dir, 'esm', 'late.js'), '// a plain .js module\nconst ok = 1;\n\texport default (ok;\n');
+    await writeFile(join(tmp.dir, 'old.cjs'), 'module.exports = function (ex {\n');
+    const loadError = async (plugin: string): Promise<string> => {
+      await writeFile(join(tmp.dir, 'p.yaml'), `steps:\n  - type: plugin\n    path: ./${plugin}\n`);
+      const r = await runCli(['transform', input, '--dry-run', '--with', join(tmp.dir, 'p.yaml')]);
+      return expectOneLineError(r, 'TRANSFORM_PLUGIN').replace(/^.* could not start: /, '');
+    };
+    expect(await loadError('syntax.mjs')).toBe("./syntax.mjs:1:17: cannot be loaded: SyntaxError: Unexpected token ';'");
+    expect(await loadError('esm/late.js')).toBe("./esm/late.js:3:20: cannot be loaded: SyntaxError: Unexpected token ';'");
+    expect(await loadError('throws.mjs')).toBe('./throws.mjs:2:20: cannot be loaded: TypeError: no config: set TENANT');
+    expect(await loadError('old.cjs')).toBe("./old.cjs:1:31: cannot be loaded: SyntaxError: Unexpected token '{'");
   });
 
   it('refuses an output that is the input under another name (a symlink, a trailing slash), leaving the input as it was', async () => {
