@@ -139,8 +139,8 @@ export class DiffAccumulator {
     }
   }
 
-  private skipField(field: string, redacted: Set<string> | undefined): boolean {
-    if (redacted?.has(field)) return true;
+  private skipField(field: string, redacted: RedactedFields | undefined): boolean {
+    if (redacted && isRedacted(field, redacted)) return true;
     return this.rules.ignore.length > 0 && isIgnored(this.rules, field);
   }
 
@@ -276,12 +276,29 @@ function example(exchangeId: string, d: Difference): DiffExample {
   return e;
 }
 
-/** `response.body.$.user.email` → `$.user.email`; `response.headers.Authorization` → `header.authorization`. */
-function redactedFields(redactions: readonly string[]): Set<string> {
-  const out = new Set<string>();
+interface RedactedFields {
+  /** `response.body.$.user.email` → `$.user.email`; `response.headers.Authorization` → `header.authorization`. */
+  exact: Set<string>;
+  /** `response.body.$.a.b..*` (a mark bounded for depth or length: transform/json/json-path.ts) → `$.a.b`: it and all below. */
+  under: string[];
+}
+
+function redactedFields(redactions: readonly string[]): RedactedFields {
+  const out: RedactedFields = { exact: new Set(), under: [] };
   for (const r of redactions) {
-    if (r.startsWith('response.body.')) out.add(templatePath(r.slice('response.body.'.length)));
-    else if (r.startsWith('response.headers.')) out.add(`header.${r.slice('response.headers.'.length).toLowerCase()}`);
+    if (r.startsWith('response.body.')) {
+      const path = r.slice('response.body.'.length);
+      if (path.endsWith('..*')) out.under.push(templatePath(path.slice(0, -3)));
+      else out.exact.add(templatePath(path));
+    } else if (r.startsWith('response.headers.')) out.exact.add(`header.${r.slice('response.headers.'.length).toLowerCase()}`);
   }
   return out;
+}
+
+function isRedacted(field: string, redacted: RedactedFields): boolean {
+  if (redacted.exact.has(field)) return true;
+  for (const p of redacted.under) {
+    if (field.startsWith(p) && (field.length === p.length || field[p.length] === '.' || field[p.length] === '[')) return true;
+  }
+  return false;
 }

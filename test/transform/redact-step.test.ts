@@ -124,6 +124,15 @@ describe('redact step', () => {
     expect(c!.response!.body!.size).toBe(1000 - 'ada@example.test'.length + REDACTED.length);
   });
 
+  it('bounds redaction marks: a value nested deep or under a huge key marks an ancestor with ..*', async () => {
+    const deep = `${'{"a":'.repeat(5000)}{"email":"ada@example.test"}${'}'.repeat(5000)}`;
+    const longKey = `{"${'k'.repeat(100_000)}":{"email":"zoe@example.test"},"user":{"email":"max@example.test"}}`;
+    const [a, b] = await runSteps([{ type: 'redact', detectors: ['email'] }], [ex({ resBody: deep }), ex({ resBody: longKey })]);
+    expect(a!.response!.body!.data).not.toContain('ada@');
+    expect(a!.redactions).toEqual([`response.body.$${'.a'.repeat(32)}..*`]); // MAX_MARK_DEPTH parts, then "and below"
+    expect(b!.redactions).toEqual(['response.body.$..*', 'response.body.$.user.email']); // the key alone is over MAX_MARK_CHARS
+  });
+
   it('counts replacements by kind and dedupes marks across repeated hits', async () => {
     const { compileSteps } = await import('./transform-helpers.js');
     const p = await compileSteps([{ type: 'redact', headers: ['authorization'], detectors: ['email'] }]);

@@ -156,10 +156,35 @@ function matchSegment(seg: PathSegment, part: string | number): boolean {
 /** `$.user.email`, `$.items[0].card`; with `collapse`, indexes become `[*]` (for redaction marks). */
 export function formatConcretePath(concrete: ConcretePath, collapse = false): string {
   let out = '$';
-  for (const p of concrete) {
-    if (typeof p === 'number') out += collapse ? '[*]' : `[${p}]`;
-    else if (/^[A-Za-z_$][\w$-]*$/.test(p)) out += `.${p}`;
-    else out += `['${p.replace(/['\\]/g, '\\$&')}']`;
+  for (const p of concrete) out += formatPart(p, collapse);
+  return out;
+}
+
+function formatPart(p: string | number, collapse: boolean): string {
+  if (typeof p === 'number') return collapse ? '[*]' : `[${p}]`;
+  if (/^[A-Za-z_$][\w$-]*$/.test(p)) return `.${p}`;
+  return `['${p.replace(/['\\]/g, '\\$&')}']`;
+}
+
+/** Redaction marks deeper or longer than this name an ancestor instead: see formatMarkPath. */
+export const MAX_MARK_DEPTH = 32;
+export const MAX_MARK_CHARS = 256;
+
+/**
+ * A redaction mark's path (`$.user.email`, indexes collapsed), bounded: a
+ * value nested 10,000 levels deep, or under a 100 KB key, would otherwise
+ * leave a mark as long as its path, up to 64 of them per body. Past
+ * MAX_MARK_DEPTH parts or MAX_MARK_CHARS characters the mark is the deepest
+ * ancestor within both, followed by `..*`: "something at or under here was
+ * redacted" (`$.a.b..*`; `$..*` is anywhere in the body). Diff reads it so
+ * (replay/diff/diff-accumulator.ts), and it stops descending at 64 levels anyway.
+ */
+export function formatMarkPath(concrete: ConcretePath): string {
+  let out = '$';
+  for (let i = 0; i < concrete.length; i++) {
+    const part = formatPart(concrete[i]!, true);
+    if (i === MAX_MARK_DEPTH || out.length + part.length > MAX_MARK_CHARS) return `${out}..*`;
+    out += part;
   }
   return out;
 }

@@ -1,6 +1,6 @@
 import { bodyText, contentTypeOf, isFormContentType, isJsonContentType, type ExchangeEditor, type Side } from '../exchange-editor.js';
 import { encodeParam, formatParams, parseParams } from '../http-values.js';
-import { formatConcretePath, matchJsonPath } from '../json/json-path.js';
+import { formatMarkPath, matchJsonPath } from '../json/json-path.js';
 import { applyEdits, decodeJsonString, looksLikeJson, scanJson, type TextEdit } from '../json/json-scanner.js';
 import { isReplaceable, replaceFound, type Redactor } from './redactor.js';
 
@@ -89,7 +89,7 @@ function redactJson(text: string, r: Redactor, marks: Set<string>): string | nul
         if (!isReplaceable(secret, r)) return;
         edits.push({ start, end, text: JSON.stringify(r.replacer.replace(secret)) });
         counts.push('jsonPath');
-        marks.add(formatConcretePath(path, true));
+        marks.add(formatMarkPath(path));
         return;
       }
       if (!detectors || (kind !== 'string' && kind !== 'number') || end - start < 6) return;
@@ -99,7 +99,7 @@ function redactJson(text: string, r: Redactor, marks: Set<string>): string | nul
       const next = replaceFound(value, r, (kind) => void counts.push(`detector:${kind}`));
       if (next === null) return;
       edits.push({ start, end, text: JSON.stringify(next) });
-      marks.add(formatConcretePath(path, true));
+      marks.add(formatMarkPath(path));
     },
     detectors
       ? (path, start, end) => {
@@ -109,7 +109,7 @@ function redactJson(text: string, r: Redactor, marks: Set<string>): string | nul
           const next = replaceFound(key, r, (kind) => void counts.push(`detector:${kind}`));
           if (next === null) return;
           edits.push({ start, end, text: JSON.stringify(next) });
-          marks.add(formatConcretePath(path.slice(0, -1), true));
+          marks.add(formatMarkPath(path.slice(0, -1)));
         }
       : undefined,
   );
