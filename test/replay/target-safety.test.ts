@@ -13,6 +13,18 @@ afterEach(async () => {
   while (cleanups.length > 0) await cleanups.pop()!().catch(() => undefined);
 });
 
+/** A two-exchange store and a target that counts the requests it gets (all cleaned up after the test). */
+async function storeAndCountingTarget() {
+  const tmp = await makeTempDir('reprise-opts-');
+  cleanups.push(tmp.cleanup);
+  const store = await writeFixtureStore(tmp.dir, 2, 1_000);
+  const target = await startTarget();
+  cleanups.push(() => target.close());
+  let count = 0;
+  target.server.on('request', () => count++);
+  return { tmp, store, target, requests: () => count };
+}
+
 const codeOf = (f: () => unknown): string => {
   try {
     f();
@@ -159,31 +171,19 @@ describe('runReplay option checks', () => {
   });
 
   it('--record-out into the replayed store itself is refused before any send (its exchanges would be replayed in turn)', async () => {
-    const tmp = await makeTempDir('reprise-opts-');
-    cleanups.push(tmp.cleanup);
-    const store = await writeFixtureStore(tmp.dir, 2, 1_000);
-    const target = await startTarget();
-    cleanups.push(() => target.close());
-    let requests = 0;
-    target.server.on('request', () => requests++);
+    const { store, target, requests } = await storeAndCountingTarget();
     await expect(runReplay({ warmUp: false, store, target: target.url, recordOut: `${store}/` })).rejects.toMatchObject({ code: 'OUTPUT_UNWRITABLE', message: expect.stringMatching(/must not be the replayed store/) });
-    expect(requests).toBe(0);
+    expect(requests()).toBe(0);
   });
 
   it('--record-out into a store that already holds exchanges is refused before any send unless appending (runs would mix)', async () => {
-    const tmp = await makeTempDir('reprise-opts-');
-    cleanups.push(tmp.cleanup);
-    const store = await writeFixtureStore(tmp.dir, 2, 1_000);
-    const target = await startTarget();
-    cleanups.push(() => target.close());
-    let requests = 0;
-    target.server.on('request', () => requests++);
+    const { tmp, store, target, requests } = await storeAndCountingTarget();
     const out = join(tmp.dir, 'replayed');
     // A new store, and an empty directory, are fine.
     expect((await runReplay({ warmUp: false, store, target: target.url, recordOut: out })).recordOut?.stats.recorded).toBe(2);
-    expect(requests).toBe(2);
+    expect(requests()).toBe(2);
     await expect(runReplay({ warmUp: false, store, target: target.url, recordOut: out })).rejects.toMatchObject({ code: 'STORE_EXISTS', message: expect.stringMatching(/already holds exchanges.*--append/) });
-    expect(requests).toBe(2);
+    expect(requests()).toBe(2);
     await runReplay({ warmUp: false, store, target: target.url, recordOut: out, recordOutAppend: true });
     let stored = 0;
     for await (const _ of readExchanges(out)) stored++;

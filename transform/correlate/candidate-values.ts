@@ -1,4 +1,4 @@
-import { decodeJsonString } from '../json/json-string.js';
+import { decodeJsonString } from '../json/json-tokens.js';
 
 /**
  * Which produced values correlate learns: the candidate test, and the

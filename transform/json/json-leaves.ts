@@ -1,4 +1,4 @@
-import { stringEnd } from './json-string.js';
+import { isNumberChar, stringEnd, ws } from './json-tokens.js';
 
 /**
  * The string and number leaves of a JSON text, each with the span of the
@@ -126,16 +126,4 @@ function valueAfterKey(text: string, keyEnd: number): number {
   const j = ws(text, keyEnd);
   if (j >= text.length || text.charCodeAt(j) !== 0x3a /* : */) return -1;
   return ws(text, j + 1);
-}
-
-function ws(text: string, i: number): number {
-  for (;;) {
-    const c = text.charCodeAt(i);
-    if (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) i++;
-    else return i;
-  }
-}
-
-function isNumberChar(c: number): boolean {
-  return (c >= 0x30 && c <= 0x39) || c === 0x2e || c === 0x65 || c === 0x45 || c === 0x2b || c === 0x2d;
 }

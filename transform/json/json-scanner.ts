@@ -1,4 +1,4 @@
-import { decodeJsonString, stringEnd } from './json-string.js';
+import { decodeJsonString, isNumberChar, stringEnd, ws } from './json-tokens.js';
 
 export { decodeJsonString, stringEnd };
 
@@ -130,18 +130,6 @@ function readKey(text: string, i: number, path: Array<string | number>, onKey?: 
   if (text.charCodeAt(j) !== 0x3a /* : */) return -2;
   j = ws(text, j + 1);
   return j;
-}
-
-function ws(text: string, i: number): number {
-  for (;;) {
-    const c = text.charCodeAt(i);
-    if (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) i++;
-    else return i;
-  }
-}
-
-function isNumberChar(c: number): boolean {
-  return (c >= 0x30 && c <= 0x39) || c === 0x2e || c === 0x65 || c === 0x45 || c === 0x2b || c === 0x2d;
 }
 
 export interface TextEdit {

@@ -1,4 +1,4 @@
-/** JSON string tokens in a text: where one ends, and what it spells. */
+/** The small pieces of JSON scanning both scanners share: string tokens, whitespace, number characters. */
 
 /** Index just past the closing quote of the string starting at `start`, or -1 if it never closes. */
 export function stringEnd(text: string, start: number): number {
@@ -22,4 +22,17 @@ export function decodeJsonString(text: string, start: number, end: number): stri
   } catch {
     return raw;
   }
+}
+
+/** The index of the first non-whitespace character at or after i. */
+export function ws(text: string, i: number): number {
+  for (;;) {
+    const c = text.charCodeAt(i);
+    if (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) i++;
+    else return i;
+  }
+}
+
+export function isNumberChar(c: number): boolean {
+  return (c >= 0x30 && c <= 0x39) || c === 0x2e || c === 0x65 || c === 0x45 || c === 0x2b || c === 0x2d;
 }
