@@ -1,9 +1,10 @@
 import { readFile, stat } from 'node:fs/promises';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node as YamlNode } from 'yaml';
 import { yamlErrorText } from '../../transform/config/yaml-error-text.js';
-import { RepriseError } from '../../errors.js';
+import { isRepriseError, RepriseError } from '../../errors.js';
 import { didYouMean } from '../../transform/config/did-you-mean.js';
 import type { NoiseThresholds } from './diff-accumulator.js';
+import { parseDiffThresholds } from './diff-thresholds.js';
 import type { ArrayMode, DiffRulesInput } from './diff-rules.js';
 
 /**
@@ -81,6 +82,7 @@ export function parseDiffRulesYaml(text: string, name: string): DiffRulesFile {
         break;
       case 'thresholds':
         out.thresholds = stringList(v, key, p);
+        checkThresholds(v, p);
         break;
       case 'strictNumbers':
       case 'nullIsMissing': {
@@ -159,6 +161,23 @@ function stringList(node: YamlNode | null | undefined, key: string, p: Problem):
     else p(item as YamlNode, key, 'every entry must be a non-empty string');
   }
   return out;
+}
+
+/**
+ * Each threshold expression parsed now, so a typo is one more `file:line:col`
+ * problem in the list instead of a later error that names no place in the file.
+ */
+function checkThresholds(node: YamlNode | null | undefined, p: Problem): void {
+  const items = isSeq(node) ? node.items : [node];
+  items.forEach((item, i) => {
+    if (!isScalar(item) || typeof item.value !== 'string') return; // stringList reported it
+    try {
+      parseDiffThresholds(item.value);
+    } catch (err) {
+      if (!isRepriseError(err)) throw err;
+      p(item as YamlNode, isSeq(node) ? `thresholds[${i}]` : 'thresholds', err.message);
+    }
+  });
 }
 
 function numberMap(node: YamlNode | null | undefined, key: string, allowed: string[], p: Problem): Record<string, number> {

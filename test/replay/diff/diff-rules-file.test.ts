@@ -60,6 +60,14 @@ describe('diff rules file', () => {
     expect(msg).toContain('diff.yaml:6:10 bodyCap: must be a positive integer (bytes)');
   });
 
+  it('a misspelled threshold is one of the file:line:col problems, not a later error without a place', () => {
+    const msg = problemsOf(['bodycap: 10', "thresholds: ['no high', 'no hgh', 'max_medium=lots']"].join('\n'));
+    expect(msg).toMatch(/^3 problems in diff\.yaml: /);
+    expect(msg).toContain('diff.yaml:2:25 thresholds[1]: "no hgh": expected');
+    expect(msg).toContain('diff.yaml:2:35 thresholds[2]: "max_medium=lots": expected');
+    expect(problemsOf("thresholds: 'max_low=x'")).toContain('diff.yaml:1:13 thresholds: "max_low=x": expected');
+  });
+
   it('truncated, corrupted and hostile YAML are one clear error', () => {
     expect(problemsOf('arrays: { $.a: multiset')).toMatch(/diff\.yaml:1:\d+ /);
     expect(problemsOf('- just\n- a list')).toMatch(/must be a mapping/);
