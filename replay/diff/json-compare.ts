@@ -18,12 +18,24 @@ export const MAX_DEPTH = 64;
 const NUM = '\u0000n';
 type NumText = { [NUM]: string };
 
-/** JSON.parse that keeps each number's source text when asked (`1` vs `1.0`). */
+const JSON_TOKEN = /"(?:[^"\\]|\\.)*"|-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?/g;
+
+/**
+ * JSON.parse that keeps a number's source text where a double would lose it:
+ * every number with strictNumberText (`1` vs `1.0`), else only integers past
+ * 2^53 — 64-bit ids such as 12345678901234567890 and …891 parse to the same
+ * double, and a changed id must not compare equal.
+ */
 export function parseJsonForDiff(text: string, strictNumberText: boolean): unknown {
-  if (!strictNumberText) return JSON.parse(text);
-  const marked = text.replace(/"(?:[^"\\]|\\.)*"|-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?/g, (m) =>
-    m.startsWith('"') ? m : `{"\\u0000n":"${m}"}`);
+  // Sixteen digits in a row is the cheapest sign an unsafe integer may be present; most bodies skip the rewrite.
+  if (!strictNumberText && !/\d{16}/.test(text)) return JSON.parse(text);
+  const marked = text.replace(JSON_TOKEN, (m) =>
+    m.startsWith('"') || (!strictNumberText && !isUnsafeInteger(m)) ? m : `{"\\u0000n":"${m}"}`);
   return JSON.parse(marked);
+}
+
+function isUnsafeInteger(numberText: string): boolean {
+  return /^-?\d{16,}$/.test(numberText) && !Number.isSafeInteger(Number(numberText));
 }
 
 type JsonType = 'null' | 'boolean' | 'number' | 'string' | 'array' | 'object';
@@ -45,7 +57,8 @@ function isNumText(v: unknown): v is NumText {
 }
 
 function plain(v: unknown, depth = 0): unknown {
-  if (isNumText(v)) return Number(v[NUM]);
+  // An integer past 2^53 is shown as its text: as a number both sides of a changed id would print the same.
+  if (isNumText(v)) return isUnsafeInteger(v[NUM]) ? v[NUM] : Number(v[NUM]);
   if (depth > MAX_DEPTH && v !== null && typeof v === 'object') return '(nested too deep to show)';
   if (Array.isArray(v)) return v.map((x) => plain(x, depth + 1));
   if (v !== null && typeof v === 'object') {
@@ -112,13 +125,24 @@ class JsonWalk {
   }
 
   private numbersEqual(a: unknown, b: unknown): boolean {
-    if (isNumText(a) && isNumText(b) && a[NUM] !== b[NUM]) return false;
+    if (isNumText(a) && isNumText(b) && a[NUM] !== b[NUM]) {
+      if (this.rules.strictNumberText) return false;
+      return this.bigIntegersWithinTolerance(a[NUM], b[NUM]);
+    }
     const x = isNumText(a) ? Number(a[NUM]) : (a as number);
     const y = isNumText(b) ? Number(b[NUM]) : (b as number);
     if (x === y) return true;
     const diff = Math.abs(x - y);
     if (diff <= this.rules.absoluteTolerance) return true;
     return diff <= this.rules.relativeTolerance * Math.max(Math.abs(x), Math.abs(y));
+  }
+
+  /** Two different integers past 2^53 (only those are kept as text without strictNumberText): exact, then tolerance. */
+  private bigIntegersWithinTolerance(x: string, y: string): boolean {
+    const gap = BigInt(x) - BigInt(y);
+    const diff = Number(gap < 0n ? -gap : gap); // ≥ 1, so rounding cannot make it 0
+    if (diff <= this.rules.absoluteTolerance) return true;
+    return diff <= this.rules.relativeTolerance * Math.max(Math.abs(Number(x)), Math.abs(Number(y)));
   }
 
   private walkObject(a: Record<string, unknown>, b: Record<string, unknown>, path: string, depth: number): void {

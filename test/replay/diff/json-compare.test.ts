@@ -46,6 +46,18 @@ describe('compareJson', () => {
     expect(kinds({ a: null }, {}, compileDiffRules({ nullEqualsMissing: true }))).toEqual([]);
   });
 
+  it('integers past 2^53 (64-bit ids) compare exactly: a changed id is not lost to double rounding', () => {
+    // Both parse to the same double, 12345678901234567000.
+    const before = parseJsonForDiff('{"id":12345678901234567890,"n":1,"s":"12345678901234567890"}', false);
+    const after = parseJsonForDiff('{"id":12345678901234567891,"n":1.0,"s":"12345678901234567890"}', false);
+    expect(compareJson(before, after, rules)).toEqual([{ path: '$.id', kind: 'value', left: '12345678901234567890', right: '12345678901234567891' }]);
+    expect(compareJson(before, parseJsonForDiff('{"n":1,"s":"12345678901234567890","id":12345678901234567890}', false), rules)).toEqual([]);
+    expect(kinds(parseJsonForDiff('[9007199254740993]', false), parseJsonForDiff('[9007199254740992]', false))).toEqual(['$[0] value']);
+    expect(kinds(parseJsonForDiff('[-9007199254740993]', false), [-9007199254740991])).toEqual(['$[0] value']);
+    expect(kinds(before, after, compileDiffRules({ absoluteTolerance: 1 }))).toEqual([]);
+    expect(kinds(parseJsonForDiff('{"t":[12345678901234567890,1]}', false), parseJsonForDiff('{"t":[1,12345678901234567890]}', false))).toEqual(['$.t order']);
+  });
+
   it('field templates collapse indexes, keyed elements and id-like keys', () => {
     expect(templatePath('$.users[3].orders[id=7].total')).toBe('$.users[*].orders[*].total');
     expect(templatePath('$.byId.9f1c2e3a-0b1c-4d2e-8f00-aa11bb22cc33.name')).toBe('$.byId.*.name');
