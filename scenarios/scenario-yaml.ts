@@ -49,8 +49,8 @@ export function readScenarioDocument(file: string, env: NodeJS.ProcessEnv = proc
   return { value, locate, problems };
 }
 
-function loadWithIncludes(file: string, chain: string[], files: LoadedFile[], problems: string[]): Record<string, unknown> {
-  const own = parseFile(file, chain);
+function loadWithIncludes(file: string, chain: string[], files: LoadedFile[], problems: string[], includedAt?: string): Record<string, unknown> {
+  const own = parseFile(file, includedAt);
   const includes = own.value.include;
   delete own.value.include;
   let base: Record<string, unknown> = {};
@@ -65,15 +65,15 @@ function loadWithIncludes(file: string, chain: string[], files: LoadedFile[], pr
       const target = resolve(dirname(file), inc);
       if (chain.includes(target) || target === file) throw new RepriseError('SCENARIO_INVALID', `${where} include: "${inc}" includes itself (${[...chain, file, target].join(' → ')})`);
       if (chain.length >= MAX_INCLUDE_DEPTH) throw new RepriseError('SCENARIO_INVALID', `${where} include: more than ${MAX_INCLUDE_DEPTH} levels of includes`);
-      base = deepMerge(base, loadWithIncludes(target, [...chain, file], files, problems));
+      base = deepMerge(base, loadWithIncludes(target, [...chain, file], files, problems, `${where} include: "${inc}"`));
     });
   }
   files.push(own);
   return deepMerge(base, own.value);
 }
 
-function parseFile(file: string, chain: string[]): LoadedFile {
-  const from = chain.length > 0 ? ` (included from ${chain[chain.length - 1]})` : '';
+/** `includedAt` (`s.yaml:3:10 include: "common.yaml"`) says where a missing include is named, not only which file is missing. */
+function parseFile(file: string, includedAt?: string): LoadedFile {
   let text: string;
   try {
     const size = statSync(file).size;
@@ -82,7 +82,10 @@ function parseFile(file: string, chain: string[]): LoadedFile {
   } catch (err) {
     if (err instanceof RepriseError) throw err;
     const code = (err as NodeJS.ErrnoException).code;
-    throw new RepriseError(code === 'ENOENT' ? 'INPUT_NOT_FOUND' : 'INPUT_UNREADABLE', `scenario file cannot be read (${code ?? (err as Error).message})${from}`, { cause: err, location: { file } });
+    const why = code ?? (err as Error).message;
+    const errCode = code === 'ENOENT' ? 'INPUT_NOT_FOUND' : 'INPUT_UNREADABLE';
+    if (includedAt !== undefined) throw new RepriseError(errCode, `${includedAt}: ${file} cannot be read (${why})`, { cause: err });
+    throw new RepriseError(errCode, `scenario file cannot be read (${why})`, { cause: err, location: { file } });
   }
   const lc = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, logLevel: 'error', uniqueKeys: true, strict: true });

@@ -123,6 +123,17 @@ describe('loadScenario', () => {
     expect(err.problems.join('\n')).toMatch(/version: must be ≤ 1[\s\S]*name: must be letters[\s\S]*amplify: must be ≥ 1[\s\S]*unknown key "concurency"/);
   });
 
+  it('a missing include names the file:line:col that includes it, not only the missing file', async () => {
+    const dir = await tempDir();
+    write(dir.path, 'common.yaml', 'include: [./shared/ok.yaml, ./shared/gone.yaml]\n');
+    write(dir.path, 's.yaml', 'version: 1\nname: s\ninclude: common.yaml\n');
+    mkdirSync(join(dir.path, 'shared'));
+    write(dir.path, 'shared/ok.yaml', 'description: ok\n');
+    const err = problemOf(() => loadScenario(join(dir.path, 's.yaml')));
+    expect(err.code).toBe('INPUT_NOT_FOUND');
+    expect(err.message).toBe(`${join(dir.path, 'common.yaml')}:1:29 include: "./shared/gone.yaml": ${join(dir.path, 'shared/gone.yaml')} cannot be read (ENOENT)`);
+  });
+
   it('hostile files: include cycles, alias bombs, huge files and deep nesting end in a clear error', async () => {
     const dir = await tempDir();
     write(dir.path, 'a.yaml', 'include: b.yaml\nversion: 1\nname: a\n');
