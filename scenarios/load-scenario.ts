@@ -153,7 +153,8 @@ function crossChecks(raw: Record<string, unknown>, sink: ProblemSink, options: L
     if (arrays !== undefined) {
       if (arrays === null || typeof arrays !== 'object' || Array.isArray(arrays)) sink.add(['diff', 'arrays'], `must map JSON paths to index, multiset or key:<field>, got ${typeName(arrays)}`);
       else for (const [k, v] of Object.entries(arrays)) {
-        if (typeof v !== 'string' || !/^(index|multiset|key:[\w.-]+)$/.test(v)) sink.add(['diff', 'arrays', k], `must be index, multiset or key:<field>, got ${JSON.stringify(v)}`);
+        if (!k.startsWith('$')) sink.add(['diff', 'arrays', k], `is not a JSON path: it must start with $ (e.g. $.${k})`);
+        else if (typeof v !== 'string' || !/^(index|multiset|key:[\w.-]+)$/.test(v)) sink.add(['diff', 'arrays', k], `must be index, multiset or key:<field>, got ${JSON.stringify(v)}`);
       }
     }
     (diff.thresholds as string[] | undefined)?.forEach((t, i) => {

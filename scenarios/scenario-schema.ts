@@ -151,6 +151,8 @@ export const SCENARIO_SCHEMA: Extract<FieldSpec, { kind: 'object' }> = {
         noise: { kind: 'object', fields: { absolute: { kind: 'number', min: 0, max: 1 }, relative: { kind: 'number', min: 0, max: 1 } } },
         thresholds: stringList(),
       },
+      // The names a `reprise diff --rules` file uses for the same settings: point to the scenario's.
+      aliases: { strictNumbers: 'strictNumberText', nullIsMissing: 'nullEqualsMissing', tolerance: 'absoluteTolerance' },
     },
     thresholds: stringList(),
     reports: {

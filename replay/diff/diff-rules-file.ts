@@ -100,7 +100,8 @@ export function parseDiffRulesYaml(text: string, name: string): DiffRulesFile {
       }
       case 'tolerance':
       case 'noise': {
-        const nums = numberMap(v, key, ['absolute', 'relative'], p);
+        // Noise thresholds are fractions of pairs; tolerances are amounts, unbounded.
+        const nums = numberMap(v, key, ['absolute', 'relative'], p, key === 'noise' ? 1 : Infinity);
         if (key === 'tolerance') {
           if (nums.absolute !== undefined) out.rules.absoluteTolerance = nums.absolute;
           if (nums.relative !== undefined) out.rules.relativeTolerance = nums.relative;
@@ -180,7 +181,7 @@ function checkThresholds(node: YamlNode | null | undefined, p: Problem): void {
   });
 }
 
-function numberMap(node: YamlNode | null | undefined, key: string, allowed: string[], p: Problem): Record<string, number> {
+function numberMap(node: YamlNode | null | undefined, key: string, allowed: string[], p: Problem, max: number): Record<string, number> {
   const out: Record<string, number> = {};
   if (!isMap(node)) {
     p(node, key, `must be a mapping with ${allowed.join(', ')}`);
@@ -190,7 +191,7 @@ function numberMap(node: YamlNode | null | undefined, key: string, allowed: stri
     const k = isScalar(item.key) ? String(item.key.value) : '?';
     const v = isScalar(item.value) ? item.value.value : undefined;
     if (!allowed.includes(k)) p(item.key as YamlNode, `${key}.${k}`, `unknown key${hint(k, allowed)}`);
-    else if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) p(item.value as YamlNode, `${key}.${k}`, 'must be a number >= 0');
+    else if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || v > max) p(item.value as YamlNode, `${key}.${k}`, max === Infinity ? 'must be a number >= 0' : `must be a number from 0 to ${max}`);
     else out[k] = v;
   }
   return out;

@@ -104,6 +104,8 @@ describe('loadScenario', () => {
     ['absurd speed (bounded like --speed)', 'version: 1\nname: x\nsource: { store: s }\nreplay:\n  target: http://127.0.0.1:1\n  phases:\n    - { speed: 0.000000001 }\n', /s\.yaml:7:16 replay\.phases\[0\]\.speed: must be ≥ 0\.001/],
     ['absurd amplify (bounded like --amplify)', 'version: 1\nname: x\nsource: { store: s }\nreplay:\n  target: http://127.0.0.1:1\n  amplify: 1000000000\n', /s\.yaml:6:12 replay\.amplify: must be ≤ 10000/],
     ['bad rate profile', 'version: 1\nname: x\nsource: { store: s }\nreplay:\n  target: http://127.0.0.1:1\n  profile: { type: spike, base: 1, peak: 5, duration: 10, at: 8, spikeDuration: 5 }\n', /s\.yaml:6:12 replay\.profile: .*spike .*must end within the duration/],
+    ['a diff array path without $', 'version: 1\nname: x\nsource: { store: s }\ndiff:\n  baseline: http://127.0.0.1:1\n  candidate: http://127.0.0.1:2\n  arrays: { tags: index }\n', /s\.yaml:7:\d+ diff\.arrays\.tags: is not a JSON path: it must start with \$ \(e\.g\. \$\.tags\)/],
+    ['a rules-file name in a scenario diff', 'version: 1\nname: x\nsource: { store: s }\ndiff:\n  baseline: http://127.0.0.1:1\n  candidate: http://127.0.0.1:2\n  strictNumbers: true\n', /s\.yaml:7:3 diff\.strictNumbers: unknown key "strictNumbers" \(did you mean "strictNumberText"\?\)/],
     ['YAML syntax', 'version: 1\nname: [x\n', /s\.yaml:\d+:\d+ /],
     ['duplicate key', 'version: 1\nversion: 1\nname: x\n', /s\.yaml:2:1 Map keys must be unique/],
     ['not a mapping', '- a\n- b\n', /s\.yaml:1:1 a scenario must be a mapping/],

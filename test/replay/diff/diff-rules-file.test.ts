@@ -68,6 +68,11 @@ describe('diff rules file', () => {
     expect(problemsOf("thresholds: 'max_low=x'")).toContain('diff.yaml:1:13 thresholds: "max_low=x": expected');
   });
 
+  it('noise thresholds are fractions (0 to 1), tolerances any amount, each checked with its place', () => {
+    expect(problemsOf('noise: { absolute: 2 }')).toContain('diff.yaml:1:20 noise.absolute: must be a number from 0 to 1');
+    expect(parseDiffRulesYaml('tolerance: { absolute: 2 }\nnoise: { relative: 1 }', 'diff.yaml')).toMatchObject({ rules: { absoluteTolerance: 2 }, noise: { relative: 1 } });
+  });
+
   it('truncated, corrupted and hostile YAML are one clear error', () => {
     expect(problemsOf('arrays: { $.a: multiset')).toMatch(/diff\.yaml:1:\d+ /);
     expect(problemsOf('- just\n- a list')).toMatch(/must be a mapping/);
