@@ -5,6 +5,7 @@ import { createReadStream } from 'node:fs';
 import { basename } from 'node:path';
 import { RepriseError } from '../../errors.js';
 import type { Exchange } from '../../store/exchange.js';
+import { DEFAULT_SECRET_HEADERS, redactSecretHeaders } from '../../transform/redact-headers.js';
 import { mapHarEntry, type MapContext } from './har-entry-mapper.js';
 import { HarEntryScanner, locateInEntry, type ScannedEntry } from './har-entry-scanner.js';
 import { HarFieldProblem } from './har-fields.js';
@@ -18,6 +19,12 @@ export interface HarImportOptions {
   highWaterMark?: number;
   /** Largest single entry accepted (default 256 MiB). */
   maxEntryBytes?: number;
+  /**
+   * Headers whose values are redacted before an exchange is yielded (default
+   * DEFAULT_SECRET_HEADERS; false keeps them in clear). Done here, not by the
+   * caller, so every way in — CLI, scenario source, library — keeps secrets off disk.
+   */
+  redactHeaders?: readonly string[] | false;
 }
 
 export interface HarImportReport {
@@ -44,8 +51,8 @@ export function newHarImportReport(): HarImportReport {
 }
 
 /**
- * Every entry of a HAR 1.2 file as an Exchange, in file order. Memory holds
- * one entry at a time. A malformed file throws RepriseError HAR_INVALID with
+ * Every entry of a HAR 1.2 file as an Exchange, in file order, secret headers
+ * redacted (see `redactHeaders`). Memory holds one entry at a time. A malformed file throws RepriseError HAR_INVALID with
  * the location of the problem; entries before it have been yielded already.
  *
  * @example
@@ -57,12 +64,13 @@ export async function* importHar(file: string, options: HarImportOptions = {}): 
   const report = options.report ?? newHarImportReport();
   const scanner = new HarEntryScanner(file, options.maxEntryBytes === undefined ? {} : { maxEntryBytes: options.maxEntryBytes });
   const ctx: MapContext = { captureId: options.captureId ?? basename(file), captureIdGiven: options.captureId !== undefined, seqs: new Map() };
+  const redact = options.redactHeaders === false ? null : (options.redactHeaders ?? DEFAULT_SECRET_HEADERS);
   const stream = createReadStream(file, { highWaterMark: options.highWaterMark ?? 64 * 1024 });
   try {
     for await (const chunk of stream) {
       for (const entry of scanner.push(chunk as Buffer)) {
         const exchange = convertEntry(entry, file, ctx, report);
-        if (exchange) yield exchange;
+        if (exchange) yield redact ? redactSecretHeaders(exchange, redact) : exchange;
       }
     }
     scanner.end();

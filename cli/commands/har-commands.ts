@@ -3,8 +3,7 @@ import { exportHar } from '../../store/export/har-export.js';
 import { exportMarkdown } from '../../store/export/markdown-export.js';
 import { readExchanges } from '../../store/segment-reader.js';
 import { writeExchanges } from '../../store/write-exchanges.js';
-import { DEFAULT_SECRET_HEADERS, redactSecretHeaders } from '../../transform/redact-headers.js';
-import type { Exchange } from '../../store/exchange.js';
+import { DEFAULT_SECRET_HEADERS } from '../../transform/redact-headers.js';
 import { requirePositionals, requireString, type Command } from '../command.js';
 import { FILTER_OPTIONS, filterFromArgs } from '../filter-options.js';
 import { S3_OPTIONS } from '../s3-options.js';
@@ -26,9 +25,8 @@ export const importHarCommand: Command = {
     const extra = (parsed.values['redact-header'] as string[] | undefined) ?? [];
     const names = [...DEFAULT_SECRET_HEADERS, ...extra];
     const report = newHarImportReport();
-    const entries = importHar(file!, { report });
-    const source = parsed.values['no-redact'] ? entries : redactAll(entries, names);
-    const summary = await writeExchanges(source, out, { onProgress: (count) => ctx.log?.info({ count, file }, 'importing') });
+    const entries = importHar(file!, { report, redactHeaders: parsed.values['no-redact'] ? false : names });
+    const summary = await writeExchanges(entries, out, { onProgress: (count) => ctx.log?.info({ count, file }, 'importing') });
     if (report.skipped > 0) ctx.log?.warn({ skipped: report.skipped, notes: report.notes.slice(0, 10) }, 'some HAR entries were not HTTP exchanges and were skipped');
     ctx.stdout.write(`imported ${summary.exchanges} exchanges from ${file} into ${out}${report.skipped ? ` (${report.skipped} skipped)` : ''}\n`);
     return 0;
@@ -64,7 +62,3 @@ export const exportMarkdownCommand: Command = {
     return 0;
   },
 };
-
-async function* redactAll(exchanges: AsyncIterable<Exchange>, names: readonly string[]): AsyncGenerator<Exchange> {
-  for await (const ex of exchanges) yield redactSecretHeaders(ex, names);
-}

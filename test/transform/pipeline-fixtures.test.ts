@@ -28,7 +28,7 @@ const stores: Record<string, string> = {};
 beforeAll(async () => {
   tmp = await makeTempDir('reprise-transform-');
   stores.har = join(tmp.dir, 'har');
-  await writeExchanges(importHar(fixture('har/sample-api.har')), stores.har);
+  await writeExchanges(importHar(fixture('har/sample-api.har'), { redactHeaders: false }), stores.har);
   for (const name of ['loopback-node-keepalive', 'loopback-curl']) {
     stores[name] = join(tmp.dir, name);
     // Secrets in clear, as a capture with --no-redact would store them: the transform has to find them.

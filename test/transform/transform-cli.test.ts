@@ -20,7 +20,7 @@ afterEach(async () => tmp.cleanup());
 describe('reprise transform', () => {
   it('runs a pipeline store → store and prints what it did; --dry-run --explain writes nothing and shows what was learned', async () => {
     const input = join(tmp.dir, 'in');
-    await writeExchanges(importHar(har), input);
+    await writeExchanges(importHar(har, { redactHeaders: false }), input);
     const yaml = join(tmp.dir, 'transforms.yaml');
     await writeFile(yaml, [
       'steps:',
@@ -74,7 +74,7 @@ describe('reprise transform', () => {
 
   it('loads a .ts plugin from a CommonJS project (no "type": "module"), the usual place for one', async () => {
     const input = join(tmp.dir, 'in');
-    await writeExchanges(importHar(har), input);
+    await writeExchanges(importHar(har, { redactHeaders: false }), input);
     await writeFile(join(tmp.dir, 'package.json'), '{ "name": "my-project" }\n');
     await writeFile(join(tmp.dir, 'tag.ts'), [
       "export default function tag(ex: { request: { path: string } }, options: { tenant?: string }): unknown {",
@@ -101,7 +101,7 @@ describe('reprise transform', () => {
   it('a .mjs or .js plugin that cannot load is a one-line error naming the file and line:col', async () => {
     // Through the CLI, so Node itself loads the plugin (under vitest, vite's loader would).
     const input = join(tmp.dir, 'in');
-    await writeExchanges(importHar(har), input);
+    await writeExchanges(importHar(har, { redactHeaders: false }), input);
     await writeFile(join(tmp.dir, 'syntax.mjs'), 'export default (;\n');
     await writeFile(join(tmp.dir, 'throws.mjs'), "const config = null;\nif (!config) throw new TypeError('no config:\\n  set TENANT');\nexport default () => null;\n");
     await mkdir(join(tmp.dir, 'esm'));
@@ -121,7 +121,7 @@ describe('reprise transform', () => {
 
   it('refuses an output that is the input under another name (a symlink, a trailing slash), leaving the input as it was', async () => {
     const input = join(tmp.dir, 'in');
-    await writeExchanges(importHar(har), input);
+    await writeExchanges(importHar(har, { redactHeaders: false }), input);
     await symlink(input, join(tmp.dir, 'link'));
     const yaml = join(tmp.dir, 'transforms.yaml');
     await writeFile(yaml, 'steps:\n  - type: filter\n    presets: [drop-static-assets]\n');

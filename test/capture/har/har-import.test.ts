@@ -44,7 +44,7 @@ describe('importHar mapping', () => {
       connection: '4711',
     });
     const file = await writeHar(tmp.dir, 'devtools.har', [entry, harEntry({ connection: '4711' }), harEntry()]);
-    const [ex, second, third] = await collect(importHar(file));
+    const [ex, second, third] = await collect(importHar(file, { redactHeaders: false }));
     expect(exchangeProblems(ex)).toEqual([]);
     expect(ex).toMatchObject({
       start: Date.UTC(2026, 2, 14, 10, 0, 0, 123) * 1000 + 456,
@@ -114,6 +114,20 @@ describe('importHar mapping', () => {
     const [ex] = await collect(importHar(await writeHar(tmp.dir, 'x.har', [entry])));
     expect(ex!.response!.body!.encoding).toBe('base64');
     expect(bodyToBuffer(ex!.response!.body).equals(bytes)).toBe(true);
+  });
+
+  it('redacts secret headers by default, so a scenario or library import keeps them off disk too', async () => {
+    const entry = harEntry({
+      request: { ...baseRequest, headers: [{ name: 'Authorization', value: 'Bearer tok-1' }, { name: 'Cookie', value: 'sid=s-2' }, { name: 'X-Api-Key', value: 'k-3' }] },
+      response: { ...baseResponse, headers: [{ name: 'Set-Cookie', value: 'sid=s-4; Path=/' }] },
+    });
+    const file = await writeHar(tmp.dir, 'x.har', [entry]);
+    const [ex] = await collect(importHar(file));
+    expect(JSON.stringify(ex)).not.toMatch(/tok-1|s-2|k-3|s-4/);
+    expect(ex!.request.headers).toEqual([['Authorization', 'Bearer [REDACTED]'], ['Cookie', 'sid=[REDACTED]'], ['X-Api-Key', '[REDACTED]']]);
+    expect(ex!.redactions).toEqual(['request.headers.authorization', 'request.headers.cookie', 'request.headers.x-api-key', 'response.headers.set-cookie']);
+    const [clear] = await collect(importHar(file, { redactHeaders: false }));
+    expect(clear!.request.headers[0]).toEqual(['Authorization', 'Bearer tok-1']);
   });
 
   it('uses the captureId option, reuses `_reprise.id`, and skips non-HTTP entries with a note', async () => {
