@@ -86,14 +86,25 @@ export async function* pcapExchanges(input: Readable, options: PcapCaptureOption
   if (options.vxlanPorts) segOptions.vxlanPorts = options.vxlanPorts;
   let nextProgress = 100_000;
   const update = (): void => fillSummary(summary, packets, asm, ordered.late);
-  for await (const seg of readTcpSegments(input, segOptions, packets)) {
-    asm.push(seg);
-    if (ready.length > 0) yield* ready.splice(0);
-    if (options.onProgress && packets.packets >= nextProgress) {
-      nextProgress += 100_000;
-      update();
-      options.onProgress(summary);
+  try {
+    for await (const seg of readTcpSegments(input, segOptions, packets)) {
+      asm.push(seg);
+      if (ready.length > 0) yield* ready.splice(0);
+      if (options.onProgress && packets.packets >= nextProgress) {
+        nextProgress += 100_000;
+        update();
+        options.onProgress(summary);
+      }
     }
+  } catch (err) {
+    // A corrupt record stops the read, but what came before it was captured: the exchanges
+    // waiting in the reorder window (and those cut short, marked incomplete as at a truncated
+    // end) are handed out before the error, so the caller can store them.
+    asm.end();
+    ordered.flush();
+    yield* ready.splice(0);
+    update();
+    throw err;
   }
   asm.end();
   ordered.flush();
