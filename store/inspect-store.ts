@@ -1,4 +1,5 @@
 import { stat } from 'node:fs/promises';
+import { RepriseError } from '../errors.js';
 import { listSegments, newReadReport, readExchanges } from './segment-reader.js';
 import { StoreStats, type StoreStatsJson } from './store-stats.js';
 import type { S3Access } from './s3/s3-client.js';
@@ -6,7 +7,8 @@ import type { S3Access } from './s3/s3-client.js';
 /**
  * "What is in this store?" — counts, time range, endpoints, status mix and
  * bytes. Sealed segments are answered from the manifest without reading
- * them; only segments a killed writer left unsealed are scanned. Works the
+ * them (a sealed segment whose size on disk is not the sealed size is
+ * STORE_CORRUPT); only segments a killed writer left unsealed are scanned. Works the
  * same on `s3://bucket/prefix` stores (sizes come from the object listing).
  */
 export interface StoreSummary {
@@ -44,8 +46,14 @@ export async function inspectStore(path: string, options: { top?: number; s3?: S
   let unsealed = 0;
   let tornTails = 0;
   for (const seg of segments) {
-    diskBytes += seg.bytes ?? (await stat(seg.path)).size;
+    const size = seg.bytes ?? (await stat(seg.path)).size;
+    diskBytes += size;
     if (seg.entry) {
+      // Answering from the manifest must not vouch for a segment that can no longer be read: a
+      // sealed segment never changes size, so any other size means it was truncated or replaced.
+      if (size !== seg.entry.bytes) {
+        throw new RepriseError('STORE_CORRUPT', `sealed segment is ${size} bytes, but the manifest sealed it at ${seg.entry.bytes} (truncated or replaced); \`store cat --skip-corrupt\` reads what is left`, { location: { file: seg.path } });
+      }
       totals.merge(seg.entry.stats);
       continue;
     }

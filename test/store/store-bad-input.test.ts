@@ -4,6 +4,7 @@ import { readFile, truncate, writeFile, mkdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { openStoreWriter } from '../../store/segment-writer.js';
 import { newReadReport, readExchanges } from '../../store/segment-reader.js';
+import { inspectStore } from '../../store/inspect-store.js';
 import { RepriseError } from '../../errors.js';
 import { syntheticExchange, writeSyntheticStore } from '../support/synthetic-exchange.js';
 import { makeTempDir } from '../support/temp-dir.js';
@@ -102,6 +103,18 @@ describe('bad store input', () => {
   it('a directory that is not a store is STORE_NOT_FOUND', async () => {
     await mkdir(join(tmp.dir, 'empty'));
     await expect(drain(join(tmp.dir, 'empty'))).rejects.toMatchObject({ code: 'STORE_NOT_FOUND' });
+  });
+
+  it('store inspect does not vouch for a sealed segment that was truncated or emptied since it was sealed', async () => {
+    const store = await writeStore(3000);
+    const seg = join(store, 'segments', '000001.ndjson.gz');
+    expect((await inspectStore(store)).exchanges).toBe(3000);
+    await truncate(seg, Math.floor((await stat(seg)).size / 2));
+    const err = await inspectStore(store).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'STORE_CORRUPT', location: { file: seg } });
+    expect((err as RepriseError).message).toMatch(/sealed segment is \d+ bytes, but the manifest sealed it at \d+/);
+    await truncate(seg, 0);
+    await expect(inspectStore(store)).rejects.toMatchObject({ code: 'STORE_CORRUPT', location: { file: seg } });
   });
 
   it('a corrupt manifest is STORE_CORRUPT naming manifest.json', async () => {
