@@ -89,18 +89,30 @@ const SECRET = new Set(DEFAULT_SECRET_HEADERS);
 /**
  * A copy of a (possibly malformed) payload with secret header values replaced, so the
  * dead-letter file never holds credentials the store itself would not. Best effort: only the
- * header objects a payload normally has are looked at.
+ * header fields a payload normally has are looked at, in both shapes the import accepts —
+ * an object of values and a list of `[name, value]` pairs.
  */
 export function redactPayloadSecrets(payload: unknown): unknown {
   if (!isObject(payload)) return payload;
   let copy: Record<string, unknown> | null = null;
   for (const field of HEADER_FIELDS) {
-    const headers = payload[field];
-    if (!isObject(headers)) continue;
-    const keys = Object.keys(headers).filter((k) => SECRET.has(k.toLowerCase()));
-    if (keys.length === 0) continue;
+    const redacted = redactHeaderField(payload[field]);
+    if (redacted === undefined) continue;
     copy ??= { ...payload };
-    copy[field] = { ...headers, ...Object.fromEntries(keys.map((k) => [k, REDACTED])) };
+    copy[field] = redacted;
   }
   return copy ?? payload;
+}
+
+/** The header field with secret values replaced, or undefined when it holds none. */
+function redactHeaderField(headers: unknown): unknown {
+  if (Array.isArray(headers)) {
+    const isSecretPair = (pair: unknown): boolean => Array.isArray(pair) && typeof pair[0] === 'string' && SECRET.has(pair[0].toLowerCase());
+    if (!headers.some(isSecretPair)) return undefined;
+    return headers.map((pair: unknown) => (isSecretPair(pair) ? [(pair as unknown[])[0], REDACTED, ...(pair as unknown[]).slice(2)] : pair));
+  }
+  if (!isObject(headers)) return undefined;
+  const keys = Object.keys(headers).filter((k) => SECRET.has(k.toLowerCase()));
+  if (keys.length === 0) return undefined;
+  return { ...headers, ...Object.fromEntries(keys.map((k) => [k, REDACTED])) };
 }

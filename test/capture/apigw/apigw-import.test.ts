@@ -100,6 +100,25 @@ describe('import apigw', () => {
     expect(dl[1]).toMatchObject({ text: '{"from": "x", oops' });
   });
 
+  it('dead-letters a malformed payload with secrets redacted in [name, value] pair lists too', async () => {
+    const file = join(tmp.dir, 'pairs.ndjson');
+    const bad = {
+      ...payloads[0], status: 'oops',
+      request_headers: [['Authorization', 'Bearer pair-secret-1'], ['Accept', 'a']],
+      response_headers: [['Set-Cookie', 'sid=pair-secret-2'], ['set-cookie', 'b=pair-secret-3']],
+    };
+    await writeFile(file, ndjson([bad]));
+    const deadLetter = await openDeadLetter(join(tmp.dir, 'dl.ndjson'));
+    await collect(file, { skipInvalid: true, deadLetter });
+    await deadLetter.close();
+    const [line] = await deadLetterLines(deadLetter.path);
+    expect(JSON.stringify(line)).not.toMatch(/pair-secret/);
+    expect(line!.payload).toMatchObject({
+      request_headers: [['Authorization', '[REDACTED]'], ['Accept', 'a']],
+      response_headers: [['Set-Cookie', '[REDACTED]'], ['set-cookie', '[REDACTED]']],
+    });
+  });
+
   it('names the array element and its line in a JSON array, and moves past a broken file with skipInvalid', async () => {
     const file = join(tmp.dir, 'arr.json');
     await writeFile(file, JSON.stringify([payloads[0], payloads[1], { ...payloads[2], method: 7 }], null, 2));
