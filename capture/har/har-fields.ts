@@ -112,9 +112,9 @@ export interface UrlParts {
 
 /**
  * Split a URL without normalizing it: path and query stay exactly as written
- * (no percent re-encoding, no dot-segment removal); the fragment is dropped
- * because it never goes on the wire. Path-only URLs get an empty scheme and
- * authority. Returns null when the text is not a URL of either form.
+ * (no percent re-encoding, no dot-segment removal); the fragment and any
+ * `user:password@` are dropped because they never go on the wire. Path-only
+ * URLs get an empty scheme and authority. Returns null when the text is not a URL of either form.
  *
  * @example
  * splitUrl('https://a.test/x%20y?b=1&a=2#f') // { scheme: 'https', authority: 'a.test', path: '/x%20y', query: 'b=1&a=2' }
@@ -122,7 +122,17 @@ export interface UrlParts {
 export function splitUrl(url: string): UrlParts | null {
   const m = /^(?:([a-zA-Z][a-zA-Z0-9+.-]*):\/\/([^/?#]*))?([^?#]*)(?:\?([^#]*))?(?:#.*)?$/s.exec(url);
   if (!m || (m[1] === undefined && !(m[3] ?? '').startsWith('/'))) return null;
-  return { scheme: (m[1] ?? '').toLowerCase(), authority: m[2] ?? '', path: m[3] || '/', query: m[4] ?? '' };
+  return { scheme: (m[1] ?? '').toLowerCase(), authority: withoutUserinfo(m[2] ?? ''), path: m[3] || '/', query: m[4] ?? '' };
+}
+
+/**
+ * `user:password@host` → `host`. Userinfo never goes on the wire (a client turns it into an
+ * Authorization header, which the HAR lists anyway), and kept in the authority it would put a
+ * password on disk in clear and into the Host header of every replayed request.
+ */
+function withoutUserinfo(authority: string): string {
+  const at = authority.lastIndexOf('@');
+  return at < 0 ? authority : authority.slice(at + 1);
 }
 
 /**

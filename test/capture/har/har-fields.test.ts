@@ -40,6 +40,11 @@ describe('splitUrl', () => {
     expect(splitUrl('https://a.test/sp ace"quote')).toMatchObject({ path: '/sp ace"quote' });
   });
 
+  it('drops user:password@ from the authority: it never goes on the wire and must not reach disk', () => {
+    expect(splitUrl('https://ada:hunter2@api.test:8443/x?q=1')).toEqual({ scheme: 'https', authority: 'api.test:8443', path: '/x', query: 'q=1' });
+    expect(splitUrl('http://a@b:p%40ss@[::1]/')).toMatchObject({ authority: '[::1]' });
+  });
+
   it('rejects text that is not a URL', () => {
     expect(splitUrl('not a url')).toBeNull();
     expect(splitUrl('')).toBeNull();
