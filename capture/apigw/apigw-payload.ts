@@ -96,12 +96,13 @@ function readTarget(p: Json, problems: ProblemList): { scheme: 'http' | 'https';
   if (typeof from !== 'string' || from === '') problems.add('from', from === undefined || from === null ? 'missing (the API host, e.g. abc123.execute-api.eu-west-1.amazonaws.com)' : `must be a host name, not ${typeName(from)}`);
   else if (from.length > LIMITS.shortString) problems.add('from', `is longer than ${LIMITS.shortString} characters`);
   else {
-    // Tolerate a URL where a host is expected: `https://host/stage` → host.
+    // Tolerate a URL where a host is expected: `https://host/stage` → host. Credentials in it
+    // (`user:password@`) never go on the wire, and are kept out of the record and of any message.
     const m = /^(https?):\/\/([^/?#]*)/i.exec(from);
     if (m) scheme = m[1]!.toLowerCase() as 'http' | 'https';
-    const host = m ? m[2]! : from;
+    const host = m ? m[2]!.slice(m[2]!.lastIndexOf('@') + 1) : from;
     if (HOST.test(host)) authority = host;
-    else problems.add('from', `is not a host[:port]: ${JSON.stringify(from.slice(0, 80))}`);
+    else problems.add('from', `is not a host[:port]: ${JSON.stringify(from.replace(/^([^/?#]*\/\/)?[^/?#]*@/, '$1[REDACTED]@').slice(0, 80))}`);
   }
   const endpoint = p.endpoint;
   if (typeof endpoint !== 'string' || endpoint === '') {

@@ -123,6 +123,13 @@ describe('mapApigwPayload', () => {
     expect(problems({ ...ISSUE_EXAMPLE, requestTimeEpoch: 'yesterday' })).toEqual(['requestTimeEpoch: must be epoch milliseconds']);
   });
 
+  it('keeps credentials in a `from` URL out of the record and out of problem messages', () => {
+    const ex = ok({ ...ISSUE_EXAMPLE, from: 'https://deploy:hunter2@abc123.execute-api.eu-west-1.amazonaws.com/prod' });
+    expect(ex.request.authority).toBe('abc123.execute-api.eu-west-1.amazonaws.com');
+    expect(problems({ ...ISSUE_EXAMPLE, from: 'https://deploy:hunter2@not a host/' })).toEqual(['from: is not a host[:port]: "https://[REDACTED]@not a host/"']);
+    expect(problems({ ...ISSUE_EXAMPLE, from: 'deploy:hunter2@bad host' })).toEqual(['from: is not a host[:port]: "[REDACTED]@bad host"']);
+  });
+
   it('survives hostile payloads: huge strings, deep nesting, many headers', () => {
     const deep = JSON.parse(`${'['.repeat(100_000)}${']'.repeat(100_000)}`) as unknown;
     expect(problems({ ...ISSUE_EXAMPLE, body: deep })[0]).toMatch(/nests deeper than \d+ levels/);
