@@ -117,6 +117,16 @@ describe('bad store input', () => {
     await expect(inspectStore(store)).rejects.toMatchObject({ code: 'STORE_CORRUPT', location: { file: seg } });
   });
 
+  it('store inspect fails on a bad line inside an unsealed segment, as store cat does, instead of skipping it unreported', async () => {
+    const good = JSON.stringify(syntheticExchange(1));
+    const { store, seg } = await storeWithLines([good, '{"v": 1, "id": "x", "start"', good]);
+    await expect(inspectStore(store)).rejects.toMatchObject({ code: 'STORE_CORRUPT', location: { file: seg, line: 2 } });
+    // A file that is no store at all (a HAR here) is not a store of 0 exchanges.
+    const har = join(tmp.dir, 'session.har');
+    await writeFile(har, '{"log": {"version": "1.2",\n "entries": []}}\n');
+    await expect(inspectStore(har)).rejects.toMatchObject({ code: 'STORE_CORRUPT', location: { file: har, line: 1 } });
+  });
+
   it('a corrupt manifest is STORE_CORRUPT naming manifest.json', async () => {
     const store = await writeStore(10);
     await writeFile(join(store, 'manifest.json'), '{"format": "reprise-store", "segm');
