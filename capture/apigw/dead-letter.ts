@@ -74,7 +74,8 @@ export async function openDeadLetter(path: string): Promise<DeadLetterFile> {
 
 function serialize(r: DeadLetterRecord): string {
   try {
-    return JSON.stringify(r.payload === undefined ? r : { ...r, payload: redactPayloadSecrets(r.payload) });
+    const text = r.text === undefined ? {} : { text: redactTextSecrets(r.text) };
+    return JSON.stringify(r.payload === undefined ? { ...r, ...text } : { ...r, ...text, payload: redactPayloadSecrets(r.payload) });
   } catch (err) {
     // JSON.stringify recurses: a hostile payload nested 100k levels deep cannot be written back.
     // The record still says what arrived and why it was refused; only the payload is left out.
@@ -115,4 +116,18 @@ function redactHeaderField(headers: unknown): unknown {
   const keys = Object.keys(headers).filter((k) => SECRET.has(k.toLowerCase()));
   if (keys.length === 0) return undefined;
   return { ...headers, ...Object.fromEntries(keys.map((k) => [k, REDACTED])) };
+}
+
+// `"Authorization": "…"` (object member) or `["Set-Cookie", "…"` (pair) in text that is not JSON:
+// the name of a secret header, then the JSON string after it, up to its closing quote or the end.
+// (The names are letters and dashes only: nothing to escape.)
+const SECRET_IN_TEXT = new RegExp(`("(?:${DEFAULT_SECRET_HEADERS.join('|')})"\\s*[:,]\\s*")((?:[^"\\\\]|\\\\.)*)`, 'gi');
+
+/**
+ * Raw text that failed to parse (a broken line, a truncated body) with the values of secret
+ * headers replaced, so a payload that is not even JSON does not put credentials in the
+ * dead-letter file either. Best effort, like redactPayloadSecrets: JSON-shaped header fields only.
+ */
+export function redactTextSecrets(text: string): string {
+  return text.replace(SECRET_IN_TEXT, (_m, head: string) => `${head}${REDACTED}`);
 }

@@ -119,6 +119,18 @@ describe('import apigw', () => {
     });
   });
 
+  it('dead-letters a line that is not JSON with the secret header values in its text redacted', async () => {
+    const file = join(tmp.dir, 'broken.ndjson');
+    const line = '{"from":"h","endpoint":"/a","method":"GET","status":200,"request_headers":{"Authorization":"Bearer text-secret-1","Accept":"a"},'
+      + '"response_headers":[["Set-Cookie","sid=text-secret-2"]] oops}';
+    await writeFile(file, `${line}\n`);
+    const deadLetter = await openDeadLetter(join(tmp.dir, 'dl.ndjson'));
+    await collect(file, { skipInvalid: true, deadLetter });
+    await deadLetter.close();
+    const [dl] = await deadLetterLines(deadLetter.path);
+    expect(dl!.text).toBe(line.replace('Bearer text-secret-1', '[REDACTED]').replace('sid=text-secret-2', '[REDACTED]'));
+  });
+
   it('names the array element and its line in a JSON array, and moves past a broken file with skipInvalid', async () => {
     const file = join(tmp.dir, 'arr.json');
     await writeFile(file, JSON.stringify([payloads[0], payloads[1], { ...payloads[2], method: 7 }], null, 2));
