@@ -41,11 +41,11 @@ export class DeadLetterFile {
   count = 0;
 
   /** @internal use openDeadLetter */
-  constructor(readonly path: string, private readonly fh: FileHandle) {}
+  constructor(readonly path: string, private readonly fh: FileHandle, private readonly secrets: SecretHeaders = DEFAULT_SECRETS) {}
 
   append(records: DeadLetterRecord[]): Promise<void> {
     if (records.length === 0) return Promise.resolve();
-    const text = records.map((r) => `${serialize(r)}\n`).join('');
+    const text = records.map((r) => `${serialize(r, this.secrets)}\n`).join('');
     const next = this.chain.then(async () => {
       await this.fh.appendFile(text);
       this.count += records.length;
@@ -62,20 +62,26 @@ export class DeadLetterFile {
   }
 }
 
-/** Open (create, append to) a dead-letter file, creating its directory. */
-export async function openDeadLetter(path: string): Promise<DeadLetterFile> {
+/**
+ * Open (create, append to) a dead-letter file, creating its directory. `redactHeaders` adds
+ * names to the default secret headers (the `--redact-header` ones), so what the store would
+ * redact is redacted here too; the defaults are always redacted, even with `--no-redact`.
+ */
+export async function openDeadLetter(path: string, options: { redactHeaders?: readonly string[] | false } = {}): Promise<DeadLetterFile> {
+  const extra = options.redactHeaders || [];
+  const secrets = extra.length === 0 ? DEFAULT_SECRETS : new SecretHeaders([...DEFAULT_SECRET_HEADERS, ...extra]);
   try {
     await mkdir(dirname(path), { recursive: true });
-    return new DeadLetterFile(path, await open(path, 'a'));
+    return new DeadLetterFile(path, await open(path, 'a'), secrets);
   } catch (err) {
     throw new RepriseError('OUTPUT_UNWRITABLE', `cannot open dead-letter file: ${(err as Error).message}`, { cause: err, location: { file: path } });
   }
 }
 
-function serialize(r: DeadLetterRecord): string {
+function serialize(r: DeadLetterRecord, secrets: SecretHeaders): string {
   try {
-    const text = r.text === undefined ? {} : { text: redactTextSecrets(r.text) };
-    return JSON.stringify(r.payload === undefined ? { ...r, ...text } : { ...r, ...text, payload: redactPayloadSecrets(r.payload) });
+    const text = r.text === undefined ? {} : { text: redactTextSecrets(r.text, secrets) };
+    return JSON.stringify(r.payload === undefined ? { ...r, ...text } : { ...r, ...text, payload: redactPayloadSecrets(r.payload, secrets) });
   } catch (err) {
     // JSON.stringify recurses: a hostile payload nested 100k levels deep cannot be written back.
     // The record still says what arrived and why it was refused; only the payload is left out.
@@ -85,7 +91,24 @@ function serialize(r: DeadLetterRecord): string {
 }
 
 const HEADER_FIELDS = ['request_headers', 'response_headers', ...FIELD_ALIASES.requestMultiHeaders, ...FIELD_ALIASES.responseMultiHeaders];
-const SECRET = new Set(DEFAULT_SECRET_HEADERS);
+
+/** Secret header names, compiled once per dead-letter file: a set for parsed payloads, a pattern for raw text. */
+export class SecretHeaders {
+  readonly names: ReadonlySet<string>;
+  /**
+   * `"Authorization": "…"` (object member) or `["Set-Cookie", "…"` (pair) in text that is not
+   * JSON: a secret name, then the JSON string after it, up to its closing quote or the end.
+   */
+  readonly inText: RegExp;
+
+  constructor(names: readonly string[]) {
+    this.names = new Set(names.map((n) => n.toLowerCase()));
+    const alternatives = [...this.names].map((n) => n.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|');
+    this.inText = new RegExp(`("(?:${alternatives})"\\s*[:,]\\s*")((?:[^"\\\\]|\\\\.)*)`, 'gi');
+  }
+}
+
+const DEFAULT_SECRETS = new SecretHeaders(DEFAULT_SECRET_HEADERS);
 
 /**
  * A copy of a (possibly malformed) payload with secret header values replaced, so the
@@ -93,11 +116,11 @@ const SECRET = new Set(DEFAULT_SECRET_HEADERS);
  * header fields a payload normally has are looked at, in both shapes the import accepts —
  * an object of values and a list of `[name, value]` pairs.
  */
-export function redactPayloadSecrets(payload: unknown): unknown {
+export function redactPayloadSecrets(payload: unknown, secrets: SecretHeaders = DEFAULT_SECRETS): unknown {
   if (!isObject(payload)) return payload;
   let copy: Record<string, unknown> | null = null;
   for (const field of HEADER_FIELDS) {
-    const redacted = redactHeaderField(payload[field]);
+    const redacted = redactHeaderField(payload[field], secrets.names);
     if (redacted === undefined) continue;
     copy ??= { ...payload };
     copy[field] = redacted;
@@ -106,28 +129,23 @@ export function redactPayloadSecrets(payload: unknown): unknown {
 }
 
 /** The header field with secret values replaced, or undefined when it holds none. */
-function redactHeaderField(headers: unknown): unknown {
+function redactHeaderField(headers: unknown, secret: ReadonlySet<string>): unknown {
   if (Array.isArray(headers)) {
-    const isSecretPair = (pair: unknown): boolean => Array.isArray(pair) && typeof pair[0] === 'string' && SECRET.has(pair[0].toLowerCase());
+    const isSecretPair = (pair: unknown): boolean => Array.isArray(pair) && typeof pair[0] === 'string' && secret.has(pair[0].toLowerCase());
     if (!headers.some(isSecretPair)) return undefined;
     return headers.map((pair: unknown) => (isSecretPair(pair) ? [(pair as unknown[])[0], REDACTED, ...(pair as unknown[]).slice(2)] : pair));
   }
   if (!isObject(headers)) return undefined;
-  const keys = Object.keys(headers).filter((k) => SECRET.has(k.toLowerCase()));
+  const keys = Object.keys(headers).filter((k) => secret.has(k.toLowerCase()));
   if (keys.length === 0) return undefined;
   return { ...headers, ...Object.fromEntries(keys.map((k) => [k, REDACTED])) };
 }
-
-// `"Authorization": "…"` (object member) or `["Set-Cookie", "…"` (pair) in text that is not JSON:
-// the name of a secret header, then the JSON string after it, up to its closing quote or the end.
-// (The names are letters and dashes only: nothing to escape.)
-const SECRET_IN_TEXT = new RegExp(`("(?:${DEFAULT_SECRET_HEADERS.join('|')})"\\s*[:,]\\s*")((?:[^"\\\\]|\\\\.)*)`, 'gi');
 
 /**
  * Raw text that failed to parse (a broken line, a truncated body) with the values of secret
  * headers replaced, so a payload that is not even JSON does not put credentials in the
  * dead-letter file either. Best effort, like redactPayloadSecrets: JSON-shaped header fields only.
  */
-export function redactTextSecrets(text: string): string {
-  return text.replace(SECRET_IN_TEXT, (_m, head: string) => `${head}${REDACTED}`);
+export function redactTextSecrets(text: string, secrets: SecretHeaders = DEFAULT_SECRETS): string {
+  return text.replace(secrets.inText, (_m, head: string) => `${head}${REDACTED}`);
 }

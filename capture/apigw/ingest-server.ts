@@ -80,7 +80,7 @@ export async function startIngestServer(options: IngestServerOptions): Promise<I
   const now = options.now ?? Date.now;
   const deadLetterFile = options.deadLetterFile ?? join(options.store, 'dead-letter.ndjson');
   const sink = options.sink ?? (await openAnyStoreWriter(options.store, options.writer));
-  const deadLetter = await openDeadLetter(deadLetterFile).catch(async (err: unknown) => {
+  const deadLetter = await openDeadLetter(deadLetterFile, { ...(options.redactHeaders !== undefined ? { redactHeaders: options.redactHeaders } : {}) }).catch(async (err: unknown) => {
     await sink.close();
     throw err;
   });

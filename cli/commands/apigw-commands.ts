@@ -95,7 +95,7 @@ export const importApigwCommand: Command = {
     const bodyCap = positiveNumber(this, parsed, 'body-cap', true);
     const report = newApigwImportReport();
     let deadLetter: DeadLetterFile | undefined;
-    if (v['skip-invalid']) deadLetter = await openDeadLetter(deadLetterPath(this, parsed, out));
+    if (v['skip-invalid']) deadLetter = await openDeadLetter(deadLetterPath(this, parsed, out), { redactHeaders: (v['redact-header'] as string[] | undefined) ?? [] });
     const endpoint = v['s3-endpoint'] as string | undefined;
     const s3 = (): ReturnType<typeof makeS3Client> => makeS3Client(endpoint ? { endpoint } : {});
     try {

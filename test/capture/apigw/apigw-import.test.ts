@@ -131,6 +131,19 @@ describe('import apigw', () => {
     expect(dl!.text).toBe(line.replace('Bearer text-secret-1', '[REDACTED]').replace('sid=text-secret-2', '[REDACTED]'));
   });
 
+  it('dead-letters with the extra --redact-header names redacted too, not only the defaults', async () => {
+    const file = join(tmp.dir, 'extra.ndjson');
+    const bad = { ...payloads[0], status: 'oops', request_headers: { 'X-Session': 'extra-secret-1', Authorization: 'Bearer extra-secret-2' } };
+    await writeFile(file, `${JSON.stringify(bad)}\n{"request_headers":{"x-session":"extra-secret-3"} oops}\n`);
+    const deadLetter = await openDeadLetter(join(tmp.dir, 'dl.ndjson'), { redactHeaders: ['X-Session'] });
+    await collect(file, { skipInvalid: true, deadLetter, redactHeaders: ['X-Session'] });
+    await deadLetter.close();
+    const lines = await deadLetterLines(deadLetter.path);
+    expect(lines).toHaveLength(2);
+    expect(JSON.stringify(lines)).not.toMatch(/extra-secret/);
+    expect(lines[0]!.payload).toMatchObject({ request_headers: { 'X-Session': '[REDACTED]', Authorization: '[REDACTED]' } });
+  });
+
   it('names the array element and its line in a JSON array, and moves past a broken file with skipInvalid', async () => {
     const file = join(tmp.dir, 'arr.json');
     await writeFile(file, JSON.stringify([payloads[0], payloads[1], { ...payloads[2], method: 7 }], null, 2));
