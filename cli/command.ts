@@ -94,3 +94,20 @@ export function requireString(cmd: Command, parsed: ParsedArgs, name: string): s
   if (typeof v !== 'string' || v === '') throw new RepriseError('CLI_USAGE', `${cmd.path.join(' ')}: --${name} is required`);
   return v;
 }
+
+/**
+ * A numeric flag's value, checked: `--limit abc` or `--limit 2.5` is a usage error, not
+ * NaN or a rounding that quietly changes what the command does. Undefined when not given.
+ *
+ * @example
+ * const cap = positiveNumber(cmd, parsed, 'body-cap', true) ?? 1 << 20;
+ */
+export function positiveNumber(cmd: Command, parsed: ParsedArgs, name: string, integer = false): number | undefined {
+  const raw = parsed.values[name];
+  if (raw === undefined) return undefined;
+  const n = Number(raw);
+  if (typeof raw !== 'string' || !Number.isFinite(n) || n <= 0 || (integer && !Number.isInteger(n))) {
+    throw new RepriseError('CLI_USAGE', `${cmd.path.join(' ')}: --${name} must be a positive ${integer ? 'whole number' : 'number'}`);
+  }
+  return n;
+}

@@ -8,7 +8,7 @@ import { RepriseError } from '../../errors.js';
 import { isS3Url, makeS3Client } from '../../store/s3/s3-client.js';
 import { writeExchanges } from '../../store/write-exchanges.js';
 import { DEFAULT_SECRET_HEADERS } from '../../transform/redact-headers.js';
-import { requirePositionals, requireString, type Command, type OptionSpec, type ParsedArgs } from '../command.js';
+import { positiveNumber, requirePositionals, requireString, type Command, type OptionSpec, type ParsedArgs } from '../command.js';
 import { parseListenAddress } from '../../capture/listen-address.js';
 
 const COMMON: Record<string, OptionSpec> = {
@@ -155,16 +155,6 @@ function pointerResolver(parsed: ParsedArgs): ReturnType<typeof makePointerResol
   const endpoint = parsed.values['s3-endpoint'] as string | undefined;
   // The client is made on the first pointer: most deliveries have none, and the SDK is slow to load.
   return makePointerResolver({ client: () => makeS3Client(endpoint ? { endpoint } : {}) });
-}
-
-function positiveNumber(cmd: Command, parsed: ParsedArgs, name: string, integer = false): number | undefined {
-  const raw = parsed.values[name];
-  if (raw === undefined) return undefined;
-  const n = Number(raw);
-  if (typeof raw !== 'string' || !Number.isFinite(n) || n <= 0 || (integer && !Number.isInteger(n))) {
-    throw new RepriseError('CLI_USAGE', `${cmd.path.join(' ')}: --${name} must be a positive ${integer ? 'whole number' : 'number'}`);
-  }
-  return n;
 }
 
 function formatIngestSummary(s: IngestSummary): string {

@@ -1,7 +1,7 @@
 import { readExchanges, newReadReport } from '../../store/segment-reader.js';
 import { formatStoreSummary, inspectStore } from '../../store/inspect-store.js';
 import { writeNdjson } from '../../store/write-exchanges.js';
-import { requirePositionals, type Command } from '../command.js';
+import { positiveNumber, requirePositionals, type Command } from '../command.js';
 import { FILTER_OPTIONS, filterFromArgs } from '../filter-options.js';
 import { S3_OPTIONS } from '../s3-options.js';
 
@@ -17,7 +17,7 @@ export const storeInspect: Command = {
   examples: ['reprise store inspect ./store', 'reprise store inspect ./store --json --top 50', 'reprise store inspect s3://traffic/prod'],
   async run(parsed, ctx) {
     const [store] = requirePositionals(this, parsed, ['<store>']);
-    const summary = await inspectStore(store!, { top: Number(parsed.values.top ?? 10) || 10 });
+    const summary = await inspectStore(store!, { top: positiveNumber(this, parsed, 'top', true) ?? 10 });
     ctx.stdout.write(parsed.values.json ? `${JSON.stringify(summary, null, 2)}\n` : `${formatStoreSummary(summary)}\n`);
     return 0;
   },
@@ -37,7 +37,7 @@ export const storeCat: Command = {
   async run(parsed, ctx) {
     const [store] = requirePositionals(this, parsed, ['<store>']);
     const report = newReadReport();
-    const limit = parsed.values.limit === undefined ? Infinity : Number(parsed.values.limit);
+    const limit = positiveNumber(this, parsed, 'limit', true) ?? Infinity;
     const source = readExchanges(store!, { filter: filterFromArgs(parsed), report, onCorrupt: parsed.values['skip-corrupt'] ? 'skip' : 'throw' });
     await writeNdjson(take(source, limit), ctx.stdout);
     if (report.problems.length > 0) {

@@ -44,6 +44,17 @@ describe('reprise CLI', () => {
     expect((await runCli(['store', 'inspect', 'x', '--s3'])).stderr).toMatch(/Unknown option '--s3'\n$/);
   });
 
+  it('a numeric flag that is not a positive whole number is a usage error, not NaN or a rounding', async () => {
+    const store = await writeStore(5);
+    for (const args of [['store', 'cat', store, '--limit', 'abc'], ['store', 'cat', store, '--limit', '2.5'], ['store', 'inspect', store, '--top', 'x']]) {
+      const r = await runCli(args);
+      expect(r.code, args.join(' ')).toBe(2);
+      expectOneLineError(r, 'CLI_USAGE');
+      expect(r.stdout).toBe('');
+    }
+    expect((await runCli(['store', 'cat', store, '--limit', '2'])).stdout.trim().split('\n')).toHaveLength(2);
+  });
+
   it('an unknown flag or command is a one-line usage error, exit 2', async () => {
     const r = await runCli(['store', 'inspect', '--bogus', 'x']);
     expect(r.code).toBe(2);
