@@ -56,7 +56,8 @@ export function parseCommandArgs(cmd: Command, argv: string[]): ParsedArgs {
     const { values, positionals } = parseArgs({ args: argv, options: config, allowPositionals: true, strict: true });
     return { values: values as ParsedArgs['values'], positionals };
   } catch (err) {
-    let msg = (err as Error).message.replace(/\. To specify a positional.*$/s, '');
+    // Node's parseArgs messages can span lines (an option value starting with '-'); an error is one line.
+    let msg = (err as Error).message.replace(/\. To specify a positional.*$/s, '').replace(/\s*\n\s*/g, ' ');
     const unknown = (err as NodeJS.ErrnoException).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' ? /'--([^'=]+)/.exec(msg)?.[1] : undefined;
     const near = unknown === undefined ? undefined : nearestOption(unknown, Object.keys(options));
     if (near !== undefined) msg += ` (did you mean --${near}?)`;

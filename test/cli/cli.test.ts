@@ -62,6 +62,11 @@ describe('reprise CLI', () => {
     const r2 = await runCli(['frobnicate']);
     expect(r2.code).toBe(2);
     expectOneLineError(r2, 'CLI_USAGE');
+    // parseArgs words this one over three lines
+    const r3 = await runCli(['store', 'cat', 'x', '--limit', '-1']);
+    expect(r3.code).toBe(2);
+    expectOneLineError(r3, 'CLI_USAGE');
+    expect(r3.stderr).toContain("use '--limit=-XYZ'");
   });
 
   it('import har → store inspect → store cat → export har / md', async () => {
