@@ -6,7 +6,7 @@ import { getHeader, type Body, type Exchange, type ExchangeError, type Header, t
 import { newExchangeId } from '../../store/exchange-id.js';
 import type { HarBodyFacts, RepriseHarExtension } from '../../store/export/har-format.js';
 import {
-  HarFieldProblem, isObject, normalizeHttpVersion, parseIsoMicros, readNameValues, readObject, readOptionalNumber,
+  HarFieldProblem, isObject, METHOD_TOKEN, normalizeHttpVersion, parseIsoMicros, readNameValues, readObject, readOptionalNumber,
   readOptionalString, readString, splitUrl, type Json,
 } from './har-fields.js';
 
@@ -43,7 +43,10 @@ export function mapHarEntry(value: unknown, ctx: MapContext): MapResult {
 
   const req = readObject(e, 'request', []);
   const method = readString(req, 'method', ['request'], true);
+  if (!METHOD_TOKEN.test(method)) throw new HarFieldProblem(['request', 'method'], `is not an HTTP method: ${JSON.stringify(method.slice(0, 40))}`);
   const url = readString(req, 'url', ['request'], true);
+  // CR, LF or NUL in the request target would split or cut the request line on replay.
+  if (/[\r\n\0]/.test(url)) throw new HarFieldProblem(['request', 'url'], 'contains CR, LF or NUL');
   const allRequestHeaders = readNameValues(req, 'headers', ['request']);
   const pseudo = new Map(allRequestHeaders.filter(([n]) => n.startsWith(':')).map(([n, v]) => [n.toLowerCase(), v]));
   const requestHeaders = allRequestHeaders.filter(([n]) => !n.startsWith(':'));

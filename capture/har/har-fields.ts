@@ -77,9 +77,18 @@ export function readNameValues(parent: Json, key: string, path: (string | number
   if (!Array.isArray(v)) throw new HarFieldProblem([...path, key], `must be a list, not ${typeName(v)}`);
   return v.map((item: unknown, i): [string, string] => {
     if (!isObject(item)) throw new HarFieldProblem([...path, key, i], `must be an object {name, value}, not ${typeName(item)}`);
-    return [readString(item, 'name', [...path, key, i], true), readString(item, 'value', [...path, key, i])];
+    const name = readString(item, 'name', [...path, key, i], true);
+    // A name with spaces, colons or CR/LF would write a different request on replay (header injection).
+    if (!HEADER_NAME.test(name)) throw new HarFieldProblem([...path, key, i, 'name'], `is not a valid header name: ${JSON.stringify(name.slice(0, 40))}`);
+    return [name, readString(item, 'value', [...path, key, i])];
   });
 }
+
+/** An RFC 9110 token, optionally after the ':' of an HTTP/2 pseudo-header (devtools list those). */
+const HEADER_NAME = /^:?[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
+/** An RFC 9110 token: what a request method must be. */
+export const METHOD_TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
 /**
  * ISO 8601 date-time to integer microseconds since the epoch, keeping up to

@@ -168,6 +168,10 @@ describe('importHar on bad input', () => {
     ['bad date', () => [harEntry({ startedDateTime: 'yesterday' })], '"startedDateTime"', /^entries\[0\]\.startedDateTime: not an ISO 8601 date-time/],
     ['entry that is not an object', () => [harEntry(), 'oops'], '"oops"', /^entries\[1\]: must be an object$/],
     ['bad base64', () => [harEntry({ response: { ...baseResponse, content: { size: 3, mimeType: 'x', text: '!!!', encoding: 'base64' } } })], '"text": "!!!"', /content\.text: is not valid base64/],
+    // Whatever would write a different request on replay (request line or header injection):
+    ['method that is not a token', () => [harEntry({ request: { ...baseRequest, method: 'GET /evil HTTP/1.1\r\nX:' } })], '"method"', /^entries\[0\]\.request\.method: is not an HTTP method/],
+    ['CR LF in the url', () => [harEntry({ request: { ...baseRequest, url: 'https://api.test/a\r\nX-Injected: 1' } })], '"url"', /^entries\[0\]\.request\.url: contains CR, LF or NUL$/],
+    ['header name with a space', () => [harEntry({ response: { ...baseResponse, headers: [{ name: 'Bad Name', value: 'v' }] } })], '{\n              "name": "Bad Name"', /^entries\[0\]\.response\.headers\[0\]\.name: is not a valid header name/],
   ];
   for (const [name, entries, needle, message] of cases) {
     it(`${name} → HAR_INVALID at the field's line`, async () => {
