@@ -75,14 +75,20 @@ export function readNameValues(parent: Json, key: string, path: (string | number
   const v = parent[key];
   if (v === undefined || v === null) return [];
   if (!Array.isArray(v)) throw new HarFieldProblem([...path, key], `must be a list, not ${typeName(v)}`);
-  return v.map((item: unknown, i): [string, string] => {
+  return v.flatMap((item: unknown, i): [string, string][] => {
     if (!isObject(item)) throw new HarFieldProblem([...path, key, i], `must be an object {name, value}, not ${typeName(item)}`);
     const name = readString(item, 'name', [...path, key, i], true);
     // A name with spaces, colons or CR/LF would write a different request on replay (header injection).
     if (!HEADER_NAME.test(name)) throw new HarFieldProblem([...path, key, i, 'name'], `is not a valid header name: ${JSON.stringify(name.slice(0, 40))}`);
-    return [name, readString(item, 'value', [...path, key, i])];
+    const value = readString(item, 'value', [...path, key, i]);
+    if (!LINE_BREAK.test(value)) return [[name, value]];
+    // Chrome's devtools export joins repeated headers (several Set-Cookie) into one value with "\n". A line
+    // break is never part of a header value on the wire, so each line is a header of its own.
+    return value.split(LINE_BREAK).filter((line) => line !== '').map((line): [string, string] => [name, line]);
   });
 }
+
+const LINE_BREAK = /\r?\n|\r/;
 
 /** An RFC 9110 token, optionally after the ':' of an HTTP/2 pseudo-header (devtools list those). */
 const HEADER_NAME = /^:?[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;

@@ -2,7 +2,7 @@
 // tests pin down how each spelling is read: µs precision and offsets, raw paths and queries kept,
 // and versions mapped to the Exchange's '1.1' / '2' / '3'.
 import { describe, expect, it } from 'vitest';
-import { normalizeHttpVersion, parseIsoMicros, splitUrl } from '../../../capture/har/har-fields.js';
+import { normalizeHttpVersion, parseIsoMicros, readNameValues, splitUrl } from '../../../capture/har/har-fields.js';
 
 const T = Date.UTC(2026, 2, 14, 10, 0, 0) * 1000; // 2026-03-14T10:00:00Z in µs
 
@@ -57,5 +57,14 @@ describe('normalizeHttpVersion', () => {
     ['h3', '3'], ['h3-29', '3'], ['HTTP/3', '3'], ['', null], ['unknown', null], ['SPDY/3.1', 'spdy/3.1'],
   ])('%j → %j', (v, want) => {
     expect(normalizeHttpVersion(v)).toBe(want);
+  });
+});
+
+describe('readNameValues', () => {
+  it('splits a value holding line breaks into one header per line (devtools joins repeated Set-Cookie with \\n)', () => {
+    const res = { headers: [{ name: 'Set-Cookie', value: 'a=1; Path=/\nb=2; HttpOnly\r\n\nc=3' }, { name: 'X-One', value: 'v' }] };
+    expect(readNameValues(res, 'headers', ['response'])).toEqual([['Set-Cookie', 'a=1; Path=/'], ['Set-Cookie', 'b=2; HttpOnly'], ['Set-Cookie', 'c=3'], ['X-One', 'v']]);
+    // No value with a line break reaches the store: it would split the header block on replay.
+    expect(readNameValues({ headers: [{ name: 'X-Evil', value: 'ok\r\nInjected: yes' }] }, 'headers', ['request']).every(([, v]) => !/[\r\n]/.test(v))).toBe(true);
   });
 });
