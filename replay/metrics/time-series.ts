@@ -86,10 +86,15 @@ export class TimeSeries {
     }
   }
 
-  /** Sends in the most recent complete bucket before `nowUs` — the live achieved rate. */
+  /**
+   * Sends in the most recent complete bucket before `nowUs` — the live achieved rate. Before the first
+   * bucket is complete, the sends so far over the time so far: a run shorter than a bucket would else
+   * end on "rate 0/s" (from 50 ms on, so that the first few sends do not read as a huge rate).
+   */
   sentPerSecondBefore(nowUs: number): number {
     const i = Math.floor(nowUs / US_PER_S / this.bucketS) - 1;
-    return i < 0 ? 0 : (this.buckets[i]?.sent ?? 0) / this.bucketS;
+    if (i >= 0) return (this.buckets[i]?.sent ?? 0) / this.bucketS;
+    return nowUs < 50_000 ? 0 : (this.buckets[0]?.sent ?? 0) / (nowUs / US_PER_S);
   }
 
   private bucketAt(us: number): Bucket {

@@ -148,6 +148,13 @@ describe('ReplayMetrics: counts, classes, errors, bytes, rates', () => {
     // Given the run clock, the rate follows time even when no result arrives (a stall): 0 in second 9.
     expect(m.live(10_000_000).recentRate).toBe(0);
     expect(m.live(2_500_000).recentRate).toBe(1000);
+    // Within the first second: the sends so far over the time so far (a short run does not end on 0/s).
+    const short = new ReplayMetrics();
+    for (let i = 0; i < 200; i++) short.record(result({ intendedUs: i * 1000, doneUs: i * 1000 + 500 }));
+    expect(short.live(400_000).recentRate).toBe(500);
+    const first = new ReplayMetrics();
+    for (let i = 0; i < 3; i++) first.record(result({ intendedUs: i * 1000, doneUs: i * 1000 + 500 }));
+    expect(first.live(10_000).recentRate).toBe(0); // 3 sends in 10 ms is no rate to show yet
     expect(l.p99Us).toBeGreaterThanOrEqual(2990);
     expect(l.p99Us).toBeLessThanOrEqual(3010);
   });
