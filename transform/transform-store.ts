@@ -1,6 +1,5 @@
-import { realpath } from 'node:fs/promises';
-import { basename, dirname, resolve } from 'node:path';
 import { RepriseError } from '../errors.js';
+import { sameStore } from '../store/same-store.js';
 import { listSegments, newReadReport, readExchanges, type ReadReport } from '../store/segment-reader.js';
 import type { StoreWriterOptions } from '../store/segment-writer.js';
 import { writeExchanges } from '../store/write-exchanges.js';
@@ -48,7 +47,7 @@ export interface TransformSummary {
  * console.log(formatTransformSummary(summary));
  */
 export async function transformStore(input: string, output: string, pipeline: string | PipelineDefinition | CompiledPipeline, options: TransformStoreOptions = {}): Promise<TransformSummary> {
-  if (!options.dryRun && (await storeLocation(input)) === (await storeLocation(output))) {
+  if (!options.dryRun && (await sameStore(input, output))) {
     throw new RepriseError('OUTPUT_UNWRITABLE', 'the output store must not be the input store (it is read while the output is written)', { location: { file: output } });
   }
   const compiled = isCompiled(pipeline) ? pipeline : await compilePipeline(typeof pipeline === 'string' ? await loadTransformPipeline(pipeline) : pipeline, options);
@@ -98,24 +97,4 @@ export function formatTransformSummary(s: TransformSummary): string {
   if (s.read.tornTails > 0 || s.read.skippedLines > 0) lines.push(`input damage: ${s.read.tornTails} torn records, ${s.read.skippedLines} skipped lines`);
   for (const w of s.warnings) lines.push(`warning: ${w}`);
   return lines.join('\n');
-}
-
-/**
- * Where a store really is, so that a symlink or a `..` path to the input is
- * recognized as the input (writing into the store being read mixes the
- * transformed records into the raw ones). A store that does not exist yet is
- * placed by its parent directory; S3 URLs are compared as written.
- */
-async function storeLocation(store: string): Promise<string> {
-  if (/^s3:\/\//i.test(store)) return store.replace(/\/+$/, '');
-  const path = resolve(store);
-  try {
-    return await realpath(path);
-  } catch {
-    try {
-      return resolve(await realpath(dirname(path)), basename(path));
-    } catch {
-      return path;
-    }
-  }
 }

@@ -1,5 +1,5 @@
-import { resolve } from 'node:path';
 import { RepriseError, isRepriseError } from '../../errors.js';
+import { sameStore } from '../../store/same-store.js';
 import { listSegments } from '../../store/segment-reader.js';
 
 /**
@@ -27,7 +27,7 @@ export interface RecordOutCheck {
  */
 export async function checkRecordOut({ recordOut, store, append }: RecordOutCheck): Promise<void> {
   // The store is read lazily (and again each lap): replayed exchanges written into it would be replayed in turn.
-  if (sameStore(recordOut, store)) {
+  if (await sameStore(recordOut, store)) {
     throw new RepriseError('OUTPUT_UNWRITABLE', 'the --record-out store must not be the replayed store (it is read while replayed exchanges are written into it)', { location: { file: recordOut } });
   }
   if (append) return;
@@ -45,8 +45,4 @@ async function existingSegments(path: string): Promise<number> {
     if (isRepriseError(err) && err.code === 'STORE_NOT_FOUND') return 0;
     throw err;
   }
-}
-
-function sameStore(a: string, b: string): boolean {
-  return a.startsWith('s3://') || b.startsWith('s3://') ? a.replace(/\/+$/, '') === b.replace(/\/+$/, '') : resolve(a) === resolve(b);
 }
