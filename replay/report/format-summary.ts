@@ -102,6 +102,5 @@ export function formatReplaySummary(input: ReplayReportInput): string {
 
 // An example message is shown in full up to a line's worth; it never spans lines.
 function oneLine(message: string): string {
-  const flat = message.replace(/[\r\n]+/g, ' ');
-  return flat.length > 200 ? `${flat.slice(0, 199)}…` : flat;
+  return clip(message.replace(/[\r\n]+/g, ' '), 200);
 }

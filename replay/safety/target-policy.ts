@@ -91,7 +91,12 @@ export function checkRecordedHost(ex: Exchange, target: ReplayTarget, policy: Ta
 
 /** Whether an exchange passes the method policy. */
 export function methodAllowed(ex: Exchange, policy: TargetPolicy = {}): boolean {
-  const m = ex.request.method.toUpperCase();
+  return methodNameAllowed(ex.request.method, policy);
+}
+
+/** Whether a method passes the method policy (for counts by method, as in a manifest). */
+export function methodNameAllowed(method: string, policy: TargetPolicy = {}): boolean {
+  const m = method.toUpperCase();
   if (policy.safeMethodsOnly && !SAFE_METHODS.has(m)) return false;
   return !policy.excludeMethods?.includes(m);
 }

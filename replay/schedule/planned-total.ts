@@ -1,7 +1,7 @@
 import type { ExchangeFilter } from '../../store/exchange-filter.js';
 import { listSegments } from '../../store/segment-reader.js';
-import { SAFE_METHODS, type TargetPolicy } from '../safety/target-policy.js';
-import { profilePieces, type RateProfile } from './rate-profile.js';
+import { methodNameAllowed, type TargetPolicy } from '../safety/target-policy.js';
+import { pieceSends, profilePieces, type RateProfile } from './rate-profile.js';
 import type { PlanOptions } from './replay-plan.js';
 
 /**
@@ -27,15 +27,9 @@ export async function quickPlannedTotal(o: PlanOptions & TargetPolicy & { store:
   let exchanges = 0;
   for (const seg of await listSegments(o.store)) {
     if (!seg.entry) return undefined; // an unsealed segment has no counts yet
-    for (const [method, n] of Object.entries(seg.entry.stats.methods ?? {})) if (kept(method, o)) exchanges += n;
+    for (const [method, n] of Object.entries(seg.entry.stats.methods ?? {})) if (methodNameAllowed(method, o)) exchanges += n;
   }
   return exchanges * (o.amplify ?? 1);
-}
-
-function kept(method: string, policy: TargetPolicy): boolean {
-  const m = method.toUpperCase();
-  if (policy.safeMethodsOnly && !SAFE_METHODS.has(m)) return false;
-  return !policy.excludeMethods?.includes(m);
 }
 
 /** Sends k = 0, 1, … go where the rate's integral reaches k: ⌈integral⌉ of them (±1 at a cut-off). */
@@ -45,8 +39,7 @@ function profileSends(p: RateProfile, maxDurationMs: number | undefined): number
   for (const x of profilePieces(p)) {
     const t = Math.min(x.durationS, endS - x.startS);
     if (t <= 0) break;
-    const slope = (x.toRps - x.fromRps) / x.durationS;
-    total += x.fromRps * t + (slope * t * t) / 2;
+    total += pieceSends(x, t);
   }
   return Math.ceil(total - 1e-9);
 }

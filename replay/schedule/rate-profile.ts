@@ -4,6 +4,7 @@ import { yamlErrorText } from '../../transform/config/yaml-error-text.js';
 import { RepriseError } from '../../errors.js';
 import { didYouMean } from '../../transform/config/did-you-mean.js';
 import { yamlLocator } from '../../transform/config/load-pipeline.js';
+import { MAX_PLAN_MS } from './plan-bounds.js';
 
 /**
  * An absolute request-rate shape. Every profile type compiles to a list of
@@ -82,7 +83,7 @@ export function* profileSendTimesUs(p: RateProfile): Generator<number> {
   for (const x of profilePieces(p)) {
     const a = x.fromRps;
     const b = (x.toRps - x.fromRps) / x.durationS;
-    const total = a * x.durationS + (b * x.durationS * x.durationS) / 2;
+    const total = pieceSends(x, x.durationS);
     while (k < before + total) {
       const n = k - before;
       const t = b === 0 ? n / a : (-a + Math.sqrt(Math.max(0, a * a + 2 * b * n))) / b;
@@ -93,9 +94,15 @@ export function* profileSendTimesUs(p: RateProfile): Generator<number> {
   }
 }
 
+/** Sends a piece owes in its first `tS` seconds: the integral a·t + b·t²/2 of its rate. */
+export function pieceSends(x: RatePiece, tS: number): number {
+  const b = (x.toRps - x.fromRps) / x.durationS;
+  return x.fromRps * tS + (b * tS * tS) / 2;
+}
+
 // Bounds that keep a typo from planning an effectively endless run.
 const MAX_RATE = 10_000_000;
-const MAX_DURATION_S = 30 * 24 * 3600;
+const MAX_DURATION_S = MAX_PLAN_MS / 1000; // the bound every plan has (plan-bounds.ts)
 const MAX_STEPS = 10_000;
 const MAX_FILE_BYTES = 1 << 20;
 
