@@ -125,24 +125,18 @@ class JsonWalk {
   }
 
   private numbersEqual(a: unknown, b: unknown): boolean {
-    if (isNumText(a) && isNumText(b) && a[NUM] !== b[NUM]) {
-      if (this.rules.strictNumberText) return false;
-      return this.bigIntegersWithinTolerance(a[NUM], b[NUM]);
-    }
-    const x = isNumText(a) ? Number(a[NUM]) : (a as number);
-    const y = isNumText(b) ? Number(b[NUM]) : (b as number);
-    if (x === y) return true;
-    const diff = Math.abs(x - y);
+    const ta = isNumText(a) ? a[NUM] : null;
+    const tb = isNumText(b) ? b[NUM] : null;
+    // Both kept as text and written differently: with strictNumberText that is the difference; without
+    // it, only integers past 2^53 are kept as text, and their exact gap (≥ 1) is what the tolerance sees.
+    const texts = ta !== null && tb !== null && ta !== tb;
+    if (texts && this.rules.strictNumberText) return false;
+    const x = ta !== null ? Number(ta) : (a as number);
+    const y = tb !== null ? Number(tb) : (b as number);
+    if (!texts && x === y) return true;
+    const diff = texts ? bigGap(ta, tb) : Math.abs(x - y);
     if (diff <= this.rules.absoluteTolerance) return true;
     return diff <= this.rules.relativeTolerance * Math.max(Math.abs(x), Math.abs(y));
-  }
-
-  /** Two different integers past 2^53 (only those are kept as text without strictNumberText): exact, then tolerance. */
-  private bigIntegersWithinTolerance(x: string, y: string): boolean {
-    const gap = BigInt(x) - BigInt(y);
-    const diff = Number(gap < 0n ? -gap : gap); // ≥ 1, so rounding cannot make it 0
-    if (diff <= this.rules.absoluteTolerance) return true;
-    return diff <= this.rules.relativeTolerance * Math.max(Math.abs(Number(x)), Math.abs(Number(y)));
   }
 
   private walkObject(a: Record<string, unknown>, b: Record<string, unknown>, path: string, depth: number): void {
@@ -268,4 +262,10 @@ function sameMultiset(a: unknown[], b: unknown[]): boolean {
   const sa = a.map(canonical).sort();
   const sb = b.map(canonical).sort();
   return sa.every((x, i) => x === sb[i]);
+}
+
+/** |x − y| of two integers written out, exactly, then as a number (≥ 1 when they differ). */
+function bigGap(x: string, y: string): number {
+  const gap = BigInt(x) - BigInt(y);
+  return Number(gap < 0n ? -gap : gap);
 }
