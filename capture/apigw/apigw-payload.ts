@@ -6,6 +6,7 @@ import { newExchangeId } from '../../store/exchange-id.js';
 import { DEFAULT_SECRET_HEADERS, REDACTED, redactSecretHeaders } from '../../transform/redact-headers.js';
 import { isObject, LIMITS, nestsDeeperThan, parseTimestampMicros, ProblemList, readAlias, typeName, type Json } from './apigw-fields.js';
 import { readBody, readFlag, readHeaders, readQuery } from './apigw-parts.js';
+import { withoutUserinfo } from '../har/har-fields.js';
 
 export interface ApigwMapOptions {
   /** Names the capture in `source.captureId` (an ingest run, an imported file or prefix). */
@@ -100,7 +101,7 @@ function readTarget(p: Json, problems: ProblemList): { scheme: 'http' | 'https';
     // (`user:password@`) never go on the wire, and are kept out of the record and of any message.
     const m = /^(https?):\/\/([^/?#]*)/i.exec(from);
     if (m) scheme = m[1]!.toLowerCase() as 'http' | 'https';
-    const host = m ? m[2]!.slice(m[2]!.lastIndexOf('@') + 1) : from;
+    const host = m ? withoutUserinfo(m[2]!) : from;
     if (HOST.test(host)) authority = host;
     else problems.add('from', `is not a host[:port]: ${JSON.stringify(from.replace(/^([^/?#]*\/\/)?[^/?#]*@/, '$1[REDACTED]@').slice(0, 80))}`);
   }

@@ -41,7 +41,7 @@ export class DeadLetterFile {
   count = 0;
 
   /** @internal use openDeadLetter */
-  constructor(readonly path: string, private readonly fh: FileHandle, private readonly secrets: SecretHeaders = DEFAULT_SECRETS) {}
+  constructor(readonly path: string, private readonly fh: FileHandle, private readonly secrets: SecretHeaders) {}
 
   append(records: DeadLetterRecord[]): Promise<void> {
     if (records.length === 0) return Promise.resolve();
@@ -69,7 +69,7 @@ export class DeadLetterFile {
  */
 export async function openDeadLetter(path: string, options: { redactHeaders?: readonly string[] | false } = {}): Promise<DeadLetterFile> {
   const extra = options.redactHeaders || [];
-  const secrets = extra.length === 0 ? DEFAULT_SECRETS : new SecretHeaders([...DEFAULT_SECRET_HEADERS, ...extra]);
+  const secrets = new SecretHeaders([...DEFAULT_SECRET_HEADERS, ...extra]);
   try {
     await mkdir(dirname(path), { recursive: true });
     return new DeadLetterFile(path, await open(path, 'a'), secrets);
@@ -93,7 +93,7 @@ function serialize(r: DeadLetterRecord, secrets: SecretHeaders): string {
 const HEADER_FIELDS = ['request_headers', 'response_headers', ...FIELD_ALIASES.requestMultiHeaders, ...FIELD_ALIASES.responseMultiHeaders];
 
 /** Secret header names, compiled once per dead-letter file: a set for parsed payloads, a pattern for raw text. */
-export class SecretHeaders {
+class SecretHeaders {
   readonly names: ReadonlySet<string>;
   /**
    * `"Authorization": "…"` (object member) or `["Set-Cookie", "…"` (pair) in text that is not
@@ -108,15 +108,13 @@ export class SecretHeaders {
   }
 }
 
-const DEFAULT_SECRETS = new SecretHeaders(DEFAULT_SECRET_HEADERS);
-
 /**
  * A copy of a (possibly malformed) payload with secret header values replaced, so the
  * dead-letter file never holds credentials the store itself would not. Best effort: only the
  * header fields a payload normally has are looked at, in both shapes the import accepts —
  * an object of values and a list of `[name, value]` pairs.
  */
-export function redactPayloadSecrets(payload: unknown, secrets: SecretHeaders = DEFAULT_SECRETS): unknown {
+function redactPayloadSecrets(payload: unknown, secrets: SecretHeaders): unknown {
   if (!isObject(payload)) return payload;
   let copy: Record<string, unknown> | null = null;
   for (const field of HEADER_FIELDS) {
@@ -146,6 +144,6 @@ function redactHeaderField(headers: unknown, secret: ReadonlySet<string>): unkno
  * headers replaced, so a payload that is not even JSON does not put credentials in the
  * dead-letter file either. Best effort, like redactPayloadSecrets: JSON-shaped header fields only.
  */
-export function redactTextSecrets(text: string, secrets: SecretHeaders = DEFAULT_SECRETS): string {
+function redactTextSecrets(text: string, secrets: SecretHeaders): string {
   return text.replace(secrets.inText, (_m, head: string) => `${head}${REDACTED}`);
 }

@@ -145,7 +145,7 @@ export function splitUrl(url: string): UrlParts | null {
  * Authorization header, which the HAR lists anyway), and kept in the authority it would put a
  * password on disk in clear and into the Host header of every replayed request.
  */
-function withoutUserinfo(authority: string): string {
+export function withoutUserinfo(authority: string): string {
   const at = authority.lastIndexOf('@');
   return at < 0 ? authority : authority.slice(at + 1);
 }

@@ -86,6 +86,10 @@ export async function* pcapExchanges(input: Readable, options: PcapCaptureOption
   if (options.vxlanPorts) segOptions.vxlanPorts = options.vxlanPorts;
   let nextProgress = 100_000;
   const update = (): void => fillSummary(summary, packets, asm, ordered.late);
+  // A corrupt record stops the read, but what came before it was captured: the exchanges waiting in the
+  // reorder window (and those cut short, marked incomplete as at a truncated end) are handed out before
+  // the error, so the caller can store them.
+  let failure: { err: unknown } | null = null;
   try {
     for await (const seg of readTcpSegments(input, segOptions, packets)) {
       asm.push(seg);
@@ -97,19 +101,13 @@ export async function* pcapExchanges(input: Readable, options: PcapCaptureOption
       }
     }
   } catch (err) {
-    // A corrupt record stops the read, but what came before it was captured: the exchanges
-    // waiting in the reorder window (and those cut short, marked incomplete as at a truncated
-    // end) are handed out before the error, so the caller can store them.
-    asm.end();
-    ordered.flush();
-    yield* ready.splice(0);
-    update();
-    throw err;
+    failure = { err };
   }
   asm.end();
   ordered.flush();
   yield* ready.splice(0);
   update();
+  if (failure) throw failure.err;
 }
 
 /** The same pipeline fed from any TcpSegment source (the live VXLAN listener). */
