@@ -34,7 +34,7 @@ export const DEFAULT_SECRET_HEADERS: readonly string[] = [
  * redactSecretHeaders(ex).request.headers // [['Authorization', 'Bearer [REDACTED]'], …]
  */
 export function redactSecretHeaders(ex: Exchange, names: readonly string[] = DEFAULT_SECRET_HEADERS): Exchange {
-  const secret = new Set(names.map((n) => n.toLowerCase()));
+  const secret = secretSet(names);
   const marks = new Set(ex.redactions ?? []);
   const req = redactList(ex.request.headers, secret, 'request', marks);
   const res = ex.response ? redactList(ex.response.headers, secret, 'response', marks) : null;
@@ -51,6 +51,18 @@ export function redactSecretHeaders(ex: Exchange, names: readonly string[] = DEF
   }
   out.redactions = [...marks];
   return out;
+}
+
+// Capture passes the same list for every exchange it records: its lower-cased set is built once per list.
+const secretSets = new WeakMap<readonly string[], Set<string>>();
+
+function secretSet(names: readonly string[]): Set<string> {
+  let set = secretSets.get(names);
+  if (!set) {
+    set = new Set(names.map((n) => n.toLowerCase()));
+    secretSets.set(names, set);
+  }
+  return set;
 }
 
 function redactList(headers: Header[], secret: Set<string>, side: string, marks: Set<string>): Header[] | null {
