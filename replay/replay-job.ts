@@ -1,14 +1,15 @@
-import { readFile } from 'node:fs/promises';
+import { RepriseError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { runMax } from './max/run-max.js';
+import { readCa } from './dispatch/read-ca.js';
+import { runMax, type MaxOptions } from './max/run-max.js';
+import { runMaxSharded } from './max/run-max-sharded.js';
 import { ReplayMetrics, type MetricsSnapshot } from './metrics/replay-metrics.js';
 import { startProgress } from './report/progress.js';
 import type { ReplayReportInput } from './report/report-input.js';
-import type { RequestResult } from './replay-result.js';
-import { noteErrorExample, type ErrorExamples } from './metrics/error-examples.js';
+import type { ErrorExamples } from './metrics/error-examples.js';
 import { prepareReportDir, writeReplayReports } from './report/write-reports.js';
 import { planReplay, runReplay, type ReplayOptions } from './run-replay.js';
-import { runReplaySharded } from './run-sharded.js';
+import { runReplaySharded, type PlainMaxOptions } from './run-sharded.js';
 import { quickPlannedTotal } from './schedule/planned-total.js';
 import { summarizePlan } from './schedule/plan-summary.js';
 import { evaluateThresholds, type ThresholdOutcome } from './thresholds/evaluate-thresholds.js';
@@ -24,7 +25,7 @@ export interface ReplayJob {
   replay: ReplayOptions;
   /** Max-throughput mode (autocannon, closed model) instead of the timed schedule. */
   max?: { connections?: number; pipelining?: number; durationMs: number };
-  /** Timed mode from this many processes (rates one process cannot reach); no progress line, no recordOut. */
+  /** This many processes (rates one process cannot reach): a timed run's plan, or --max's connections, split between them; no progress line, no recordOut. */
   workers?: number;
   thresholds: readonly Threshold[];
   /** Folder for summary.json, junit.xml and report.html. */
@@ -68,27 +69,24 @@ export async function runReplayJob(job: ReplayJob): Promise<ReplayJobResult> {
   let startedAt: string;
   let extra: Record<string, unknown>;
   // The metrics count errors by kind only; one message per kind says why ("other 3" alone does not).
-  // A timed run's summary carries them (from every worker); --max's come through onResult.
+  // Both engines' summaries carry them (from every worker).
   let errorExamples: ErrorExamples = {};
-  const onResult = (r: RequestResult): void => {
-    noteErrorExample(errorExamples, r);
-    o.onResult?.(r);
-  };
   try {
     if (job.max) {
-      const s = await runMax({
+      const maxOptions = {
         ...o,
         durationMs: job.max.durationMs,
         ...(job.max.connections !== undefined && { connections: job.max.connections }),
         ...(job.max.pipelining !== undefined && { pipelining: job.max.pipelining }),
-        ...(o.caFile !== undefined && { ca: await readFile(o.caFile) }),
-        metrics,
-        onResult,
-        ...(job.signal && { signal: job.signal }),
-      });
+      };
+      const s =
+        workers > 1
+          ? await runMaxSharded(withoutCallbacks(maxOptions), workers, job.signal)
+          : await runMax({ ...maxOptions, ...(o.caFile !== undefined && { ca: await readCa(o.caFile) }), metrics, ...(job.signal && { signal: job.signal }) });
+      errorExamples = s.errorExamples;
       snapshot = s.metrics;
       startedAt = s.startedAt;
-      extra = { mode: 'max', mix: s.mix, skippedCorrelated: s.skippedCorrelated, autocannon: s.autocannon };
+      extra = { mode: 'max', ...(workers > 1 && { workers }), mix: s.mix, skippedCorrelated: s.skippedCorrelated, autocannon: s.autocannon };
     } else {
       const run = { ...o, metrics, ...(job.signal && { signal: job.signal }), ...(job.log && { log: job.log }) };
       const s = workers > 1 ? await runReplaySharded({ ...run, workers }) : await runReplay(run);
@@ -107,4 +105,11 @@ export async function runReplayJob(job: ReplayJob): Promise<ReplayJobResult> {
   const files = job.reportDir === undefined ? [] : await writeReplayReports(job.reportDir, input);
   if (files.length > 0) job.log?.info({ files }, 'reports written');
   return { input, outcomes, passed: outcomes.every((t) => t.passed), files, extra };
+}
+
+/** What a worker process can be sent: no callbacks, no live objects. */
+function withoutCallbacks(o: MaxOptions & ReplayOptions): PlainMaxOptions {
+  const { onResult, metrics, signal, log, ca, ...plain } = o as MaxOptions & ReplayOptions & { log?: unknown };
+  if (onResult) throw new RepriseError('REPLAY_OPTIONS_INVALID', 'workers: per-result callbacks need a single process');
+  return plain;
 }

@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import { RepriseError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { openRecorder, type RecorderStats } from '../capture/proxy/exchange-recorder.js';
@@ -18,7 +17,8 @@ import { runOpenModel, type DropReason, type SchedulerStats } from './schedule/o
 import { recordedSpanProblem } from './schedule/plan-bounds.js';
 import { planProblems, planSends } from './schedule/plan-sends.js';
 import type { ExchangeSource, PlanOptions, PlannedSend, ReplayPlan } from './schedule/replay-plan.js';
-import { startRunClock, type RunClock } from './schedule/run-clock.js';
+import { readCa } from './dispatch/read-ca.js';
+import { startRunClock, waitForWallClock, type RunClock } from './schedule/run-clock.js';
 
 // Distinct reasons a request could not be built that are logged (each names a field and a variable).
 const MAX_UNSENT_REASONS = 10;
@@ -252,12 +252,6 @@ async function* shardOf<T>(plan: AsyncIterable<T>, shard: { index: number; count
   for await (const s of plan) if (i++ % shard.count === shard.index) yield s;
 }
 
-async function waitForWallClock(atMs: number): Promise<void> {
-  const remaining = atMs - Date.now();
-  if (remaining > 2) await new Promise((r) => setTimeout(r, remaining - 2));
-  while (Date.now() < atMs) await new Promise((r) => setImmediate(r));
-}
-
 async function primed<T>(iterable: AsyncIterable<T>): Promise<{ first: T | undefined; plan: AsyncIterable<T> }> {
   const it = iterable[Symbol.asyncIterator]();
   const first = await it.next();
@@ -276,16 +270,4 @@ async function primed<T>(iterable: AsyncIterable<T>): Promise<{ first: T | undef
 
 async function* guardedSource(o: ReplayOptions, keep: (ex: Exchange) => boolean): AsyncGenerator<Exchange> {
   for await (const ex of readExchanges(o.store, o.filter ? { filter: o.filter } : {})) if (keep(ex)) yield ex;
-}
-
-async function readCa(file: string): Promise<Buffer> {
-  try {
-    const pem = await readFile(file);
-    if (!pem.includes('-----BEGIN CERTIFICATE-----')) throw new RepriseError('REPLAY_OPTIONS_INVALID', 'CA file holds no PEM certificate (-----BEGIN CERTIFICATE-----)', { location: { file } });
-    return pem;
-  } catch (err) {
-    if (err instanceof RepriseError) throw err;
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new RepriseError(code === 'ENOENT' ? 'INPUT_NOT_FOUND' : 'INPUT_UNREADABLE', `CA file cannot be read (${code ?? (err as Error).message})`, { cause: err, location: { file } });
-  }
 }

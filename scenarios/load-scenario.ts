@@ -118,10 +118,18 @@ function crossChecks(raw: Record<string, unknown>, sink: ProblemSink, options: L
   const hasTraffic = raw.source !== undefined || capture !== undefined;
   if (replay) {
     if (!hasTraffic) sink.add(['replay'], 'needs traffic: a source (store, har, pcap, apigw) or a capture before it');
-    const flat = SCHEDULE_KEYS.filter((k) => replay[k] !== undefined);
+    const flat = [...SCHEDULE_KEYS, 'workers'].filter((k) => replay[k] !== undefined);
     const phases = replay.phases as Array<Record<string, unknown>> | undefined;
     if (phases && flat.length > 0) sink.add(['replay', flat[0]!], `goes inside a phase when "phases" is given`, true);
     if (!phases) checkSchedule(replay, ['replay'], sink, options);
+    (phases ?? [replay]).forEach((p, i) => {
+      const at: ConfigPath = phases ? ['replay', 'phases', i, 'workers'] : ['replay', 'workers'];
+      if (typeof p.workers !== 'number' || p.workers <= 1) return;
+      // Caught here rather than after the earlier phases have run.
+      if (replay.recordOut !== undefined) sink.add(at, 'sends from several processes; recordOut needs one (remove one of them)');
+      const connections = (p.max as Record<string, unknown> | undefined)?.connections;
+      if (p.max !== undefined && p.workers > ((connections as number | undefined) ?? 64)) sink.add(at, `needs at least one connection per worker (max.connections is ${(connections as number | undefined) ?? 64})`);
+    });
     phases?.forEach((p, i) => {
       if (p.max !== undefined) {
         const mixed = SCHEDULE_KEYS.find((k) => p[k] !== undefined);
@@ -215,7 +223,8 @@ function sourceOf(s: Record<string, string>, at: (p: string) => string): SourceS
 function phaseOf(p: Record<string, unknown>, i: number, at: (p: string) => string): ReplayPhase {
   const name = (p.name as string | undefined) ?? `phase ${i + 1}`;
   const max = p.max as Record<string, unknown> | undefined;
-  if (max) return { kind: 'max', name, connections: (max.connections as number | undefined) ?? 64, pipelining: (max.pipelining as number | undefined) ?? 1, durationMs: ms(max.duration)! };
+  const workers = p.workers as number | undefined;
+  if (max) return { kind: 'max', name, connections: (max.connections as number | undefined) ?? 64, pipelining: (max.pipelining as number | undefined) ?? 1, durationMs: ms(max.duration)!, ...(workers !== undefined && { workers }) };
   const profile = typeof p.profile === 'string' ? at(p.profile) : p.profile;
   return {
     kind: 'timed',
@@ -226,6 +235,7 @@ function phaseOf(p: Record<string, unknown>, i: number, at: (p: string) => strin
     loop: p.loop === true,
     ...(p.maxGap !== undefined && { maxGapMs: ms(p.maxGap)! }),
     ...(p.duration !== undefined && { durationMs: ms(p.duration)! }),
+    ...(workers !== undefined && { workers }),
   };
 }
 

@@ -76,6 +76,7 @@ export async function runScenario(s: Scenario, options: ScenarioRunOptions): Pro
         const result = await runReplayJob({
           replay,
           ...(phase.kind === 'max' && { max: { connections: phase.connections, pipelining: phase.pipelining, durationMs: phase.durationMs } }),
+          ...(phase.workers !== undefined && { workers: phase.workers }),
           thresholds,
           ...(s.reports.dir !== undefined && { reportDir: join(s.reports.dir, phaseFolder(phase, i)) }),
           progress: options.progress,

@@ -62,6 +62,8 @@ const scheduleFields: Record<string, FieldSpec> = {
   loop: { kind: 'boolean' },
   maxGap: durationSpec,
   duration: planDuration,
+  // Sending processes (replay --workers): a timed plan split by send, a max phase's connections split.
+  workers: { kind: 'number', integer: true, min: 1, max: 64 },
 };
 
 const maxPhase: FieldSpec = {

@@ -81,8 +81,10 @@ export type ReplayPhase =
       loop: boolean;
       maxGapMs?: number;
       durationMs?: number;
+      /** Sending processes (the plan split by send). */
+      workers?: number;
     }
-  | { kind: 'max'; name: string; connections: number; pipelining: number; durationMs: number };
+  | { kind: 'max'; name: string; connections: number; pipelining: number; durationMs: number; /** Processes the connections are split over. */ workers?: number };
 
 export interface DiffSection {
   /** Live: each request to baseline, candidate and (optionally) a second baseline. */

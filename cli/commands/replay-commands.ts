@@ -49,7 +49,7 @@ export const replayCommand: Command = {
     report: { type: 'string', hint: 'dir', description: 'write summary.json, junit.xml and report.html here' },
     quiet: { type: 'boolean', short: 'q', description: 'no progress line' },
     json: { type: 'boolean', description: 'print the summary (or the --dry-run plan) as JSON' },
-    workers: { type: 'string', hint: 'N', description: 'timed mode: send from N processes (for rates one process cannot reach; no progress line, no --record-out)' },
+    workers: { type: 'string', hint: 'N', description: 'send from N processes, for rates one process cannot reach: a timed plan is split by send, --max splits --connections (no progress line, no --record-out)' },
     max: { type: 'boolean', description: 'throughput mode: the recorded mix through autocannon, closed model, as fast as the target answers' },
     connections: { type: 'string', hint: 'N', description: '--max: concurrent connections (default 50)' },
     pipelining: { type: 'string', hint: 'N', description: '--max: requests in flight per connection (default 1)' },
@@ -82,7 +82,6 @@ export const replayCommand: Command = {
     }
 
     const workers = v.workers === undefined ? 1 : integer(v.workers, '--workers');
-    if (workers > 1 && v.max) throw new RepriseError('CLI_USAGE', 'replay: --workers splits a timed replay; --max sets its own --connections');
     process.on('SIGINT', onSigint);
     let result: ReplayJobResult;
     try {

@@ -9,10 +9,11 @@ import { resolveTemplates } from '../../transform/templates/resolve-templates.js
 import { MissingVariableError } from '../../transform/templates/template-string.js';
 import { buildRequest } from '../dispatch/build-request.js';
 import { classifySendError, describeSendError } from '../dispatch/error-kinds.js';
+import { noteErrorExample, type ErrorExamples } from '../metrics/error-examples.js';
 import { ReplayMetrics, type MetricsSnapshot } from '../metrics/replay-metrics.js';
 import type { RequestResult } from '../replay-result.js';
 import { checkRecordedHost, checkTarget, methodAllowed, type TargetPolicy } from '../safety/target-policy.js';
-import { startRunClock } from '../schedule/run-clock.js';
+import { startRunClock, waitForWallClock } from '../schedule/run-clock.js';
 import { verifyTargetTls } from './verify-target-tls.js';
 
 /**
@@ -53,6 +54,8 @@ export interface MaxOptions extends TargetPolicy {
   onResult?: (r: RequestResult) => void;
   metrics?: ReplayMetrics;
   signal?: AbortSignal;
+  /** Start sending at this wall-clock time (ms since the epoch), so the workers of one run start together. */
+  startAtMs?: number;
 }
 
 export interface MaxRunSummary {
@@ -64,6 +67,8 @@ export interface MaxRunSummary {
   /** Exchanges left out of the mix because they need a correlation value from a live session. */
   skippedCorrelated: number;
   metrics: MetricsSnapshot;
+  /** The first message of each error kind (the metrics count kinds only). */
+  errorExamples: ErrorExamples;
   /** autocannon's own totals, for cross-checking the converted results. */
   autocannon: { requests: number; errors: number; timeouts: number; non2xx: number; rps: number };
 }
@@ -124,13 +129,16 @@ export async function runMax(o: MaxOptions): Promise<MaxRunSummary> {
   if (!(durationMs >= 1000)) problems.push(`duration: must be at least 1 s for --max (got ${durationMs} ms)`);
   if (problems.length > 0) throw new RepriseError('REPLAY_OPTIONS_INVALID', problems.join('; '));
 
-  const clock = startRunClock();
   const skipped = { correlated: 0 };
   const mix = await loadMix(o, target, skipped);
   if (mix.length === 0) throw new RepriseError('REPLAY_OPTIONS_INVALID', `store ${o.store} has no exchange to send (after filters and --exclude-methods)`);
 
   if (o.insecure !== true) await verifyTargetTls(target, { ...(o.ca && { ca: o.ca }), timeoutMs: o.timeoutMs ?? 10_000 });
+  // The clock starts with the load, not with reading the mix: the per-second series of workers line up.
+  if (o.startAtMs !== undefined) await waitForWallClock(o.startAtMs);
+  const clock = startRunClock();
   const metrics = o.metrics ?? new ReplayMetrics();
+  const errorExamples: ErrorExamples = {};
   const requests: AutocannonRequest[] = mix.map((m) => ({ method: m.method, path: m.path, headers: m.headers, ...(m.body && { body: m.body }) }));
   const startUs = clock.nowUs();
   const result = await new Promise<AutocannonResult>((resolve, reject) => {
@@ -162,6 +170,7 @@ export async function runMax(o: MaxOptions): Promise<MaxRunSummary> {
 
   function emit(r: RequestResult): void {
     metrics.record(r);
+    if (r.error) noteErrorExample(errorExamples, r);
     o.onResult?.(r);
   }
 
@@ -172,6 +181,7 @@ export async function runMax(o: MaxOptions): Promise<MaxRunSummary> {
     mix: mix.length,
     skippedCorrelated: skipped.correlated,
     metrics: metrics.snapshot(),
+    errorExamples,
     autocannon: { requests: result.requests.total, errors: result.errors, timeouts: result.timeouts, non2xx: result.non2xx, rps: result.duration > 0 ? result.requests.total / result.duration : 0 },
   };
 }

@@ -72,3 +72,10 @@ export function waitUntil(clock: RunClock, targetUs: number, signal?: AbortSigna
 }
 
 export { immediate as yieldToEventLoop };
+
+/** Resolves at the wall-clock instant `atMs` (ms since the epoch): processes of one run (shards) start together. */
+export async function waitForWallClock(atMs: number): Promise<void> {
+  const remaining = atMs - Date.now();
+  if (remaining > 2) await new Promise((r) => setTimeout(r, remaining - 2));
+  while (Date.now() < atMs) await immediate();
+}

@@ -162,6 +162,16 @@ describe('reprise replay (CLI)', () => {
     expect(expectOneLineError(bad, 'REPLAY_OPTIONS_INVALID')).toMatch(/--record-out/);
   });
 
+  it('--max --workers 2 drives the connections from two processes; one summary, autocannon totals summed', async () => {
+    const r = await runMain(['replay', store, '--target', target.url, '--max', '--connections', '4', '--duration', '1s', '--workers', '2', '--threshold', 'error_rate<1%', '--json']);
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.stdout);
+    expect(j).toMatchObject({ mode: 'max', workers: 2, mix: 40 });
+    expect(j.autocannon.requests).toBeGreaterThan(20);
+    expect(j.metrics.overall.completed).toBeGreaterThanOrEqual(j.autocannon.requests);
+    expect(j.thresholds[0]).toMatchObject({ passed: true });
+  });
+
   it('bad input: one line, the right code, exit 1 or 2, no stack', async () => {
     const profile = await profileFile('type: spike\nbase: 1\npeak: lots\nduration: 5\nat: 1\nspikeDuration: 1\n');
     const cases: Array<[string[], string, RegExp]> = [

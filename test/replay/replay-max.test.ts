@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createCa, issueLeaf, openCaSigner } from '../../capture/proxy/ca-create.js';
 import { runMax } from '../../replay/max/run-max.js';
+import { runMaxSharded } from '../../replay/max/run-max-sharded.js';
 import type { RequestResult } from '../../replay/replay-result.js';
 import { makeTempDir } from '../support/temp-dir.js';
 import { fixtureExchange, startTarget, writeFixtureStore } from './replay-fixture.js';
@@ -42,6 +43,47 @@ describe('--max: the recorded mix through autocannon', () => {
       expect(r.doneUs).toBeGreaterThanOrEqual(r.sentUs!);
     }
   }, 15_000);
+
+  it('--workers: the connections are split over processes, which start together and whose metrics merge', async () => {
+    const tmp = await makeTempDir('reprise-max-');
+    cleanups.push(tmp.cleanup);
+    const store = await writeFixtureStore(tmp.dir, 10, 1_000);
+    const sockets = new Set<string>();
+    const firstAt: number[] = [];
+    let answered = 0;
+    const target = await startTarget((req, res) => {
+      const peer = `${req.socket.remoteAddress}:${req.socket.remotePort}`;
+      if (!sockets.has(peer)) firstAt.push(Date.now());
+      sockets.add(peer);
+      answered++;
+      res.statusCode = req.method === 'PUT' ? 503 : 200;
+      res.end('answer');
+    });
+    cleanups.push(() => target.close());
+    const s = await runMaxSharded({ store, target: target.url, connections: 5, durationMs: 1_500 }, 2);
+    // 5 connections over 2 processes (3 + 2): five sockets reached the target.
+    expect(sockets.size).toBe(5);
+    // One agreed start: every connection opened within a moment of the first (not one process, then the other).
+    expect(Math.max(...firstAt) - Math.min(...firstAt)).toBeLessThan(500);
+    // autocannon's totals from both workers add up, and the merged metrics saw every answer it counted.
+    expect(s.autocannon.requests).toBeGreaterThan(50);
+    expect(s.metrics.overall.completed).toBeGreaterThanOrEqual(s.autocannon.requests);
+    expect(s.metrics.overall.completed).toBeLessThanOrEqual(answered);
+    expect(s.metrics.overall.status['5xx']).toBeGreaterThan(0);
+    expect(s.autocannon.non2xx).toBe(s.metrics.overall.status['5xx']);
+    expect(s.mix).toBe(10);
+    // Each worker ran for the duration; neither ran twice as long.
+    expect(s.elapsedMs).toBeGreaterThanOrEqual(1_400);
+    expect(s.elapsedMs).toBeLessThan(4_000);
+  }, 30_000);
+
+  it('--workers needs a connection per worker; a worker error comes back as the same one-line error', async () => {
+    const tmp = await makeTempDir('reprise-max-');
+    cleanups.push(tmp.cleanup);
+    const store = await writeFixtureStore(tmp.dir, 3, 1_000);
+    await expect(runMaxSharded({ store, target: 'http://127.0.0.1:1', connections: 2, durationMs: 1_000 }, 3)).rejects.toThrow(/3 workers need at least 3 connections/);
+    await expect(runMaxSharded({ store, target: 'http://api.recorded.test:1', durationMs: 1_000 }, 2)).rejects.toMatchObject({ code: 'REPLAY_RECORDED_HOST' });
+  }, 20_000);
 
   it('refuses the recorded host and an empty mix with one clear error each', async () => {
     const tmp = await makeTempDir('reprise-max-');

@@ -52,6 +52,7 @@ replay:
       maxGap: 2s
     - name: flat-out
       max: { connections: 32, duration: 10s }
+      workers: 2
 thresholds: ['p99<250ms']
 reports:
   dir: out/
@@ -70,7 +71,7 @@ describe('loadScenario', () => {
     expect(s.replay?.headers).toEqual({ 'X-Replay': '1' });
     expect(s.replay?.phases).toEqual([
       { kind: 'timed', name: 'warm', speed: 10, amplify: 1, loop: false, maxGapMs: 2000 },
-      { kind: 'max', name: 'flat-out', connections: 32, pipelining: 1, durationMs: 10_000 },
+      { kind: 'max', name: 'flat-out', connections: 32, pipelining: 1, durationMs: 10_000, workers: 2 },
     ]);
     expect(s.reports).toEqual({ dir: join(dir.path, 'out') });
     expect(loadScenario(file, { env: {} }).replay?.target).toBe('http://127.0.0.1:8080');
@@ -106,6 +107,9 @@ describe('loadScenario', () => {
     ['bad rate profile', 'version: 1\nname: x\nsource: { store: s }\nreplay:\n  target: http://127.0.0.1:1\n  profile: { type: spike, base: 1, peak: 5, duration: 10, at: 8, spikeDuration: 5 }\n', /s\.yaml:6:12 replay\.profile: .*spike .*must end within the duration/],
     ['a diff array path without $', 'version: 1\nname: x\nsource: { store: s }\ndiff:\n  baseline: http://127.0.0.1:1\n  candidate: http://127.0.0.1:2\n  arrays: { tags: index }\n', /s\.yaml:7:\d+ diff\.arrays\.tags: is not a JSON path: it must start with \$ \(e\.g\. \$\.tags\)/],
     ['a rules-file name in a scenario diff', 'version: 1\nname: x\nsource: { store: s }\ndiff:\n  baseline: http://127.0.0.1:1\n  candidate: http://127.0.0.1:2\n  strictNumbers: true\n', /s\.yaml:7:3 diff\.strictNumbers: unknown key "strictNumbers" \(did you mean "strictNumberText"\?\)/],
+    ['workers with recordOut', 'version: 1\nname: x\nsource: { store: s }\nreplay:\n  target: http://127.0.0.1:1\n  recordOut: out\n  workers: 2\n', /s\.yaml:7:12 replay\.workers: sends from several processes; recordOut needs one/],
+    ['more workers than max connections', 'version: 1\nname: x\nsource: { store: s }\nreplay:\n  target: http://127.0.0.1:1\n  phases:\n    - { max: { connections: 2, duration: 5s }, workers: 3 }\n', /s\.yaml:7:\d+ replay\.phases\[0\]\.workers: needs at least one connection per worker \(max\.connections is 2\)/],
+    ['workers beside phases', 'version: 1\nname: x\nsource: { store: s }\nreplay:\n  target: http://127.0.0.1:1\n  workers: 2\n  phases:\n    - { speed: 2 }\n', /s\.yaml:6:\d+ replay\.workers: goes inside a phase/],
     ['YAML syntax', 'version: 1\nname: [x\n', /s\.yaml:\d+:\d+ /],
     ['duplicate key', 'version: 1\nversion: 1\nname: x\n', /s\.yaml:2:1 Map keys must be unique/],
     ['not a mapping', '- a\n- b\n', /s\.yaml:1:1 a scenario must be a mapping/],
