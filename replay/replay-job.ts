@@ -1,5 +1,6 @@
 import { RepriseError } from '../errors.js';
 import type { Logger } from '../log.js';
+import { warnRedactedPlaceholders } from './dispatch/header-overrides.js';
 import { readCa } from './dispatch/read-ca.js';
 import { runMax, type MaxOptions } from './max/run-max.js';
 import { runMaxSharded } from './max/run-max-sharded.js';
@@ -61,6 +62,7 @@ export async function runReplayJob(job: ReplayJob): Promise<ReplayJobResult> {
   // plan's rate as the results carry it (their intended send times).
   const plan = job.max || job.reportDir === undefined ? undefined : await summarizePlan(planReplay(o));
   const workers = job.workers ?? 1;
+  if (job.log) await warnRedactedPlaceholders(o, job.log);
   const showProgress = job.progress !== null && workers === 1;
   // The bar needs the planned total; without --report it comes from the options and the manifests.
   const plannedTotal = plan?.sends ?? (showProgress && !job.max ? await quickPlannedTotal(o) : undefined);

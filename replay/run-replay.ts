@@ -17,6 +17,7 @@ import { runOpenModel, type DropReason, type SchedulerStats } from './schedule/o
 import { recordedSpanProblem } from './schedule/plan-bounds.js';
 import { planProblems, planSends } from './schedule/plan-sends.js';
 import type { ExchangeSource, PlanOptions, PlannedSend, ReplayPlan } from './schedule/replay-plan.js';
+import { fillHeaderOverrides } from './dispatch/header-overrides.js';
 import { readCa } from './dispatch/read-ca.js';
 import { startRunClock, waitForWallClock, type RunClock } from './schedule/run-clock.js';
 
@@ -101,6 +102,7 @@ export async function runReplay(options: ReplayOptions): Promise<ReplayRunSummar
   // Every plan problem at once, before any I/O.
   const planIssues = planProblems(options);
   if (planIssues.length > 0) throw new RepriseError('REPLAY_OPTIONS_INVALID', planIssues.join('; '));
+  const headers = options.headers && fillHeaderOverrides(options.headers, options.vars, Date.now());
   if (options.recordOut !== undefined) await checkRecordOut({ recordOut: options.recordOut, store: options.store, append: options.recordOutAppend === true });
   const ca = options.caFile === undefined ? undefined : await readCa(options.caFile);
 
@@ -148,7 +150,7 @@ export async function runReplay(options: ReplayOptions): Promise<ReplayRunSummar
     ...(options.timeoutMs !== undefined && { timeoutMs: options.timeoutMs }),
     ...(ca !== undefined && { ca }),
     ...(options.insecure !== undefined && { insecure: options.insecure }),
-    ...(options.headers && { headers: options.headers }),
+    ...(headers && { headers }),
     ...(options.vars && { vars: options.vars }),
     amplify: options.amplify ?? 1,
     keepResponses: recorder !== undefined,

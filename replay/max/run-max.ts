@@ -8,6 +8,7 @@ import { readExchanges } from '../../store/segment-reader.js';
 import { resolveTemplates } from '../../transform/templates/resolve-templates.js';
 import { MissingVariableError } from '../../transform/templates/template-string.js';
 import { buildRequest } from '../dispatch/build-request.js';
+import { fillHeaderOverrides } from '../dispatch/header-overrides.js';
 import { classifySendError, describeSendError } from '../dispatch/error-kinds.js';
 import { noteErrorExample, type ErrorExamples } from '../metrics/error-examples.js';
 import { ReplayMetrics, type MetricsSnapshot } from '../metrics/replay-metrics.js';
@@ -130,7 +131,8 @@ export async function runMax(o: MaxOptions): Promise<MaxRunSummary> {
   if (problems.length > 0) throw new RepriseError('REPLAY_OPTIONS_INVALID', problems.join('; '));
 
   const skipped = { correlated: 0 };
-  const mix = await loadMix(o, target, skipped);
+  const headers = o.headers && fillHeaderOverrides(o.headers, o.vars, Date.now());
+  const mix = await loadMix({ ...o, ...(headers && { headers }) }, target, skipped);
   if (mix.length === 0) throw new RepriseError('REPLAY_OPTIONS_INVALID', `store ${o.store} has no exchange to send (after filters and --exclude-methods)`);
 
   if (o.insecure !== true) await verifyTargetTls(target, { ...(o.ca && { ca: o.ca }), timeoutMs: o.timeoutMs ?? 10_000 });
