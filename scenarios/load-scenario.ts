@@ -136,14 +136,7 @@ function crossChecks(raw: Record<string, unknown>, sink: ProblemSink, options: L
         if (mixed) sink.add(['replay', 'phases', i, mixed], 'a max-throughput phase (max:) has no schedule; remove it', true);
       } else checkSchedule(p, ['replay', 'phases', i], sink, options);
     });
-    const headers = replay.headers;
-    if (headers !== undefined) {
-      if (headers === null || typeof headers !== 'object' || Array.isArray(headers)) sink.add(['replay', 'headers'], `must be a mapping of header names to values, got ${typeName(headers)}`);
-      else for (const [k, v] of Object.entries(headers)) {
-        if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(k)) sink.add(['replay', 'headers', k], `"${k}" is not a valid header name`, true);
-        else if (typeof v !== 'string' && typeof v !== 'number') sink.add(['replay', 'headers', k], `must be a string, got ${typeName(v)}`);
-      }
-    }
+    checkHeaderMap(replay.headers, ['replay', 'headers'], sink);
   }
   if (diff) {
     const live = diff.baseline !== undefined || diff.candidate !== undefined;
@@ -157,6 +150,8 @@ function crossChecks(raw: Record<string, unknown>, sink: ProblemSink, options: L
       if (diff.left === undefined) sink.add(['diff'], 'is missing "left"');
       if (diff.right === undefined) sink.add(['diff'], 'is missing "right"');
     } else sink.add(['diff'], 'needs baseline and candidate (live) or left and right (offline)');
+    checkHeaderMap(diff.headers, ['diff', 'headers'], sink);
+    if (diff.headers !== undefined && offline && !live) sink.add(['diff', 'headers'], 'are set on live requests; an offline diff (left, right) sends none', true);
     const arrays = diff.arrays;
     if (arrays !== undefined) {
       if (arrays === null || typeof arrays !== 'object' || Array.isArray(arrays)) sink.add(['diff', 'arrays'], `must map JSON paths to index, multiset or key:<field>, got ${typeName(arrays)}`);
@@ -175,6 +170,19 @@ function crossChecks(raw: Record<string, unknown>, sink: ProblemSink, options: L
     if (msg) sink.add(['thresholds', i], msg);
   });
   if (raw.thresholds !== undefined && !replay) sink.add(['thresholds'], 'are replay thresholds; there is no replay (diff thresholds go under diff.thresholds)', true);
+}
+
+/** `headers:` of replay and diff: names to values, set on every request. */
+function checkHeaderMap(headers: unknown, path: ConfigPath, sink: ProblemSink): void {
+  if (headers === undefined) return;
+  if (headers === null || typeof headers !== 'object' || Array.isArray(headers)) {
+    sink.add(path, `must be a mapping of header names to values, got ${typeName(headers)}`);
+    return;
+  }
+  for (const [k, v] of Object.entries(headers)) {
+    if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(k)) sink.add([...path, k], `"${k}" is not a valid header name`, true);
+    else if (typeof v !== 'string' && typeof v !== 'number') sink.add([...path, k], `must be a string, got ${typeName(v)}`);
+  }
 }
 
 function checkSchedule(s: Record<string, unknown>, path: ConfigPath, sink: ProblemSink, options: LoadScenarioOptions): void {
@@ -273,6 +281,7 @@ function diffOf(d: Record<string, unknown>, at: (p: string) => string): DiffSect
     ...(d.concurrency !== undefined && { concurrency: d.concurrency as number }),
     ...(d.timeout !== undefined && { timeoutMs: ms(d.timeout)! }),
     ...(d.limit !== undefined && { limit: d.limit as number }),
+    headers: Object.fromEntries(Object.entries((d.headers ?? {}) as Record<string, unknown>).map(([k, v]) => [k, String(v)])),
     rules,
     ...(d.noise !== undefined && { noise: d.noise as { absolute?: number; relative?: number } }),
     thresholds: (d.thresholds as string[] | undefined) ?? [],

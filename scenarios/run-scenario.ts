@@ -106,7 +106,9 @@ export async function runScenario(s: Scenario, options: ScenarioRunOptions): Pro
             ...(d.concurrency !== undefined && { concurrency: d.concurrency }),
             ...(d.timeoutMs !== undefined && { timeoutMs: d.timeoutMs }),
             ...(d.limit !== undefined && { limit: d.limit }),
+            setHeaders: Object.entries(d.headers).map(([k, v]) => `${k}: ${v}`),
             vars: await loadTemplateVars({ env: options.env ?? process.env }),
+            ...(options.log && { log: options.log }),
           });
       const verdicts = judgeDiff(report, d.thresholds.flatMap((t) => parseDiffThresholds(t)));
       const files = s.reports.dir === undefined ? [] : Object.values(await writeDiffReports(report, verdicts, join(s.reports.dir, 'diff')));

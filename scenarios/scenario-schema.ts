@@ -140,6 +140,7 @@ export const SCENARIO_SCHEMA: Extract<FieldSpec, { kind: 'object' }> = {
         concurrency: count,
         timeout: durationSpec,
         limit: count,
+        headers: { kind: 'any' },
         ignore: stringList(),
         arrays: { kind: 'any' },
         absoluteTolerance: { kind: 'number', min: 0 },

@@ -99,6 +99,8 @@ export interface DiffSection {
   concurrency?: number;
   timeoutMs?: number;
   limit?: number;
+  /** Set on every live request, replacing recorded ones; values may name `${VARS}`. */
+  headers: Record<string, string>;
   /** Comparison rules, as replay/diff/diff-rules.ts takes them. */
   rules: DiffRulesInput;
   noise?: { absolute?: number; relative?: number };

@@ -85,6 +85,7 @@ export const diffCommand: Command = {
         ...(v.limit !== undefined ? { limit: num(parsed, 'limit') } : {}),
         ...(list(parsed, 'set-header', false) ? { setHeaders: list(parsed, 'set-header', false)! } : {}),
         vars: await loadTemplateVars({ env: process.env, ...(typeof v['secrets-file'] === 'string' && { secretsFile: v['secrets-file'] }) }),
+        ...(ctx.log && { log: ctx.log }),
       });
     }
     const verdicts = judgeDiff(report, thresholds);

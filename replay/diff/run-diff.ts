@@ -1,4 +1,6 @@
 import { RepriseError } from '../../errors.js';
+import type { Logger } from '../../log.js';
+import { fillHeaderOverrides, warnRedactedPlaceholders } from '../dispatch/header-overrides.js';
 import { endpointKey } from '../../store/endpoint-template.js';
 import { getHeader, type Exchange } from '../../store/exchange.js';
 import type { ExchangeFilter } from '../../store/exchange-filter.js';
@@ -49,6 +51,8 @@ export interface LiveDiffOptions extends DiffCommonOptions {
   setHeaders?: string[];
   /** Values for `${NAME}` templates in the transformed requests (e.g. `loadTemplateVars({ env: process.env })`). */
   vars?: Readonly<Record<string, string>>;
+  /** Where the warning about credentials redacted at capture goes. */
+  log?: Logger;
 }
 
 const SAFE_METHODS = ['GET', 'HEAD', 'OPTIONS'];
@@ -111,7 +115,8 @@ export async function diffLive(options: LiveDiffOptions): Promise<DiffReport> {
   checkTargetSet(targets[0]!, targets[1]!, targets[2]);
   const allowed = new Set([...SAFE_METHODS, ...(options.allowMethods ?? []).map((m) => m.toUpperCase())]);
   const acc = new DiffAccumulator(rules, noiseThresholds(options.noise));
-  const setHeaders = (options.setHeaders ?? []).map(parseSetHeader);
+  const setHeaders = fillHeaderOverrides((options.setHeaders ?? []).map(parseSetHeader), options.vars, Date.now(), '--set-header');
+  if (options.log) await warnRedactedPlaceholders({ store: options.store, ...(options.filter && { filter: options.filter }), headers: setHeaders }, options.log, '--set-header');
   const sender = new LiveSender(targets, { connections: concurrency, timeoutMs, bodyCap: rules.bodyCap, setHeaders, ...(options.vars && { vars: options.vars }) });
   const inflight = new Set<Promise<void>>();
   let started = 0;

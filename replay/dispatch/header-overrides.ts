@@ -14,12 +14,12 @@ import { REDACTED } from '../../transform/redact-headers.js';
  * once, before the first send; a missing variable stops the run there, named
  * without its value. Correlation variables are per session and refused here.
  */
-export function fillHeaderOverrides(headers: readonly Header[], vars: Readonly<Record<string, string>> | undefined, nowMs: number): Header[] {
+export function fillHeaderOverrides(headers: readonly Header[], vars: Readonly<Record<string, string>> | undefined, nowMs: number, flag = '--header'): Header[] {
   return headers.map(([name, value]): Header => {
     if (/\$\{#?corr\./.test(value)) {
-      throw new RepriseError('REPLAY_OPTIONS_INVALID', `--header ${name}: correlation variables (\${corr.…}) come from each session's live responses; a header override is the same for every request`);
+      throw new RepriseError('REPLAY_OPTIONS_INVALID', `${flag} ${name}: correlation variables (\${corr.…}) come from each session's live responses; a header override is the same for every request`);
     }
-    return [name, resolveTemplateString(value, { vars: vars ?? {}, now: nowMs }, `--header ${name}`)];
+    return [name, resolveTemplateString(value, { vars: vars ?? {}, now: nowMs }, `${flag} ${name}`)];
   });
 }
 
@@ -32,8 +32,9 @@ const SAMPLE = 1_000;
  * request — a run that looks like a broken release. Before the run, the
  * first requests are looked at, and each header that carries the placeholder
  * and has no override gets one warning that says how to set a real value.
+ * (A live diff would be worse off: both sides answer 401, identically.)
  */
-export async function warnRedactedPlaceholders(o: { store: string; filter?: ExchangeFilter; headers?: readonly Header[] }, log: Logger): Promise<void> {
+export async function warnRedactedPlaceholders(o: { store: string; filter?: ExchangeFilter; headers?: readonly Header[] }, log: Logger, flag = '--header'): Promise<void> {
   const overridden = new Set((o.headers ?? []).map(([n]) => n.toLowerCase()));
   const found = new Map<string, { name: string; example: string; requests: number }>();
   let seen = 0;
@@ -45,7 +46,7 @@ export async function warnRedactedPlaceholders(o: { store: string; filter?: Exch
     const suggestion = f.example.split(REDACTED).join('${STAGING_TOKEN}');
     log.warn(
       { header: f.name, requests: f.requests, of: seen },
-      `${f.requests} of the first ${seen} requests carry a ${f.name} value redacted at capture (${JSON.stringify(f.example)}); the target gets the placeholder — set a real one with --header '${f.name}: ${suggestion}' (filled from the environment or --secrets-file)`,
+      `${f.requests} of the first ${seen} requests carry a ${f.name} value redacted at capture (${JSON.stringify(f.example)}); the target gets the placeholder — set a real one with ${flag} '${f.name}: ${suggestion}' (filled from the environment or --secrets-file)`,
     );
   }
 }

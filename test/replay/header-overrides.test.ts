@@ -104,4 +104,28 @@ describe('--header overrides and credentials redacted at capture', () => {
     expectOneLineError(maxMissing, 'TRANSFORM_VARIABLE');
     expect(sends).toBe(0);
   }, 30_000);
+
+  it('a live diff: --set-header fills variables too, and the placeholder warning names --set-header (both sides would answer 401 alike)', async () => {
+    const store = await redactedStore();
+    const seen: string[] = [];
+    const side = async (): Promise<string> => {
+      const t = await startTarget((req, res) => {
+        seen.push(String(req.headers.authorization));
+        res.setHeader('content-type', 'application/json');
+        res.end('{"ok":true}');
+      });
+      cleanups.push(() => t.close());
+      return t.url;
+    };
+    const [baseline, candidate] = [await side(), await side()];
+    const plain = await runMain(['diff', store, '--baseline', baseline, '--candidate', candidate]);
+    expect(plain.warnings.map((w) => String(w.msg)).find((m) => /Authorization value redacted/.test(m))).toMatch(/--set-header 'Authorization: Bearer \$\{STAGING_TOKEN\}'/);
+    seen.length = 0;
+    const fixed = await runMain(['diff', store, '--baseline', baseline, '--candidate', candidate, '--set-header', 'Authorization: Bearer ${REPRISE_TEST_STAGING_TOKEN}'], { REPRISE_TEST_STAGING_TOKEN: 'tok-diff' });
+    expect(fixed.code).toBe(0);
+    expect(fixed.warnings.map((w) => String(w.msg)).filter((m) => /Authorization/.test(m))).toEqual([]);
+    // GETs only (the safe methods): 6 of the 10 fixture requests, each to both sides.
+    expect(seen.length).toBe(12);
+    expect(new Set(seen)).toEqual(new Set(['Bearer tok-diff']));
+  }, 30_000);
 });

@@ -110,6 +110,8 @@ describe('loadScenario', () => {
     ['workers with recordOut', 'version: 1\nname: x\nsource: { store: s }\nreplay:\n  target: http://127.0.0.1:1\n  recordOut: out\n  workers: 2\n', /s\.yaml:7:12 replay\.workers: sends from several processes; recordOut needs one/],
     ['more workers than max connections', 'version: 1\nname: x\nsource: { store: s }\nreplay:\n  target: http://127.0.0.1:1\n  phases:\n    - { max: { connections: 2, duration: 5s }, workers: 3 }\n', /s\.yaml:7:\d+ replay\.phases\[0\]\.workers: needs at least one connection per worker \(max\.connections is 2\)/],
     ['workers beside phases', 'version: 1\nname: x\nsource: { store: s }\nreplay:\n  target: http://127.0.0.1:1\n  workers: 2\n  phases:\n    - { speed: 2 }\n', /s\.yaml:6:\d+ replay\.workers: goes inside a phase/],
+    ['diff headers on an offline diff', 'version: 1\nname: x\ndiff:\n  left: a\n  right: b\n  headers: { Authorization: x }\n', /s\.yaml:6:3 diff\.headers: are set on live requests; an offline diff/],
+    ['a bad diff header name', 'version: 1\nname: x\nsource: { store: s }\ndiff:\n  baseline: http://127.0.0.1:1\n  candidate: http://127.0.0.1:2\n  headers: { "bad name": x }\n', /s\.yaml:7:\d+ diff\.headers\["bad name"\]: "bad name" is not a valid header name/],
     ['YAML syntax', 'version: 1\nname: [x\n', /s\.yaml:\d+:\d+ /],
     ['duplicate key', 'version: 1\nversion: 1\nname: x\n', /s\.yaml:2:1 Map keys must be unique/],
     ['not a mapping', '- a\n- b\n', /s\.yaml:1:1 a scenario must be a mapping/],
