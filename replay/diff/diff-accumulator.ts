@@ -73,6 +73,8 @@ export class DiffAccumulator {
   private pairNo = 0;
   private noisePairs = 0;
   private hashCompared = 0;
+  /** Pairs both sides refused (401, 403, 407): equal answers that compare nothing of the release. */
+  private refusedByBoth = 0;
   private readonly skipped: Record<string, number> = {};
 
   constructor(
@@ -96,6 +98,7 @@ export class DiffAccumulator {
     recordLatency(ep.latency.baseline, p.baseline.latencyMs);
     recordLatency(ep.latency.candidate, p.candidate.latencyMs);
     const setAsideVolatile = p.baseline2 === undefined;
+    if (isRefusal(p.baseline.status) && isRefusal(p.candidate.status)) this.refusedByBoth++;
     const raw = compareResponses(p.baseline, p.candidate, this.rules, { setAsideVolatile });
     if (raw.hashCompared) this.hashCompared++;
     if (diffPairChannel.hasSubscribers) {
@@ -229,6 +232,13 @@ export class DiffAccumulator {
     if (this.hashCompared > 0) {
       notes.push(`${this.hashCompared} pair(s) had a body over the ${this.rules.bodyCap}-byte cap or cut at capture: compared by size and sha256 only, without field-level differences`);
     }
+    if (this.refusedByBoth > 0) {
+      const share = this.refusedByBoth / this.pairNo;
+      notes.push(
+        `${this.refusedByBoth} of ${this.pairNo} pair(s) were refused by both sides (401/403)${share >= 0.5 ? ': most of this diff compared error pages, not the release' : ''}; ` +
+          'recorded credentials are redacted at capture — give the targets their own (--set-header \'Authorization: Bearer ${STAGING_TOKEN}\')',
+      );
+    }
     if (!measured && setAside.length > 0) {
       notes.push('no second baseline: values that look like timestamps, UUIDs, epochs or generated ids were set aside as noise (listed under "set aside"); run with --baseline2 to measure noise instead');
     } else if (!measured) {
@@ -301,4 +311,8 @@ function isRedacted(field: string, redacted: RedactedFields): boolean {
     if (field.startsWith(p) && (field.length === p.length || field[p.length] === '.' || field[p.length] === '[')) return true;
   }
   return false;
+}
+
+function isRefusal(status: number | null): boolean {
+  return status === 401 || status === 403 || status === 407;
 }

@@ -68,6 +68,7 @@ describe('--header overrides and credentials redacted at capture', () => {
     const fixed = await runMain(['replay', store, '--target', target.url, '--speed', '100', '-q', '--header', 'Authorization: Bearer ${REPRISE_TEST_STAGING_TOKEN}'], { REPRISE_TEST_STAGING_TOKEN: 'tok-123' });
     expect(fixed.code).toBe(0);
     expect(fixed.warnings.map((w) => String(w.msg)).filter((m) => /Authorization/.test(m))).toEqual([]);
+    expect(fixed.stdout).not.toMatch(/refused by both sides/);
     // The variable was filled from the environment: the target saw the real credential on every request.
     expect(seen).toHaveLength(10);
     expect(new Set(seen)).toEqual(new Set(['Bearer tok-123']));
@@ -112,7 +113,8 @@ describe('--header overrides and credentials redacted at capture', () => {
       const t = await startTarget((req, res) => {
         seen.push(String(req.headers.authorization));
         res.setHeader('content-type', 'application/json');
-        res.end('{"ok":true}');
+        if (req.headers.authorization !== 'Bearer tok-diff') res.statusCode = 401;
+        res.end(res.statusCode === 401 ? '{"error":"unauthorized"}' : '{"ok":true}');
       });
       cleanups.push(() => t.close());
       return t.url;
@@ -120,10 +122,13 @@ describe('--header overrides and credentials redacted at capture', () => {
     const [baseline, candidate] = [await side(), await side()];
     const plain = await runMain(['diff', store, '--baseline', baseline, '--candidate', candidate]);
     expect(plain.warnings.map((w) => String(w.msg)).find((m) => /Authorization value redacted/.test(m))).toMatch(/--set-header 'Authorization: Bearer \$\{STAGING_TOKEN\}'/);
+    // Both sides answered 401 alike: no finding, but the report says the diff compared error pages.
+    expect(plain.stdout).toMatch(/note: 6 of 6 pair\(s\) were refused by both sides \(401\/403\): most of this diff compared error pages/);
     seen.length = 0;
     const fixed = await runMain(['diff', store, '--baseline', baseline, '--candidate', candidate, '--set-header', 'Authorization: Bearer ${REPRISE_TEST_STAGING_TOKEN}'], { REPRISE_TEST_STAGING_TOKEN: 'tok-diff' });
     expect(fixed.code).toBe(0);
     expect(fixed.warnings.map((w) => String(w.msg)).filter((m) => /Authorization/.test(m))).toEqual([]);
+    expect(fixed.stdout).not.toMatch(/refused by both sides/);
     // GETs only (the safe methods): 6 of the 10 fixture requests, each to both sides.
     expect(seen.length).toBe(12);
     expect(new Set(seen)).toEqual(new Set(['Bearer tok-diff']));
