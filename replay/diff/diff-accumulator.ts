@@ -5,6 +5,7 @@ import { crossEndpointChanges } from './cross-endpoint.js';
 import { newHistogram, recordLatency, summarize } from './latency-histogram.js';
 import { isIgnored, type DiffRules } from './diff-rules.js';
 import { displayValue, riskOf, RISK_ORDER, type Difference, type ResponseSide } from './diff-types.js';
+import { canonicalPathKeys } from '../../transform/json/json-path.js';
 import { templatePath } from './json-compare.js';
 import type { DiffExample, DiffFinding, DiffReport, EndpointDiff, NoiseSuppressed, RootCauseCluster, SetAsideField } from './diff-report.js';
 import type { VolatileClass } from './volatile-values.js';
@@ -297,7 +298,8 @@ function redactedFields(redactions: readonly string[]): RedactedFields {
   const out: RedactedFields = { exact: new Set(), under: [] };
   for (const r of redactions) {
     if (r.startsWith('response.body.')) {
-      const path = r.slice('response.body.'.length);
+      // Marks spell quoted keys `['a.b']`; ones written `["a.b"]` are read too.
+      const path = canonicalPathKeys(r.slice('response.body.'.length));
       if (path.endsWith('..*')) out.under.push(templatePath(path.slice(0, -3)));
       else out.exact.add(templatePath(path));
     } else if (r.startsWith('response.headers.')) out.exact.add(`header.${r.slice('response.headers.'.length).toLowerCase()}`);

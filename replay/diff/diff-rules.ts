@@ -1,4 +1,5 @@
 import { RepriseError } from '../../errors.js';
+import { canonicalPathKeys } from '../../transform/json/json-path.js';
 
 /**
  * How two responses are compared: plain, serializable data validated once at
@@ -79,7 +80,7 @@ export function compileDiffRules(input: DiffRulesInput = {}): DiffRules {
   for (const [path, mode] of Object.entries(input.arrays ?? {})) {
     if (!path.startsWith('$')) problems.push(`arrays: path "${path}" must start with $`);
     if (mode.mode === 'key' && !mode.key) problems.push(`arrays: ${path}: key mode needs a field name`);
-    arrays.set(path, mode);
+    arrays.set(canonicalPathKeys(path), mode);
   }
   const tol = (name: string, v: number | undefined): number => {
     if (v === undefined) return 0;
@@ -101,7 +102,8 @@ export function compileDiffRules(input: DiffRulesInput = {}): DiffRules {
     relativeTolerance,
     strictNumberText: input.strictNumberText ?? false,
     nullEqualsMissing: input.nullEqualsMissing ?? false,
-    ignore: ignoreText.map(ignorePattern),
+    // `$["a.b"]` and `$['a.b']` are the same field: patterns are matched as the report spells fields.
+    ignore: ignoreText.map((p) => ignorePattern(canonicalPathKeys(p))),
     ignoreText,
     headerAllow: allow.size > 0 ? allow : null,
     headerDeny: lower(input.headerDeny),

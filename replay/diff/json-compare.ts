@@ -1,4 +1,5 @@
 import { collapsePathIds } from '../../store/endpoint-template.js';
+import { formatPathKey } from '../../transform/json/json-path.js';
 import type { Difference, DiffKind } from './diff-types.js';
 import type { DiffRules } from './diff-rules.js';
 
@@ -222,8 +223,9 @@ export function compareJson(left: unknown, right: unknown, rules: DiffRules, out
 
 const SIMPLE_KEY = /^[A-Za-z_$][\w$-]*$/;
 
+/** `$.a.b`, `$['a.b']`: spelled as redaction marks and transforms.yaml spell keys, so marks and copied rules match. */
 function childPath(path: string, key: string): string {
-  return SIMPLE_KEY.test(key) ? `${path}.${key}` : `${path}[${JSON.stringify(key)}]`;
+  return SIMPLE_KEY.test(key) ? `${path}.${key}` : path + formatPathKey(key);
 }
 
 /**
@@ -235,10 +237,27 @@ function childPath(path: string, key: string): string {
  */
 export function templatePath(path: string): string {
   if (!path.includes('[') && !/\.[^.]*\d/.test(path)) return path;
-  return path
-    .replace(/\[(\d+|[^\]"=]+=[^\]]*|"(?:[^"\\]|\\.)*")\]/g, (m, inner: string) =>
-      inner.startsWith('"') ? (isIdLike(JSON.parse(inner) as string) ? '[*]' : m) : '[*]')
-    .replace(/\.([^.[]+)/g, (m, key: string) => (isIdLike(key) ? '.*' : m));
+  // One pass, so a dot inside a quoted key (`$['a.123']`) is never taken for a step.
+  return path.replace(PATH_STEP, (m, bracket: string | undefined, key: string | undefined) => {
+    if (key !== undefined) return isIdLike(key) ? '.*' : m;
+    const quote = bracket![0];
+    if (quote !== "'" && quote !== '"') return '[*]'; // an index or a keyed element
+    return isIdLike(unquote(bracket!)) ? '[*]' : m;
+  });
+}
+
+/** `[3]`, `[id=7]`, `['a.b']`, `["a.b"]` (as earlier versions wrote it), or a `.name` step. */
+const PATH_STEP = /\[('(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*"|\d+|[^\]"'=]+=[^\]]*)\]|\.([^.[]+)/g;
+
+function unquote(quoted: string): string {
+  if (quoted[0] === '"') {
+    try {
+      return JSON.parse(quoted) as string;
+    } catch {
+      // not JSON after all: take it as written, like a single-quoted key
+    }
+  }
+  return quoted.slice(1, -1).replace(/\\(.)/g, '$1');
 }
 
 function isIdLike(key: string): boolean {

@@ -46,7 +46,7 @@ export function parseJsonPath(source: string): JsonPath {
       const inner = s.slice(i + 1, close).trim();
       if (inner === '*') segments.push({ t: 'any' });
       else if (/^\d+$/.test(inner)) segments.push({ t: 'index', i: Number(inner) });
-      else if (/^'(?:[^'\\]|\\.)*'$|^"(?:[^"\\]|\\.)*"$/.test(inner)) segments.push({ t: 'key', name: inner.slice(1, -1).replace(/\\(.)/g, '$1') });
+      else if (/^'(?:[^'\\]|\\.)*'$|^"(?:[^"\\]|\\.)*"$/s.test(inner)) segments.push({ t: 'key', name: unescapeKey(inner.slice(1, -1)) });
       else fail(`[${inner}] is not [n], [*] or ['key']`);
       i = close + 1;
     } else {
@@ -162,8 +162,66 @@ export function formatConcretePath(concrete: ConcretePath, collapse = false): st
 
 function formatPart(p: string | number, collapse: boolean): string {
   if (typeof p === 'number') return collapse ? '[*]' : `[${p}]`;
-  if (/^[A-Za-z_$][\w$-]*$/.test(p)) return `.${p}`;
-  return `['${p.replace(/['\\]/g, '\\$&')}']`;
+  return formatPathKey(p);
+}
+
+/**
+ * One key as a path step, the one spelling every path reprise writes uses
+ * (redaction marks, correlation sites, diff fields): `.email` when it is a
+ * plain name, else single-quoted as in transforms.yaml and RFC 9535's
+ * normalized paths, `['user.email']`, with `'` and `\` escaped.
+ *
+ * @example
+ * formatPathKey('user.email') // "['user.email']"
+ */
+export function formatPathKey(key: string): string {
+  if (/^[A-Za-z_$][\w$-]*$/.test(key)) return `.${key}`;
+  // Control characters as \u escapes: a path is printed on one line, and a key from a response must not drive a terminal.
+  return `['${key.replace(/['\\]/g, '\\$&').replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, escapeControl)}']`;
+}
+
+const KEY_ESCAPES: Record<string, string> = { b: '\b', f: '\f', n: '\n', r: '\r', t: '\t' };
+const CONTROL_ESCAPES: Record<string, string> = Object.fromEntries(Object.entries(KEY_ESCAPES).map(([k, v]) => [v, `\\${k}`]));
+
+/** `\n`, `\t` … or `\u001b`, as RFC 9535 writes control characters in a normalized path. */
+function escapeControl(c: string): string {
+  return CONTROL_ESCAPES[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
+}
+
+/** The key a quoted path step holds: `\uXXXX`, `\n`, `\t` … as in JSON, any other `\c` as `c`. */
+function unescapeKey(quoted: string): string {
+  return quoted.replace(/\\(u[0-9a-fA-F]{4}|.)/gs, (_m, e: string) => (e.length === 5 ? String.fromCharCode(parseInt(e.slice(1), 16)) : KEY_ESCAPES[e] ?? e));
+}
+
+/**
+ * A path whose quoted keys are respelled as formatPathKey writes them, so
+ * paths written either way compare equal: `$["user.email"]` (as diff printed
+ * fields in earlier versions) and `$['user.email']` give `$['user.email']`,
+ * `$["meta"]` gives `$.meta`. Everything else (`[*]`, `[3]`, `[id=7]`, globs,
+ * a `..*` suffix) is left as written.
+ *
+ * @example
+ * canonicalPathKeys('$["a b"].c') // "$['a b'].c"
+ */
+export function canonicalPathKeys(path: string): string {
+  if (!path.includes('[')) return path;
+  let out = '';
+  let i = 0;
+  while (i < path.length) {
+    const open = path.indexOf('[', i);
+    if (open === -1) break;
+    const close = bracketEnd(path, open);
+    if (close === -1) break;
+    const key = quotedKey(path.slice(open + 1, close).trim());
+    out += path.slice(i, open) + (key === null ? path.slice(open, close + 1) : formatPathKey(key));
+    i = close + 1;
+  }
+  return out + path.slice(i);
+}
+
+/** The key inside `'…'` or `"…"`, or null when it is not quoted. */
+function quotedKey(inner: string): string | null {
+  return /^'(?:[^'\\]|\\.)*'$|^"(?:[^"\\]|\\.)*"$/s.test(inner) ? unescapeKey(inner.slice(1, -1)) : null;
 }
 
 /** Redaction marks deeper or longer than this name an ancestor instead: see formatMarkPath. */
