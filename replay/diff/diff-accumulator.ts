@@ -109,7 +109,7 @@ export class DiffAccumulator {
     const seen = new Set<string>();
     for (const d of raw.diffs) {
       const field = templatePath(d.path);
-      if (this.skipField(field, redacted)) continue;
+      if (this.skipField(field, d.kind, redacted)) continue;
       const key = `${field}\u0001${d.kind}`;
       const stat = this.fieldStat(ep, key, field, d.kind);
       if (!stat) continue;
@@ -135,7 +135,7 @@ export class DiffAccumulator {
       for (const d of noise.diffs) {
         const field = templatePath(d.path);
         const key = `${field}\u0001${d.kind}`;
-        if (counted.has(key) || this.skipField(field, redacted)) continue;
+        if (counted.has(key) || this.skipField(field, d.kind, redacted)) continue;
         counted.add(key);
         const stat = this.fieldStat(ep, key, field, d.kind);
         if (stat) stat.noise++;
@@ -143,8 +143,8 @@ export class DiffAccumulator {
     }
   }
 
-  private skipField(field: string, redacted: RedactedFields | undefined): boolean {
-    if (redacted && isRedacted(field, redacted)) return true;
+  private skipField(field: string, kind: Difference['kind'], redacted: RedactedFields | undefined): boolean {
+    if (redacted && isRedacted(field, kind, redacted)) return true;
     return this.rules.ignore.length > 0 && isIgnored(this.rules, field);
   }
 
@@ -288,6 +288,11 @@ function example(exchangeId: string, d: Difference): DiffExample {
 }
 
 interface RedactedFields {
+  /**
+   * `response.body`: redact edited the body as a whole (a text body by detector, or more than 64
+   * places in a JSON body), so its content (`body` value and size, every `$` field) differs by design.
+   */
+  body: boolean;
   /** `response.body.$.user.email` → `$.user.email`; `response.headers.Authorization` → `header.authorization`. */
   exact: Set<string>;
   /** `response.body.$.a.b..*` (a mark bounded for depth or length: transform/json/json-path.ts) → `$.a.b`: it and all below. */
@@ -295,9 +300,10 @@ interface RedactedFields {
 }
 
 function redactedFields(redactions: readonly string[]): RedactedFields {
-  const out: RedactedFields = { exact: new Set(), under: [] };
+  const out: RedactedFields = { body: false, exact: new Set(), under: [] };
   for (const r of redactions) {
-    if (r.startsWith('response.body.')) {
+    if (r === 'response.body') out.body = true;
+    else if (r.startsWith('response.body.')) {
       // Marks spell quoted keys `['a.b']`; ones written `["a.b"]` are read too.
       const path = canonicalPathKeys(r.slice('response.body.'.length));
       if (path.endsWith('..*')) out.under.push(templatePath(path.slice(0, -3)));
@@ -307,7 +313,9 @@ function redactedFields(redactions: readonly string[]): RedactedFields {
   return out;
 }
 
-function isRedacted(field: string, redacted: RedactedFields): boolean {
+function isRedacted(field: string, kind: Difference['kind'], redacted: RedactedFields): boolean {
+  // A body redacted whole still has its kind (JSON stays JSON) and is present or not: only its content is forgiven.
+  if (redacted.body && (field.startsWith('$') || (field === 'body' && (kind === 'value' || kind === 'size')))) return true;
   if (redacted.exact.has(field)) return true;
   for (const p of redacted.under) {
     if (field.startsWith(p) && (field.length === p.length || field[p.length] === '.' || field[p.length] === '[')) return true;
