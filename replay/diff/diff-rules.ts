@@ -112,12 +112,19 @@ export function compileDiffRules(input: DiffRulesInput = {}): DiffRules {
   });
 }
 
-/** A path pattern as a RegExp over template paths; a match also covers everything below it. */
+/**
+ * A path pattern as a RegExp over template paths; a match also covers everything below it.
+ * `*` is one key; `**` any run of characters, and as a whole step (`$.**.updatedAt`) zero or
+ * more steps, so `$.updatedAt` itself is covered, as `**` is in a file glob.
+ */
 function ignorePattern(glob: string): RegExp {
   let re = '';
   for (let i = 0; i < glob.length; i++) {
     const c = glob[i]!;
-    if (c === '*' && glob[i + 1] === '*') {
+    if (c === '.' && glob.startsWith('**', i + 1) && (i + 3 === glob.length || glob[i + 3] === '.' || glob[i + 3] === '[')) {
+      re += '(?:[.[].*)?';
+      i += 2;
+    } else if (c === '*' && glob[i + 1] === '*') {
       re += '.*';
       i++;
     } else if (c === '*') re += '[^.\\[]*';
