@@ -103,13 +103,25 @@ export function compileDiffRules(input: DiffRulesInput = {}): DiffRules {
     strictNumberText: input.strictNumberText ?? false,
     nullEqualsMissing: input.nullEqualsMissing ?? false,
     // `$["a.b"]` and `$['a.b']` are the same field: patterns are matched as the report spells fields.
-    ignore: ignoreText.map((p) => ignorePattern(canonicalPathKeys(p))),
+    ignore: ignoreText.map((p) => ignorePattern(lowerHeaderName(canonicalPathKeys(p)))),
     ignoreText,
     headerAllow: allow.size > 0 ? allow : null,
     headerDeny: lower(input.headerDeny),
     volatileHeaders: new Set([...VOLATILE_HEADERS, ...lower(input.volatileHeaders)]),
     bodyCap,
   });
+}
+
+/**
+ * Header fields are named by the lower-cased header (`header.x-request-id`), as --header-deny and the
+ * other header lists take names in any case; so does an ignore pattern. A cookie name keeps its case
+ * (`header.set-cookie.SID`): cookie names are case-sensitive.
+ */
+function lowerHeaderName(pattern: string): string {
+  if (!/^header\./i.test(pattern)) return pattern;
+  const rest = pattern.slice('header.'.length);
+  const cookie = /^set-cookie\./i.exec(rest);
+  return cookie ? `header.set-cookie.${rest.slice(cookie[0].length)}` : `header.${rest.toLowerCase()}`;
 }
 
 /**

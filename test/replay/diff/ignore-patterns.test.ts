@@ -34,8 +34,8 @@ describe('diff --ignore patterns', () => {
     const wl = await openStoreWriter(stores.left);
     const wr = await openStoreWriter(stores.right);
     for (let i = 0; i < 3; i++) {
-      await wl.write(answer(i, 1, [['X-Build', 'v1']]));
-      await wr.write(answer(i, 2, [['X-Build', 'v2']]));
+      await wl.write(answer(i, 1, [['X-Build', 'v1'], ['Set-Cookie', 'SID=1; Path=/']]));
+      await wr.write(answer(i, 2, [['X-Build', 'v2'], ['Set-Cookie', 'SID=2; Path=/; Secure']]));
     }
     await Promise.all([wl.close(), wr.close()]);
   });
@@ -44,9 +44,16 @@ describe('diff --ignore patterns', () => {
   const diff = (ignore: string[]) => diffStores({ baselineStore: stores.left, candidateStore: stores.right, rules: { ignore } });
 
   it('`$.**.x` covers x at any depth, the top level included', async () => {
-    expect(fields(await diff([]))).toEqual(['$.items[*].revision value', '$.meta.revision value', '$.revision value', 'header.x-build value']);
-    expect(fields(await diff(['$.**.revision']))).toEqual(['header.x-build value']);
-    expect(fields(await diff(['$.meta.**.revision']))).toEqual(['$.items[*].revision value', '$.revision value', 'header.x-build value']);
+    const headers = ['header.set-cookie.SID value', 'header.x-build value'];
+    expect(fields(await diff([]))).toEqual(['$.items[*].revision value', '$.meta.revision value', '$.revision value', ...headers]);
+    expect(fields(await diff(['$.**.revision']))).toEqual(headers);
+    expect(fields(await diff(['$.meta.**.revision']))).toEqual(['$.items[*].revision value', '$.revision value', ...headers]);
     expect(fields(await diff(['**.revision', 'header.**']))).toEqual([]);
+  });
+
+  it('header names match in any case, as everywhere else in diff; cookie names keep theirs', async () => {
+    expect(fields(await diff(['header.X-Build', 'header.Set-Cookie.SID', '$']))).toEqual([]);
+    expect(fields(await diff(['Header.X-B*', 'HEADER.SET-COOKIE.S*', '$']))).toEqual([]);
+    expect(fields(await diff(['header.x-build', 'header.set-cookie.sid', '$']))).toEqual(['header.set-cookie.SID value']);
   });
 });
