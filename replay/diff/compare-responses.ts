@@ -4,7 +4,7 @@ import type { ComparableBody, Difference, ResponseSide } from './diff-types.js';
 import type { DiffRules } from './diff-rules.js';
 import { compareHeaders } from './header-compare.js';
 import { compareJson, parseJsonForDiff } from './json-compare.js';
-import { compareTextLines, normalizeHtml } from './text-compare.js';
+import { compareTextLines, maskFormFields, normalizeHtml } from './text-compare.js';
 import { maskVolatileText, sharedVolatileClass, type VolatileClass } from './volatile-values.js';
 
 /**
@@ -16,6 +16,8 @@ import { maskVolatileText, sharedVolatileClass, type VolatileClass } from './vol
 export interface CompareOptions {
   /** No second baseline: set aside differences whose two sides are the same kind of volatile value. */
   setAsideVolatile: boolean;
+  /** Form fields redact replaced (`response.body.form.<name>` marks): their values are masked on both sides of a form body. */
+  redactedFormFields?: ReadonlySet<string>;
 }
 
 export interface PairComparison {
@@ -85,6 +87,11 @@ function compareBodies(a: ResponseSide, b: ResponseSide, rules: DiffRules, optio
     ta = normalizeHtml(ta);
     tb = normalizeHtml(tb);
   }
+  const redactedForm = options.redactedFormFields;
+  if (redactedForm && redactedForm.size > 0) {
+    if (isFormType(contentType(a))) ta = maskFormFields(ta, redactedForm);
+    if (isFormType(contentType(b))) tb = maskFormFields(tb, redactedForm);
+  }
   // Masked with a second baseline too: a text body is one field, so a single clock line would make
   // `body` differ between the baselines on every pair and hide every real change in it as noise.
   const ma = maskVolatileText(ta);
@@ -122,6 +129,10 @@ export function digestOf(body: ComparableBody): string {
 function contentType(side: ResponseSide): string {
   for (const [n, v] of side.headers) if (n === 'content-type') return v.toLowerCase();
   return '';
+}
+
+function isFormType(type: string): boolean {
+  return type.startsWith('application/x-www-form-urlencoded');
 }
 
 /** What kind of body this is, by Content-Type, else by sniffing its first bytes. */

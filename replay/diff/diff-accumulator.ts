@@ -100,12 +100,13 @@ export class DiffAccumulator {
     recordLatency(ep.latency.candidate, p.candidate.latencyMs);
     const setAsideVolatile = p.baseline2 === undefined;
     if (isRefusal(p.baseline.status) && isRefusal(p.candidate.status)) this.refusedByBoth++;
-    const raw = compareResponses(p.baseline, p.candidate, this.rules, { setAsideVolatile });
+    const redacted = p.redactions && p.redactions.length > 0 ? redactedFields(p.redactions) : undefined;
+    const redactedFormFields = redacted && redacted.form.size > 0 ? { redactedFormFields: redacted.form } : {};
+    const raw = compareResponses(p.baseline, p.candidate, this.rules, { setAsideVolatile, ...redactedFormFields });
     if (raw.hashCompared) this.hashCompared++;
     if (diffPairChannel.hasSubscribers) {
       diffPairChannel.publish({ endpoint: p.endpoint, exchangeId: p.exchangeId, differences: raw.diffs.length, setAside: raw.setAside.length });
     }
-    const redacted = p.redactions && p.redactions.length > 0 ? redactedFields(p.redactions) : undefined;
     const seen = new Set<string>();
     for (const d of raw.diffs) {
       const field = templatePath(d.path);
@@ -130,7 +131,7 @@ export class DiffAccumulator {
     if (p.baseline2) {
       ep.noisePairs++;
       this.noisePairs++;
-      const noise = compareResponses(p.baseline, p.baseline2, this.rules, { setAsideVolatile: false });
+      const noise = compareResponses(p.baseline, p.baseline2, this.rules, { setAsideVolatile: false, ...redactedFormFields });
       const counted = new Set<string>();
       for (const d of noise.diffs) {
         const field = templatePath(d.path);
@@ -295,14 +296,17 @@ interface RedactedFields {
   body: boolean;
   /** `response.body.$.user.email` → `$.user.email`; `response.headers.Authorization` → `header.authorization`. */
   exact: Set<string>;
+  /** `response.body.form.access_token` → `access_token`: a field of a form body, masked before the body is compared. */
+  form: Set<string>;
   /** `response.body.$.a.b..*` (a mark bounded for depth or length: transform/json/json-path.ts) → `$.a.b`: it and all below. */
   under: string[];
 }
 
 function redactedFields(redactions: readonly string[]): RedactedFields {
-  const out: RedactedFields = { body: false, exact: new Set(), under: [] };
+  const out: RedactedFields = { body: false, exact: new Set(), form: new Set(), under: [] };
   for (const r of redactions) {
     if (r === 'response.body') out.body = true;
+    else if (r.startsWith('response.body.form.')) out.form.add(r.slice('response.body.form.'.length));
     else if (r.startsWith('response.body.')) {
       // Marks spell quoted keys `['a.b']`; ones written `["a.b"]` are read too.
       const path = canonicalPathKeys(r.slice('response.body.'.length));

@@ -1,3 +1,4 @@
+import { decodeParam } from '../../transform/http-values.js';
 import { preview, type Difference } from './diff-types.js';
 
 /**
@@ -50,4 +51,21 @@ function sortAttributes(attrs: string): string {
   const list = attrs.replace(/\/\s*$/, '').match(/[^\s=]+(?:\s*=\s*(?:"[^"]*"|'[^']*'|[^\s"'>]+))?/g) ?? [];
   const norm = list.map((a) => a.replace(/^([^\s=]+)/, (n) => n.toLowerCase()).replace(/\s*=\s*/, '=')).sort();
   return (norm.length > 0 ? ` ${norm.join(' ')}` : '') + (selfClosing ? ' /' : '');
+}
+
+/**
+ * A form body (`a=1&token=x`) with the named fields' values replaced by a
+ * placeholder: the values redact replaced differ by design, the rest of the body does not.
+ *
+ * @example
+ * maskFormFields('access_token=abc&scope=repo', new Set(['access_token'])) // 'access_token=<redacted>&scope=repo'
+ */
+export function maskFormFields(text: string, names: ReadonlySet<string>): string {
+  return text
+    .split('&')
+    .map((part) => {
+      const eq = part.indexOf('=');
+      return eq !== -1 && names.has(decodeParam(part.slice(0, eq))) ? `${part.slice(0, eq)}=<redacted>` : part;
+    })
+    .join('&');
 }
