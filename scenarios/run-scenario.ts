@@ -6,7 +6,7 @@ import type { Logger } from '../log.js';
 import type { Header } from '../store/exchange.js';
 import { diffLive, diffStores } from '../replay/diff/run-diff.js';
 import type { DiffReport } from '../replay/diff/diff-report.js';
-import { judgeDiff, parseDiffThresholds, type ThresholdVerdict } from '../replay/diff/diff-thresholds.js';
+import { DEFAULT_DIFF_THRESHOLDS, judgeDiff, parseDiffThresholds, type ThresholdVerdict } from '../replay/diff/diff-thresholds.js';
 import { renderDiffTerminal } from '../replay/diff/report/render-terminal.js';
 import { writeDiffReports } from '../replay/diff/report/write-diff-reports.js';
 import { formatReplaySummary } from '../replay/report/format-summary.js';
@@ -110,7 +110,9 @@ export async function runScenario(s: Scenario, options: ScenarioRunOptions): Pro
             vars: await loadTemplateVars({ env: options.env ?? process.env }),
             ...(options.log && { log: options.log }),
           });
-      const verdicts = judgeDiff(report, d.thresholds.flatMap((t) => parseDiffThresholds(t)));
+      // Judged as `reprise diff` judges: without thresholds, a high-risk difference fails the run.
+      const thresholds = d.thresholds.length > 0 ? d.thresholds : [DEFAULT_DIFF_THRESHOLDS];
+      const verdicts = judgeDiff(report, thresholds.flatMap((t) => parseDiffThresholds(t)));
       const files = s.reports.dir === undefined ? [] : Object.values(await writeDiffReports(report, verdicts, join(s.reports.dir, 'diff')));
       outcome.diff = { report, verdicts, files };
       say(renderDiffTerminal(report, verdicts));

@@ -3,7 +3,7 @@ import { loadTemplateVars } from '../../transform/templates/resolve-templates.js
 import type { DiffReport } from '../../replay/diff/diff-report.js';
 import { parseArrayRule, type ArrayMode, type DiffRulesInput } from '../../replay/diff/diff-rules.js';
 import { loadDiffRulesFile, type DiffRulesFile } from '../../replay/diff/diff-rules-file.js';
-import { judgeDiff, parseDiffThresholds } from '../../replay/diff/diff-thresholds.js';
+import { DEFAULT_DIFF_THRESHOLDS, judgeDiff, parseDiffThresholds } from '../../replay/diff/diff-thresholds.js';
 import { renderDiffTerminal } from '../../replay/diff/report/render-terminal.js';
 import { writeDiffReports } from '../../replay/diff/report/write-diff-reports.js';
 import { diffLive, diffStores, type DiffCommonOptions } from '../../replay/diff/run-diff.js';
@@ -64,7 +64,7 @@ export const diffCommand: Command = {
       filter: filterFromArgs(parsed),
       onProgress: (pairs) => ctx.log?.info({ pairs }, 'diffing'),
     };
-    const thresholds = parseDiffThresholds(list(parsed, 'threshold')?.join(',') ?? (file.thresholds.length > 0 ? file.thresholds.join(',') : 'no high'));
+    const thresholds = parseDiffThresholds(list(parsed, 'threshold')?.join(',') ?? (file.thresholds.length > 0 ? file.thresholds.join(',') : DEFAULT_DIFF_THRESHOLDS));
     let report: DiffReport;
     if (v.left !== undefined || v.right !== undefined) {
       if (typeof v.left !== 'string' || typeof v.right !== 'string') throw usage('offline mode needs both --left and --right');

@@ -8,6 +8,9 @@ import type { Risk } from './diff-types.js';
  * makes `reprise diff` exit with 4.
  */
 
+/** What a diff is judged by when no thresholds are given (`reprise diff` and a scenario's `diff:` alike); `none` judges nothing. */
+export const DEFAULT_DIFF_THRESHOLDS = 'no high';
+
 export interface DiffThreshold {
   /** The expression as the user wrote it. */
   text: string;
