@@ -23,12 +23,36 @@ describe('detectors', () => {
     expect(isCardNumber('6011111111111117')).toBe(true);
   });
 
+  it('find a card number with more digits after or before it: whole groups apart, or up to four digits glued on after', () => {
+    // An expiry, a CVV or a reference written next to the card, as separate groups: the card is masked, the rest kept.
+    expect(kinds('card 4111111111111111 12/26')).toEqual(['card:4111111111111111']);
+    expect(kinds('5555555555554444 01')).toEqual(['card:5555555555554444']);
+    expect(kinds('4111 1111 1111 1111 123')).toEqual(['card:4111 1111 1111 1111']);
+    expect(kinds('4111-1111-1111-1111-12')).toEqual(['card:4111-1111-1111-1111']);
+    expect(kinds('card=4111+1111+1111+1111+123')).toEqual(['card:4111+1111+1111+1111']);
+    expect(kinds('ref 12 4111111111111111')).toEqual(['card:4111111111111111']);
+    expect(kinds('12-4111-1111-1111-1111')).toEqual(['card:4111-1111-1111-1111']);
+    expect(kinds('4111 1111 1111 1111 5555 5555 5555 4444')).toEqual(['card:4111 1111 1111 1111', 'card:5555 5555 5555 4444']);
+    // Glued on after (an expiry or CVV with no separator) in a number too long to be a card: the whole
+    // number is masked, so no digit of it is left.
+    expect(kinds('41111111111111111234')).toEqual(['card:41111111111111111234']);
+    expect(kinds('{"track":"41111111111111111226"}')).toEqual(['card:41111111111111111226']);
+    expect(kinds('{"ref":55555555555544440126}')).toEqual(['card:55555555555544440126']);
+    // Bounded: a number of 13–19 digits is judged whole (ids and timestamps that long are common), and
+    // five digits after, digits glued on before, a longer number or a list of short ones are not looked through.
+    expect(kinds('4111111111111111123')).toEqual([]);
+    expect(kinds('411111111111111112345')).toEqual([]);
+    expect(kinds('ref 164111111111111111')).toEqual([]);
+    expect(kinds('hash 4111111111111111000000000000000000000000')).toEqual([]);
+    expect(kinds('1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30')).toEqual([]);
+  });
+
   it('find card numbers URL-encoded in text nobody decoded (+ and %20 separators), still Luhn-checked', () => {
     expect(kinds('pay?card=4111%201111%201111%201111&exp=12')).toEqual(['card:4111%201111%201111%201111']);
     expect(kinds('card=4111+1111+1111+1111')).toEqual(['card:4111+1111+1111+1111']);
     expect(kinds('amex=3782%20822463%2010005')).toEqual(['card:3782%20822463%2010005']);
     expect(kinds('Card:%204111%201111%201111%201111')).toEqual(['card:4111%201111%201111%201111']); // right after a %20
-    expect(kinds('id 12%204111111111111111')).toEqual([]); // after a digit group: part of a longer number
+    expect(kinds('id 12%204111111111111111')).toEqual(['card:4111111111111111']); // a whole group after another
     expect(kinds('card=4111+1111+1111+1112')).toEqual([]); // Luhn fails
     expect(kinds('sum 1+2+3 at 2026-03-14T10:00:01+02:00, 50%20off')).toEqual([]);
     // The pre-scan that decides whether a JSON body is looked at closely lets them through.
@@ -69,6 +93,7 @@ describe('detectors', () => {
       `${'1-'.repeat(1 << 19)}`,
       `${'1+'.repeat(1 << 19)}`,
       `${'1%20'.repeat(1 << 18)}`,
+      '4 '.repeat(1 << 19), // every group may start a card: the most windows a card run is searched for
       `+${'1'.repeat(1 << 20)}`,
     ];
     for (const text of inputs) {

@@ -149,6 +149,10 @@ describe('no detector finding survives redact', () => {
     expect(before.some((h) => h.startsWith('email:'))).toBe(true);
   });
 
+  async function storeText(store: string): Promise<string> {
+    return (await Promise.all((await listSegments(store)).map(async (s) => gunzipSync(await readFile(s.path)).toString()))).join('');
+  }
+
   it('every default detector, in every place a secret can sit, in mask and hash mode: zero hits after', async () => {
     const input = join(tmp.dir, 'secrets-everywhere');
     await writeExchanges(secretsEverywhere(), input);
@@ -160,6 +164,8 @@ describe('no detector finding survives redact', () => {
       const out = join(tmp.dir, `secrets-${mode}`);
       const summary = await transformStore(input, out, file, { env });
       expect(await findings(out), mode).toEqual([]);
+      // A card with more digits around it (a CVV, an expiry, a reference): the card's digits are gone too.
+      expect(await storeText(out), mode).not.toMatch(/6011[ -]?1111[ -]?1111[ -]?1117/);
       expect(summary.out).toBe(summary.in);
       for (const kind of DETECTOR_NAMES) expect(summary.redactions[`detector:${kind}`], `${mode} ${kind}`).toBeGreaterThan(0);
     }
@@ -189,16 +195,16 @@ function secretsEverywhere(): Exchange[] {
   return [
     base(0, {
       path: '/users/ada%40example.test/cards/4111111111111111',
-      query: `email=grace%40example.test&token=${jwt}&phone=%2B14155552671`,
-      headers: [['Host', 'api.example.test'], ['X-Contact', 'ops@example.test'], ['X-Debug-Token', `Bearer ${jwt}`], ['X-Aws', aws], ['Cookie', `sid=${jwt}; mail=ada@example.test`]],
+      query: `email=grace%40example.test&token=${jwt}&phone=%2B14155552671&track=60111111111111171226`,
+      headers: [['Host', 'api.example.test'], ['X-Contact', 'ops@example.test'], ['X-Card', '6011 1111 1111 1117 123'], ['X-Debug-Token', `Bearer ${jwt}`], ['X-Aws', aws], ['Cookie', `sid=${jwt}; mail=ada@example.test`]],
       resHeaders: [['Content-Type', 'application/json'], ['X-Owner', 'owner@example.test'], ['Set-Cookie', `sid=${jwt}; Path=/; HttpOnly`]],
-      resBody: body(json({ user: { email: 'ada@example.test', phones: ['+44 20 7946 0958', '(415) 555-2671'] }, cards: [{ number: '4111 1111 1111 1111' }, { number: 5555555555554444 }], 'linus@example.test': true, keys: { aws }, note: `Bearer sk_live_0123456789abcdef` })),
+      resBody: body(json({ user: { email: 'ada@example.test', phones: ['+44 20 7946 0958', '(415) 555-2671'] }, cards: [{ number: '4111 1111 1111 1111' }, { number: 5555555555554444 }, { pan: '6011111111111117 12/26' }, { ref: '60111111111111170126' }], 'linus@example.test': true, keys: { aws }, note: `Bearer sk_live_0123456789abcdef` })),
     }),
     base(1, {
       headers: [['Host', 'api.example.test'], ['Content-Type', 'application/x-www-form-urlencoded']],
       body: body(`email=ada%40example.test&card=4111-1111-1111-1111&phone=%2B14155552671&key=${aws}&auth=Bearer+abcdefgh12345678`),
       resHeaders: [['Content-Type', 'text/plain']],
-      resBody: body(`Contact ada@example.test or call +1 (415) 555-2671; card 378282246310005; ${jwt}; ${aws}; Authorization: Bearer abcdefgh12345678`),
+      resBody: body(`Contact ada@example.test or call +1 (415) 555-2671; card 378282246310005; ref 12-6011-1111-1111-1117-123; ${jwt}; ${aws}; Authorization: Bearer abcdefgh12345678`),
     }),
     // Truncated JSON: the secret sits in the cut-off tail the scanner never sees as a value.
     base(2, { headers: [['Host', 'api.example.test'], ['Content-Type', 'application/json']], body: body('{"items":[{"a":1}],"owner":"x","contact":"grace@example.test and +14155552671 and 4111111111111111', true) }),
