@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatConcretePath, matchJsonPath, parseJsonPath, type PathSegment } from '../../transform/json/json-path.js';
+import { formatConcretePath, matchJsonPath, parseJsonPath, type JsonPath, type PathSegment } from '../../transform/json/json-path.js';
 import { applyEdits, scanJson, type JsonKind } from '../../transform/json/json-scanner.js';
 
 function values(text: string): { result: string; seen: Array<[string, JsonKind, string]> } {
@@ -53,6 +53,61 @@ describe('JSON paths with ..', () => {
       const concrete = Array.from({ length: rnd(8) }, () => parts[rnd(parts.length)]!);
       const path = parseJsonPath(source);
       expect(matchJsonPath(path, concrete), `${source} ${JSON.stringify(concrete)}`).toBe(reference(path.segments, 0, concrete, 0));
+    }
+  });
+
+  it('agree with the definition on the live paths of a scan (values visited in document order)', () => {
+    const pieces = ['.a', '.b', '[0]', '[1]', '[*]', '..a', '..b', '..[0]', '..*'];
+    let seed = 11;
+    const rnd = (n: number): number => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) >>> 16) % n;
+    const doc = (depth: number): string => {
+      if (depth === 0 || rnd(4) === 0) return String(rnd(10));
+      const n = 1 + rnd(3);
+      if (rnd(2) === 0) return `[${Array.from({ length: n }, () => doc(depth - 1)).join(',')}]`;
+      return `{${Array.from({ length: n }, (_, i) => `"${'ab'[rnd(2)]}${i === 0 ? '' : i}": ${doc(depth - 1)}`).join(',')}}`;
+    };
+    let hits = 0;
+    const wrong: string[] = [];
+    let paths: JsonPath[] = [];
+    for (let round = 0; round < 400; round++) {
+      const text = doc(8);
+      // Paths with two or more `..` remember what they found between values of one scan: several at once
+      // and over several bodies, as redact runs them.
+      if (round % 8 === 0) paths = Array.from({ length: 4 }, () => parseJsonPath(`$${Array.from({ length: 2 + rnd(5) }, () => pieces[rnd(pieces.length)]).join('')}`));
+      scanJson(text, (p) => {
+        for (const path of paths) {
+          const expected = reference(path.segments, 0, [...p], 0);
+          if (matchJsonPath(path, p) !== expected) wrong.push(`${path.source} ${JSON.stringify(p)}: should be ${expected}`);
+          if (expected) hits++;
+        }
+      });
+    }
+    expect(wrong.slice(0, 5)).toEqual([]);
+    expect(hits).toBeGreaterThan(1000);
+    // The next body, laid out the same (same offsets, same inner keys): nothing is carried over from the last one.
+    const path = parseJsonPath('$..a..b');
+    const matched = (text: string): string[] => {
+      const out: string[] = [];
+      scanJson(text, (p) => void (matchJsonPath(path, p) && out.push(formatConcretePath(p))));
+      return out;
+    };
+    expect(matched('{"a": {"x": {"b": 1}}}')).toEqual(['$.a.x.b']);
+    expect(matched('{"c": {"x": {"b": 1}}}')).toEqual([]);
+  });
+
+  it('take steps in proportion to the nesting, not its square, with two or more `..` (counted segment reads)', () => {
+    // Every level ends in `b` and none is `a`: each value's path passes the end check, and the search for
+    // `a` (or `a.b`) used to start over at the root for each of them: 5,000 levels took 12.5 million steps.
+    const depth = 5_000;
+    const deep = `${'{"b": '.repeat(depth)}1${'}'.repeat(depth)}`;
+    for (const source of ['$..a..b', '$..a.b..b', '$..b..a..b', '$.b..a..b..b']) {
+      const parsed = parseJsonPath(source);
+      let reads = 0;
+      const counted = { source, segments: parsed.segments.map((s) => new Proxy(s, { get: (t, k) => (reads++, Reflect.get(t, k)) })) };
+      let matched = 0;
+      expect(scanJson(deep, (p) => void (matchJsonPath(counted, p) && matched++))).toBe('ok');
+      expect(matched, source).toBe(0);
+      expect(reads, source).toBeLessThan(40 * depth);
     }
   });
 

@@ -5,6 +5,8 @@
  * are never parsed into objects (big integers and formatting survive).
  */
 
+import { containerStarts } from './json-scanner.js';
+
 export type PathSegment =
   | { t: 'key'; name: string }
   | { t: 'index'; i: number }
@@ -94,53 +96,109 @@ export function jsonPathProblem(source: string): string | null {
 
 /** Does the concrete path of a value (`['items', 0, 'card']`) match the pattern? */
 export function matchJsonPath(path: JsonPath, concrete: ConcretePath): boolean {
-  return matchFrom(path.segments, 0, concrete, 0);
+  const plan = planOf(path);
+  const segs = path.segments;
+  const c = concrete;
+  if (plan === null) return c.length === segs.length && matchBlock(segs, 0, segs.length, c, 0);
+  // The end is checked first: most values fail there, before any search for the blocks in between.
+  const at = c.length - plan.tail;
+  if (at < plan.head || !matchBlock(segs, segs.length - plan.tail, plan.tail, c, at)) return false;
+  if (!matchBlock(segs, 0, plan.head, c, 0)) return false;
+  return plan.middle.length === 0 || middlePlaced(plan, segs, c, at);
 }
 
 /**
  * `..` is to a path what `*` is to a glob, so it is matched without
- * backtracking: trying every depth for every `..` was quadratic in the
- * nesting, and a 2 MB body of nested arrays (every container is visited)
- * took minutes per path. The block after the last `..` can only sit at the
- * end; a block followed by another `..` is taken at its leftmost place,
- * since the `..` after it can absorb whatever a later place would skip.
- * (That search is still linear per value, so `$..a..b` on a body nested
- * thousands deep whose every level ends in `b` stays quadratic.)
+ * backtracking: the block before the first `..` sits at the start, the one
+ * after the last at the end, and each block between is taken at its
+ * leftmost place, since the `..` after it can absorb whatever a later place
+ * would skip. (Trying every depth for every `..` was quadratic in the
+ * nesting: a 2 MB body of nested arrays took minutes per path.)
+ *
+ * Where the blocks between land depends only on the path's first parts,
+ * which the values of one scan share: a value 5,000 levels deep has the
+ * path of its parent plus one part. Searched afresh for every value,
+ * `$..a..b` on a body whose every level ends in `b` was still quadratic
+ * (5,000 levels: 12.5 million steps; 50,000: 14 s). So such a path
+ * remembers, per depth, how many blocks were placed and where the last one
+ * ended, with the part and the offset of its container (json-scanner's
+ * containerStarts), and trusts the entry while both are the same: each
+ * value then costs the parts new since the last one. A path not from the
+ * scan in progress is searched from the start.
  */
-function matchFrom(segs: PathSegment[], si: number, c: ConcretePath, ci: number): boolean {
-  while (si < segs.length) {
-    if (segs[si]!.t === 'desc') {
-      si++;
-      const next = nextDesc(segs, si);
-      const len = next - si;
-      if (next === segs.length) return c.length - len >= ci && matchBlock(segs, si, len, c, c.length - len);
-      // The end is checked first: most values fail there, before any search for the blocks in between.
-      const tail = segs.length - 1 - lastDesc(segs);
-      if (c.length - tail < ci || !matchBlock(segs, segs.length - tail, tail, c, c.length - tail)) return false;
-      let k = ci;
-      while (k + len <= c.length && !matchBlock(segs, si, len, c, k)) k++;
-      if (k + len > c.length) return false;
-      si = next;
-      ci = k + len;
-      continue;
-    }
-    if (ci >= c.length || !matchSegment(segs[si]!, c[ci]!)) return false;
-    si++;
-    ci++;
+interface Plan {
+  /** Segments before the first `..` and after the last. */
+  head: number;
+  tail: number;
+  /** The blocks between `..`s: [first segment, length]. */
+  middle: Array<[number, number]>;
+  /** The scan the entries below are from (its containerStarts array). */
+  scan: readonly number[] | null;
+  /** Per depth (parts consumed): the last part and its container's offset, blocks placed, where the last placed one ends. */
+  part: Array<string | number>;
+  opened: number[];
+  placed: number[];
+  end: number[];
+}
+
+const plans = new WeakMap<JsonPath, Plan | null>();
+
+/** Null for a path without `..` (matched part by part). */
+function planOf(path: JsonPath): Plan | null {
+  let plan = plans.get(path);
+  if (plan !== undefined) return plan;
+  const segs = path.segments;
+  const descs = segs.flatMap((s, i) => (s.t === 'desc' ? [i] : []));
+  plan = null;
+  if (descs.length > 0) {
+    const middle: Array<[number, number]> = [];
+    for (let d = 0; d + 1 < descs.length; d++) middle.push([descs[d]! + 1, descs[d + 1]! - descs[d]! - 1]);
+    plan = { head: descs[0]!, tail: segs.length - 1 - descs.at(-1)!, middle, scan: null, part: [], opened: [], placed: [], end: [] };
   }
-  return ci === c.length;
+  plans.set(path, plan);
+  return plan;
 }
 
-function lastDesc(segs: PathSegment[]): number {
-  let i = segs.length - 1;
-  while (segs[i]!.t !== 'desc') i--;
-  return i;
-}
-
-function nextDesc(segs: PathSegment[], from: number): number {
-  let i = from;
-  while (i < segs.length && segs[i]!.t !== 'desc') i++;
-  return i;
+/** Are all middle blocks placed, leftmost each, within the first `limit` parts (after the head)? */
+function middlePlaced(plan: Plan, segs: PathSegment[], c: ConcretePath, limit: number): boolean {
+  const opened = containerStarts(c);
+  if (opened && plan.scan !== opened) {
+    plan.scan = opened;
+    for (const a of [plan.part, plan.opened, plan.placed, plan.end]) a.length = 0;
+  }
+  const all = plan.middle.length;
+  let depth = plan.head;
+  let placed = 0;
+  let end = plan.head;
+  if (opened) {
+    // The deepest remembered entry still true of this path; the entries above it are filled in below.
+    let k = limit;
+    while (k > plan.head && (plan.part[k] !== c[k - 1] || plan.opened[k] !== opened[k - 1])) k--;
+    if (k > plan.head) {
+      depth = k;
+      placed = plan.placed[k]!;
+      end = plan.end[k]!;
+    }
+  }
+  // Remembering, every depth up to the limit is filled in (the next value may go one deeper);
+  // searching afresh, the search ends when the last block is placed.
+  while (depth < limit && (opened || placed < all)) {
+    depth++;
+    if (placed < all) {
+      const [si, len] = plan.middle[placed]!;
+      if (depth - len >= end && matchBlock(segs, si, len, c, depth - len)) {
+        placed++;
+        end = depth;
+      }
+    }
+    if (opened) {
+      plan.part[depth] = c[depth - 1]!;
+      plan.opened[depth] = opened[depth - 1]!;
+      plan.placed[depth] = placed;
+      plan.end[depth] = end;
+    }
+  }
+  return placed === all;
 }
 
 /** Do the `len` segments from `si` (none of them `..`) match the concrete parts from `ci`? */
