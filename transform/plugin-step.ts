@@ -1,4 +1,5 @@
-import { isAbsolute, resolve } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { RepriseError } from '../errors.js';
 import type { Exchange } from '../store/exchange.js';
@@ -80,7 +81,7 @@ async function loadPlugin(file: string, shown: string): Promise<TransformPlugin>
   } catch (err) {
     // Plain Node does not know .ts (ERR_UNKNOWN_FILE_EXTENSION); under the CLI's registered tsx a .ts
     // file outside a "type": "module" package is taken for CommonJS and fails (ERR_REQUIRE_CYCLE_MODULE).
-    // tsImport loads either; when it fails too, its error is the one that says what is wrong.
+    // tsx loads either (importTypeScript); when it fails too, its error is the one that says what is wrong.
     if (/\.[mc]?ts$/.test(file)) mod = await importTypeScript(file, shown);
     else throw new RepriseError('TRANSFORM_PLUGIN', describePluginLoadError(err, file, shown), { cause: err });
   }
@@ -95,10 +96,33 @@ async function loadPlugin(file: string, shown: string): Promise<TransformPlugin>
 
 async function importTypeScript(file: string, shown: string): Promise<{ default?: unknown }> {
   try {
+    // A CommonJS one goes through tsx's require: tsImport would run it from a data: URL, and an error
+    // thrown while it loads would have neither the file's name nor its lines in the stack. Required,
+    // its frames name the .ts file at its own lines (tsx compiles with a source map and turns them on).
+    if (isCommonJs(file)) {
+      const { require } = await import('tsx/cjs/api');
+      return { default: require(file, import.meta.url) as unknown };
+    }
     const { tsImport } = await import('tsx/esm/api');
     return (await tsImport(pathToFileURL(file).href, import.meta.url)) as { default?: unknown };
   } catch (err) {
     throw new RepriseError('TRANSFORM_PLUGIN', describePluginLoadError(err, file, shown), { cause: err });
+  }
+}
+
+/** Node's rule: `.cts`, or `.ts` whose nearest package.json does not say "type": "module". */
+function isCommonJs(file: string): boolean {
+  if (/\.[mc]ts$/.test(file)) return file.endsWith('.cts');
+  for (let dir = dirname(file); ; dir = dirname(dir)) {
+    const pkg = join(dir, 'package.json');
+    if (existsSync(pkg)) {
+      try {
+        return (JSON.parse(readFileSync(pkg, 'utf8')) as { type?: unknown }).type !== 'module';
+      } catch {
+        return false; // unreadable: tsImport's error says what is wrong with it
+      }
+    }
+    if (dirname(dir) === dir) return true;
   }
 }
 

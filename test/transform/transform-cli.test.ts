@@ -119,6 +119,35 @@ describe('reprise transform', () => {
     expect(await loadError('old.cjs')).toBe("./old.cjs:1:31: cannot be loaded: SyntaxError: Unexpected token '{'");
   });
 
+  it('a .ts plugin that throws while it loads is a one-line error naming the file and the line:col in the .ts source', async () => {
+    const input = join(tmp.dir, 'in');
+    await writeExchanges(importHar(har, { redactHeaders: false }), input);
+    // Type-only lines come first: compiled, the throw moves up (to line 2), so only the .ts place is line 5.
+    const plugin = [
+      'interface Config {',
+      '  tenant: string;',
+      '}',
+      'const config: Config | null = null;',
+      "if (!config) throw new TypeError('no config:\\n  set TENANT');",
+      'export default (ex: unknown): unknown => ex;',
+      '',
+    ].join('\n');
+    await writeFile(join(tmp.dir, 'package.json'), '{ "name": "my-project" }\n'); // CommonJS: the usual project
+    await writeFile(join(tmp.dir, 'throws.ts'), plugin);
+    await writeFile(join(tmp.dir, 'throws.cts'), plugin);
+    await mkdir(join(tmp.dir, 'esm'));
+    await writeFile(join(tmp.dir, 'esm', 'package.json'), '{ "type": "module" }\n');
+    await writeFile(join(tmp.dir, 'esm', 'throws.ts'), plugin);
+    const loadError = async (plugin: string): Promise<string> => {
+      await writeFile(join(tmp.dir, 'p.yaml'), `steps:\n  - type: plugin\n    path: ./${plugin}\n`);
+      const r = await runCli(['transform', input, '--dry-run', '--with', join(tmp.dir, 'p.yaml')]);
+      return expectOneLineError(r, 'TRANSFORM_PLUGIN').replace(/^.* could not start: /, '');
+    };
+    expect(await loadError('throws.ts')).toBe('./throws.ts:5:20: cannot be loaded: TypeError: no config: set TENANT');
+    expect(await loadError('throws.cts')).toBe('./throws.cts:5:20: cannot be loaded: TypeError: no config: set TENANT');
+    expect(await loadError('esm/throws.ts')).toBe('./esm/throws.ts:5:20: cannot be loaded: TypeError: no config: set TENANT');
+  });
+
   it('refuses an output that is the input under another name (a symlink, a trailing slash), leaving the input as it was', async () => {
     const input = join(tmp.dir, 'in');
     await writeExchanges(importHar(har, { redactHeaders: false }), input);
