@@ -3,7 +3,7 @@ import { startForwardProxy } from '../capture/proxy/forward-proxy.js';
 import { parseListenAddress } from '../capture/listen-address.js';
 import { openRecorder, type RecorderOptions, type RecorderStats } from '../capture/proxy/exchange-recorder.js';
 import { startReverseProxy } from '../capture/proxy/reverse-proxy.js';
-import { DEFAULT_SECRET_HEADERS } from '../transform/redact-headers.js';
+import { secretHeaderNames } from '../transform/redact-headers.js';
 import type { Logger } from '../log.js';
 import { driveWorkload, type WorkloadResult } from './demo/drive-workload.js';
 import type { CaptureSection } from './scenario-types.js';
@@ -22,9 +22,8 @@ export interface CaptureOutcome {
 }
 
 export async function runCapture(c: CaptureSection, log?: Logger, signal?: AbortSignal): Promise<CaptureOutcome> {
-  const redactHeaders = c.redactDefaults ? [...DEFAULT_SECRET_HEADERS, ...c.redactHeaders] : c.redactHeaders;
   const options: RecorderOptions = {
-    redactHeaders: redactHeaders.length > 0 ? redactHeaders : false,
+    redactHeaders: secretHeaderNames({ defaults: c.redactDefaults, extra: c.redactHeaders }),
     sampling: {
       ...(c.sample !== undefined && { rate: c.sample }),
       ...(c.maxPerEndpointPerSecond !== undefined && { perEndpointPerSecond: c.maxPerEndpointPerSecond }),

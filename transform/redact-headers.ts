@@ -28,6 +28,21 @@ export const DEFAULT_SECRET_HEADERS: readonly string[] = [
 ];
 
 /**
+ * The header names a capture redacts: the defaults unless `defaults` is false,
+ * plus the user's own (`--redact-header`, a scenario's `redact.headers`), which
+ * are redacted either way. Lower-cased and without repeats, decided here once
+ * for every capture source and the CLI; false when the list is empty (stored
+ * in clear).
+ *
+ * @example
+ * secretHeaderNames({ defaults: false, extra: ['X-Session'] }) // ['x-session']
+ */
+export function secretHeaderNames(options: { defaults?: boolean; extra?: readonly string[] } = {}): readonly string[] | false {
+  const names = new Set([...(options.defaults === false ? [] : DEFAULT_SECRET_HEADERS), ...(options.extra ?? []).map((n) => n.toLowerCase())]);
+  return names.size > 0 ? [...names] : false;
+}
+
+/**
  * A copy of the exchange with secret header values replaced (the input is not modified).
  *
  * @example

@@ -63,9 +63,10 @@ export class DeadLetterFile {
 }
 
 /**
- * Open (create, append to) a dead-letter file, creating its directory. `redactHeaders` adds
- * names to the default secret headers (the `--redact-header` ones), so what the store would
- * redact is redacted here too; the defaults are always redacted, even with `--no-redact`.
+ * Open (create, append to) a dead-letter file, creating its directory. `redactHeaders` is the
+ * store's list (secretHeaderNames), so what the store redacts is redacted here too; the
+ * defaults are added always, even with `--no-redact` (false): a payload nobody could store is
+ * kept for a person to read and fix, and credentials do not help with that.
  */
 export async function openDeadLetter(path: string, options: { redactHeaders?: readonly string[] | false } = {}): Promise<DeadLetterFile> {
   const extra = options.redactHeaders || [];

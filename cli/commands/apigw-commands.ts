@@ -7,8 +7,8 @@ import { startIngestServer, type IngestSummary } from '../../capture/apigw/inges
 import { RepriseError } from '../../errors.js';
 import { isS3Url, makeS3Client } from '../../store/s3/s3-client.js';
 import { writeExchanges } from '../../store/write-exchanges.js';
-import { DEFAULT_SECRET_HEADERS } from '../../transform/redact-headers.js';
 import { positiveNumber, requirePositionals, requireString, type Command, type OptionSpec, type ParsedArgs } from '../command.js';
+import { REDACT_OPTIONS, redactHeadersFromArgs } from '../redact-options.js';
 import { parseListenAddress } from '../../capture/listen-address.js';
 
 const COMMON: Record<string, OptionSpec> = {
@@ -16,8 +16,8 @@ const COMMON: Record<string, OptionSpec> = {
   'dead-letter': { type: 'string', hint: 'file', description: 'NDJSON file for payloads that cannot be stored (default <store>/dead-letter.ndjson)' },
   's3-endpoint': { type: 'string', hint: 'url', description: 'S3-compatible endpoint for pointer payloads and s3:// inputs (path-style); default: the AWS chain' },
   'body-cap': { type: 'string', hint: 'bytes', description: 'bytes of each body stored (default 10485760); the true size is always kept' },
-  'redact-header': { type: 'string', multiple: true, hint: 'name', description: 'also redact this header (Authorization, Cookie, Set-Cookie, API keys always are)' },
-  'no-redact': { type: 'boolean', description: 'store secret headers in clear (headers the forwarder sent as [REDACTED] stay redacted)' },
+  ...REDACT_OPTIONS,
+  'no-redact': { type: 'boolean', description: 'store the default secret headers in clear (--redact-header ones, headers the forwarder sent as [REDACTED], and dead letters stay redacted)' },
   json: { type: 'boolean', description: 'print the summary as JSON' },
 };
 
@@ -58,7 +58,7 @@ export const captureIngestCommand: Command = {
       ...(maxBody !== undefined ? { maxBodyBytes: maxBody } : {}),
       ...(dedupeSeconds !== undefined ? { dedupeWindowMs: dedupeSeconds * 1000 } : {}),
       ...(bodyCap !== undefined ? { bodyCap } : {}),
-      redactHeaders: v['no-redact'] ? false : [...DEFAULT_SECRET_HEADERS, ...((v['redact-header'] as string[] | undefined) ?? [])],
+      redactHeaders: redactHeadersFromArgs(v),
       ...(ctx.log ? { log: ctx.log } : {}),
     });
     const summary = await new Promise<IngestSummary>((resolve, reject) => {
@@ -94,8 +94,10 @@ export const importApigwCommand: Command = {
     const v = parsed.values;
     const bodyCap = positiveNumber(this, parsed, 'body-cap', true);
     const report = newApigwImportReport();
+    // The dead letter gets the store's list (openDeadLetter adds the defaults even under --no-redact).
+    const redactHeaders = redactHeadersFromArgs(v);
     let deadLetter: DeadLetterFile | undefined;
-    if (v['skip-invalid']) deadLetter = await openDeadLetter(deadLetterPath(this, parsed, out), { redactHeaders: (v['redact-header'] as string[] | undefined) ?? [] });
+    if (v['skip-invalid']) deadLetter = await openDeadLetter(deadLetterPath(this, parsed, out), { redactHeaders });
     const endpoint = v['s3-endpoint'] as string | undefined;
     const s3 = (): ReturnType<typeof makeS3Client> => makeS3Client(endpoint ? { endpoint } : {});
     try {
@@ -106,7 +108,7 @@ export const importApigwCommand: Command = {
         ...(v['skip-invalid'] ? { skipInvalid: true } : {}),
         ...(deadLetter ? { deadLetter } : {}),
         ...(bodyCap !== undefined ? { bodyCap } : {}),
-        redactHeaders: v['no-redact'] ? false : [...DEFAULT_SECRET_HEADERS, ...((v['redact-header'] as string[] | undefined) ?? [])],
+        redactHeaders,
       });
       const summary = await writeExchanges(exchanges, out, { onProgress: (count) => ctx.log?.info({ count, input }, 'importing') });
       if (report.skippedFiles.length > 0) ctx.log?.warn({ skipped: report.skippedFiles.length, first: report.skippedFiles.slice(0, 5) }, 'files not read (extension not .json, .ndjson, .jsonl or none)');

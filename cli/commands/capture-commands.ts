@@ -3,8 +3,8 @@ import { listenVxlan } from '../../capture/pcap/vxlan-listener.js';
 import { RepriseError } from '../../errors.js';
 import { parseTimeBound } from '../../store/exchange-filter.js';
 import { writeExchanges } from '../../store/write-exchanges.js';
-import { DEFAULT_SECRET_HEADERS } from '../../transform/redact-headers.js';
 import { requirePositionals, requireString, type Command, type OptionSpec, type ParsedArgs } from '../command.js';
+import { REDACT_OPTIONS, redactHeadersFromArgs } from '../redact-options.js';
 import { S3_OPTIONS } from '../s3-options.js';
 import { parseListenAddress } from '../../capture/listen-address.js';
 
@@ -16,8 +16,7 @@ const CAPTURE_OPTIONS: Record<string, OptionSpec> = {
   from: { type: 'string', hint: 'time', description: 'ignore packets captured before (ISO 8601, epoch ms or µs)' },
   to: { type: 'string', hint: 'time', description: 'ignore packets captured at or after' },
   'body-cap': { type: 'string', hint: 'bytes', description: 'bytes of each body stored (default 1048576); the true size is always kept' },
-  'redact-header': { type: 'string', multiple: true, hint: 'name', description: 'also redact this header (Authorization, Cookie, Set-Cookie, API keys always are)' },
-  'no-redact': { type: 'boolean', description: 'store secret headers in clear' },
+  ...REDACT_OPTIONS,
   json: { type: 'boolean', description: 'print the summary as JSON' },
   ...S3_OPTIONS,
 };
@@ -46,7 +45,7 @@ function captureOptionsFromArgs(cmd: Command, parsed: ParsedArgs): Omit<PcapCapt
     if (!Number.isInteger(cap) || cap < 0) throw new RepriseError('CLI_USAGE', `${cmd.path.join(' ')}: --body-cap must be a whole number of bytes`);
     o.bodyCap = cap;
   }
-  o.redactHeaders = v['no-redact'] ? false : [...DEFAULT_SECRET_HEADERS, ...((v['redact-header'] as string[] | undefined) ?? [])];
+  o.redactHeaders = redactHeadersFromArgs(v);
   return o;
 }
 

@@ -3,9 +3,9 @@ import { exportHar } from '../../store/export/har-export.js';
 import { exportMarkdown } from '../../store/export/markdown-export.js';
 import { readExchanges } from '../../store/segment-reader.js';
 import { writeExchanges } from '../../store/write-exchanges.js';
-import { DEFAULT_SECRET_HEADERS } from '../../transform/redact-headers.js';
 import { requirePositionals, requireString, type Command } from '../command.js';
 import { FILTER_OPTIONS, filterFromArgs } from '../filter-options.js';
+import { REDACT_OPTIONS, redactHeadersFromArgs } from '../redact-options.js';
 import { S3_OPTIONS } from '../s3-options.js';
 
 export const importHarCommand: Command = {
@@ -14,18 +14,15 @@ export const importHarCommand: Command = {
   summary: 'Import a HAR 1.2 file (browser devtools, proxies) into a store; the file is streamed, not loaded whole.',
   options: {
     out: { type: 'string', short: 'o', hint: 'store', description: 'store to append to: a directory (created if missing) or s3://bucket/prefix' },
-    'redact-header': { type: 'string', multiple: true, hint: 'name', description: 'also redact this header (Authorization, Cookie, Set-Cookie, API keys always are)' },
-    'no-redact': { type: 'boolean', description: 'store secret headers in clear (off by default: secrets never reach disk)' },
+    ...REDACT_OPTIONS,
     ...S3_OPTIONS,
   },
   examples: ['reprise import har session.har --out ./store', 'reprise import har session.har --out ./store --redact-header x-session-id'],
   async run(parsed, ctx) {
     const [file] = requirePositionals(this, parsed, ['<file.har>']);
     const out = requireString(this, parsed, 'out');
-    const extra = (parsed.values['redact-header'] as string[] | undefined) ?? [];
-    const names = [...DEFAULT_SECRET_HEADERS, ...extra];
     const report = newHarImportReport();
-    const entries = importHar(file!, { report, redactHeaders: parsed.values['no-redact'] ? false : names });
+    const entries = importHar(file!, { report, redactHeaders: redactHeadersFromArgs(parsed.values) });
     const summary = await writeExchanges(entries, out, { onProgress: (count) => ctx.log?.info({ count, file }, 'importing') });
     if (report.skipped > 0) ctx.log?.warn({ skipped: report.skipped, notes: report.notes.slice(0, 10) }, 'some HAR entries were not HTTP exchanges and were skipped');
     ctx.stdout.write(`imported ${summary.exchanges} exchanges from ${file} into ${out}${report.skipped ? ` (${report.skipped} skipped)` : ''}\n`);

@@ -3,8 +3,8 @@ import { formatProxyStats, type ProxyStats } from '../../capture/proxy/proxy-sta
 import { startReverseProxy } from '../../capture/proxy/reverse-proxy.js';
 import { DEFAULT_ADMIN_PATH, validateReverseProxyOptions, type ReverseProxyOptions } from '../../capture/proxy/reverse-proxy-options.js';
 import { RepriseError } from '../../errors.js';
-import { DEFAULT_SECRET_HEADERS } from '../../transform/redact-headers.js';
 import { requirePositionals, requireString, type Command, type CommandContext, type OptionSpec, type ParsedArgs } from '../command.js';
+import { REDACT_OPTIONS, redactHeadersFromArgs } from '../redact-options.js';
 import { FORWARD_PROXY_OPTIONS, runForwardProxy } from './forward-proxy-command.js';
 import { parseListenAddress } from '../../capture/listen-address.js';
 
@@ -28,8 +28,7 @@ const PROXY_OPTIONS: Record<string, OptionSpec> = {
   'segment-bytes': { type: 'string', hint: 'bytes', description: 'rotate to a new store segment at this compressed size (default 64 MiB)' },
   'upstream-timeout': { type: 'string', hint: 'ms', description: 'wait for the upstream response head, and for each body pause, at most this long: then 504 (default 30000)' },
   'admin-path': { type: 'string', hint: 'path', description: `GET here on the proxy port returns live stats as JSON (default ${DEFAULT_ADMIN_PATH}; "off" disables)` },
-  'redact-header': { type: 'string', multiple: true, hint: 'name', description: 'also redact this header (Authorization, Cookie, Set-Cookie, API keys always are)' },
-  'no-redact': { type: 'boolean', description: 'store secret headers in clear' },
+  ...REDACT_OPTIONS,
   json: { type: 'boolean', description: 'print the final stats as JSON' },
   ...FORWARD_PROXY_OPTIONS,
 };
@@ -132,7 +131,7 @@ export function recorderOptionsFromArgs(flags: FlagReader): RecorderOptions & { 
       keepErrors: v['no-keep-errors'] !== true,
     },
     ...(queueLimit !== undefined ? { queueLimit } : {}),
-    redactHeaders: v['no-redact'] ? false : [...DEFAULT_SECRET_HEADERS, ...((v['redact-header'] as string[] | undefined) ?? []).map((h) => h.toLowerCase())],
+    redactHeaders: redactHeadersFromArgs(v),
     writer: segmentBytes !== undefined ? { segmentBytes } : {},
   };
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { redactSecretHeaders, REDACTED } from '../../transform/redact-headers.js';
+import { DEFAULT_SECRET_HEADERS, redactSecretHeaders, REDACTED, secretHeaderNames } from '../../transform/redact-headers.js';
 import { syntheticExchange } from '../support/synthetic-exchange.js';
 
 describe('redactSecretHeaders', () => {
@@ -27,5 +27,14 @@ describe('redactSecretHeaders', () => {
 
   it('returns the same object when there is nothing to redact', () => {
     expect(redactSecretHeaders(base)).toBe(base);
+  });
+});
+
+describe('secretHeaderNames', () => {
+  it('is the one list every capture redacts: the defaults unless turned off, plus the user\'s, lower-cased once, no repeats', () => {
+    expect(secretHeaderNames()).toEqual(DEFAULT_SECRET_HEADERS);
+    expect(secretHeaderNames({ extra: ['X-Session', 'Authorization', 'x-session'] })).toEqual([...DEFAULT_SECRET_HEADERS, 'x-session']);
+    expect(secretHeaderNames({ defaults: false, extra: ['X-Session'] })).toEqual(['x-session']);
+    expect(secretHeaderNames({ defaults: false })).toBe(false); // nothing left to redact: stored in clear
   });
 });

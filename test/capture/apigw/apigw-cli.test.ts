@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Agent, request } from 'undici';
@@ -81,5 +81,30 @@ describe('reprise capture ingest / import apigw (real executable)', () => {
     expect(ok.code).toBe(0);
     expect(ok.stdout).toMatch(/^imported 3 exchanges from .*payloads\.ndjson \(1 source\) into .*; 1 invalid dead-lettered to .*dead-letter\.ndjson\n$/);
     expect(await storedExchanges(join(tmp.dir, 'store2'))).toHaveLength(3);
+  });
+
+  it('import apigw: the store and the dead-letter file redact the same headers: the defaults, and --redact-header ones even with --no-redact', async () => {
+    const secrets = { Authorization: 'Bearer dl-secret-1', Cookie: 'sid=dl-secret-2', 'X-Session': 'dl-secret-3' };
+    const good = { ...samplePayload(0), request_headers: { Accept: 'application/json', ...secrets } };
+    const bad = { ...good, status: 'oops', response_headers: { 'Set-Cookie': 'sid=dl-secret-4' } };
+    const file = join(tmp.dir, 'payloads.ndjson');
+    // A good payload, a malformed one, and a line that is not JSON: the last two go to the dead letter.
+    await writeFile(file, `${JSON.stringify(good)}\n${JSON.stringify(bad)}\n{"request_headers":{"cookie":"sid=dl-secret-5"} oops}\n`);
+    const run = async (name: string, flags: string[]): Promise<{ stored: string; deadLetter: string }> => {
+      const store = join(tmp.dir, name);
+      const r = await runCli(['import', 'apigw', file, '--out', store, '--skip-invalid', ...flags]);
+      expect(r.code, r.stderr).toBe(0);
+      return { stored: JSON.stringify(await storedExchanges(store)), deadLetter: await readFile(join(store, 'dead-letter.ndjson'), 'utf8') };
+    };
+    const redacted = await run('redacted', ['--redact-header', 'x-session']);
+    expect(redacted.stored).not.toMatch(/dl-secret/);
+    expect(redacted.deadLetter).not.toMatch(/dl-secret/);
+    expect(redacted.deadLetter.trimEnd().split('\n')).toHaveLength(2);
+    // --no-redact keeps the defaults in the store in clear; a header named with --redact-header is still
+    // redacted; a dead letter never holds the defaults in clear.
+    const clear = await run('clear', ['--no-redact', '--redact-header', 'X-Session']);
+    expect(clear.stored).toMatch(/Bearer dl-secret-1/);
+    expect(clear.stored).not.toMatch(/dl-secret-3/);
+    expect(clear.deadLetter).not.toMatch(/dl-secret/);
   });
 });
