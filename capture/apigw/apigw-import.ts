@@ -62,7 +62,7 @@ export async function* importApigw(input: string, options: ApigwImportOptions = 
   const sourceOptions = { onSkip: (name: string) => report.skippedFiles.push(name), ...(options.s3 ? { s3: options.s3 } : {}) };
   for await (const src of listImportSources(input, sourceOptions)) {
     report.sources++;
-    const invalid = async (line: number, item: string, problems: string[], extra: { payload?: unknown; text?: string } = {}): Promise<void> => {
+    const invalid = async (line: number, item: string, problems: string[], extra: { payload?: unknown; text?: string; textBase64?: string } = {}): Promise<void> => {
       const message = `${item ? `${item} ` : ''}${problems.join('; ')}`;
       if (!options.skipInvalid) throw new RepriseError('APIGW_PAYLOAD_INVALID', message, { location: { file: src.name, line } });
       report.invalid++;
@@ -73,7 +73,7 @@ export async function* importApigw(input: string, options: ApigwImportOptions = 
       let pointerHead: SplitValue | null = null; // a root array that opened with the pointer class name
       for await (const v of readValues(src, options.maxItemBytes ?? 256 * 1024 * 1024)) {
         if (v.problem !== undefined) {
-          await invalid(v.line, '', [v.problem]);
+          await invalid(v.line, v.index >= 0 ? `[${v.index}]` : '', [v.problem], v.bytes ? { textBase64: v.bytes.toString('base64') } : {});
           continue;
         }
         let value: unknown;
@@ -97,7 +97,7 @@ export async function* importApigw(input: string, options: ApigwImportOptions = 
         for await (const item of expandValue(value, where, options.resolvePointer)) {
           report.items++;
           if ('problems' in item) {
-            await invalid(v.line, item.where, item.problems, { ...(item.value !== undefined ? { payload: item.value } : {}), ...(item.text !== undefined ? { text: item.text } : {}) });
+            await invalid(v.line, item.where, item.problems, { ...(item.value !== undefined ? { payload: item.value } : {}), ...(item.text !== undefined ? { text: item.text } : {}), ...(item.textBase64 !== undefined ? { textBase64: item.textBase64 } : {}) });
             continue;
           }
           const r = mapApigwPayload(item.value, { ...map, receivedAt: Math.round(src.modifiedMs * 1000) });
@@ -140,17 +140,14 @@ async function* readValues(src: ImportSource, maxItemBytes: number): AsyncGenera
       head.push(chunk);
       headBytes += chunk.length;
     }
-    const all = stripBom(Buffer.concat(head));
-    const lines = src.ndjson || (newline !== -1 && isJson(all.subarray(0, newline)) && /\S/.test(all.subarray(newline + 1).toString('utf8')));
+    // The splitters skip a leading byte-order mark themselves, so the offsets they report are the file's.
+    const all = Buffer.concat(head);
+    const bom = all.length - stripBom(all).length;
+    const lines = src.ndjson || (newline !== -1 && isJson(all.subarray(bom, newline)) && /\S/.test(all.subarray(newline + 1).toString('utf8')));
     const rest = async function* (): AsyncGenerator<Buffer> {
       if (all.length > 0) yield all;
       if (ended) return;
-      let first = all.length === 0;
-      for (let r = await it.next(); !r.done; r = await it.next()) {
-        const chunk = Buffer.from(r.value.buffer, r.value.byteOffset, r.value.byteLength);
-        yield first ? stripBom(chunk) : chunk;
-        first = false;
-      }
+      for (let r = await it.next(); !r.done; r = await it.next()) yield Buffer.from(r.value.buffer, r.value.byteOffset, r.value.byteLength);
     };
     if (lines) {
       yield* splitNdjson(rest(), maxItemBytes);

@@ -5,46 +5,69 @@
 // 'line 7', '' for the whole body); problems are phrased relative to that item.
 import { createHash } from 'node:crypto';
 import { PointerUnresolvedError, checkPointer, type PayloadPointer, type ResolvePointer } from './apigw-pointer.js';
+import { invalidUtf8At, notUtf8Problem } from './utf8-text.js';
 
 export type CandidateItem =
   | { where: string; value: unknown; via?: PayloadPointer }
-  | { where: string; problems: string[]; value?: unknown; text?: string; via?: PayloadPointer };
+  | { where: string; problems: string[]; value?: unknown; text?: string; textBase64?: string; via?: PayloadPointer };
 
 const NDJSON_TYPES = /^application\/(x-)?(ndjson|jsonl|jsonlines|json-seq)\b/i;
 
 /**
  * Split a whole request body into top-level values: NDJSON (by Content-Type, or sniffed when the
  * body is not one JSON document but its lines are), else one JSON document. A body that is
- * neither comes back as one problem item carrying the raw text for the dead-letter file.
+ * neither comes back as one problem item carrying the raw text for the dead-letter file. Bytes
+ * that are not UTF-8 are never decoded with replacement characters: such a line (NDJSON) or
+ * body is a problem item naming the byte offset, carrying its exact bytes as `textBase64`.
  *
  * @example
- * splitBody('{"a":1}\n{"b":2}\n', 'application/x-ndjson') // [{ where: 'line 1', value: {a:1} }, { where: 'line 2', value: {b:2} }]
+ * splitBody(Buffer.from('{"a":1}\n{"b":2}\n'), 'application/x-ndjson') // [{ where: 'line 1', value: {a:1} }, { where: 'line 2', value: {b:2} }]
  */
-export function splitBody(body: string, contentType: string | undefined): CandidateItem[] {
-  const text = body.charCodeAt(0) === 0xfeff ? body.slice(1) : body; // a byte-order mark is not JSON
-  if (contentType !== undefined && NDJSON_TYPES.test(contentType)) return splitLines(text);
-  try {
-    return [{ where: '', value: JSON.parse(text) as unknown }];
-  } catch (err) {
-    const lines = text.split('\n').filter((l) => l.trim() !== '');
-    if (lines.length > 1 && parses(lines[0]!)) return splitLines(text);
-    if (text.trim() === '') return [{ where: '', problems: ['empty body; expected a payload, a JSON array or NDJSON'], text }];
-    return [{ where: '', problems: [`invalid JSON (${(err as Error).message})`], text }];
+export function splitBody(body: Buffer | string, contentType: string | undefined): CandidateItem[] {
+  const all = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
+  const from = all[0] === 0xef && all[1] === 0xbb && all[2] === 0xbf ? 3 : 0; // a byte-order mark is not JSON
+  const bytes = all.subarray(from);
+  if (contentType !== undefined && NDJSON_TYPES.test(contentType)) return splitLines(bytes, from);
+  const bad = invalidUtf8At(bytes);
+  const text = bytes.toString('utf8');
+  let error: unknown = null;
+  if (bad === -1) {
+    try {
+      return [{ where: '', value: JSON.parse(text) as unknown }];
+    } catch (err) {
+      error = err;
+    }
   }
+  const lines = text.split('\n').filter((l) => l.trim() !== '');
+  if (lines.length > 1 && parses(lines[0]!)) return splitLines(bytes, from);
+  if (bad !== -1) return [{ where: '', problems: [notUtf8Problem(bytes, bad, from + bad)], textBase64: bytes.toString('base64') }];
+  if (text.trim() === '') return [{ where: '', problems: ['empty body; expected a payload, a JSON array or NDJSON'], text }];
+  return [{ where: '', problems: [`invalid JSON (${(error as Error).message})`], text }];
 }
 
-function splitLines(text: string): CandidateItem[] {
+/** The non-blank lines of `bytes` (which start at byte `base` of the body) as items `line N`. */
+function splitLines(bytes: Buffer, base: number): CandidateItem[] {
   const out: CandidateItem[] = [];
-  text.split('\n').forEach((raw, i) => {
-    const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
-    if (line.trim() === '') return;
-    try {
-      out.push({ where: `line ${i + 1}`, value: JSON.parse(line) as unknown });
-    } catch (err) {
-      out.push({ where: `line ${i + 1}`, problems: [`invalid JSON (${(err as Error).message})`], text: line });
+  for (let start = 0, n = 1; start <= bytes.length; n++) {
+    const nl = bytes.indexOf(0x0a, start);
+    const end = nl === -1 ? bytes.length : nl;
+    const line = bytes.subarray(start, bytes[end - 1] === 0x0d && end > start ? end - 1 : end);
+    const offset = base + start;
+    start = end + 1;
+    const bad = invalidUtf8At(line);
+    if (bad !== -1) {
+      out.push({ where: `line ${n}`, problems: [notUtf8Problem(line, bad, offset + bad)], textBase64: line.toString('base64') });
+      continue;
     }
-  });
-  if (out.length === 0) out.push({ where: '', problems: ['no NDJSON lines'], text });
+    const text = line.toString('utf8');
+    if (text.trim() === '') continue;
+    try {
+      out.push({ where: `line ${n}`, value: JSON.parse(text) as unknown });
+    } catch (err) {
+      out.push({ where: `line ${n}`, problems: [`invalid JSON (${(err as Error).message})`], text });
+    }
+  }
+  if (out.length === 0) out.push({ where: '', problems: ['no NDJSON lines'], text: bytes.toString('utf8') });
   return out;
 }
 

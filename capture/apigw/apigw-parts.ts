@@ -5,6 +5,7 @@
 import { bodyFromBuffer } from '../../store/body.js';
 import type { Body, Header } from '../../store/exchange.js';
 import { childPath, isObject, LIMITS, nestsDeeperThan, typeName, type ProblemList } from './apigw-fields.js';
+import { loneSurrogateAt } from './utf8-text.js';
 
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 const BAD_VALUE = /[\r\n\0]/;
@@ -115,7 +116,9 @@ export function readQuery(
 
 /**
  * A body: absent/null → none; a string → its text, or its bytes when `base64` is set; any other
- * JSON value → its JSON text (what the proxy Lambda parsed, serialized back compactly).
+ * JSON value → its JSON text (what the proxy Lambda parsed, serialized back compactly). A text
+ * body with an unpaired surrogate (`"\udce9"`) is a problem: it stands for no UTF-8 bytes, and
+ * storing it would store U+FFFD instead; binary bodies come base64 with the flag.
  *
  * @example
  * readBody({ name: 'morpheus' }, false, 'body', 10 << 20, problems) // { encoding: 'utf8', data: '{"name":"morpheus"}', size: 19 }
@@ -123,7 +126,12 @@ export function readQuery(
 export function readBody(value: unknown, base64: boolean, path: string, cap: number, problems: ProblemList): Body | null {
   if (value === undefined || value === null) return null;
   if (typeof value === 'string') {
-    if (!base64) return bodyFromBuffer(Buffer.from(value, 'utf8'), { cap });
+    if (!base64) {
+      const lone = loneSurrogateAt(value);
+      if (lone === -1) return bodyFromBuffer(Buffer.from(value, 'utf8'), { cap });
+      problems.add(path, `has an unpaired surrogate (\\u${value.charCodeAt(lone).toString(16)}) at character ${lone}, which is not text and has no UTF-8 bytes; send a binary body base64-encoded with its isBase64Encoded flag`);
+      return null;
+    }
     const compact = value.replace(/\s+/g, ''); // MIME-style line breaks are legal in base64 bodies
     if (!/^[A-Za-z0-9+/_-]*={0,2}$/.test(compact) || compact.length % 4 === 1) {
       problems.add(path, 'is flagged base64 but is not base64 text');

@@ -2,11 +2,11 @@
 // library moves bigger payloads to S3 and queues a pointer in their place. Such a pointer can
 // reach us as the whole POST body, as one element of a batch, or JSON-encoded inside a string;
 // this file recognizes all three and fetches the payload text from S3, bounded in size.
-import { isUtf8 } from 'node:buffer';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { RepriseError } from '../../errors.js';
 import { loadS3Sdk } from '../../store/s3/s3-client.js';
 import { isObject } from './apigw-fields.js';
+import { invalidUtf8At, notUtf8Problem } from './utf8-text.js';
 
 export const POINTER_CLASS = 'software.amazon.payloadoffloading.PayloadS3Pointer';
 
@@ -112,7 +112,8 @@ export function makePointerResolver(options: PointerResolverOptions): ResolvePoi
       throw new PointerUnresolvedError(pointer, `reading the object failed: ${(err as Error).message}`, true, err);
     }
     const text = Buffer.concat(chunks);
-    if (!isUtf8(text)) throw new PointerUnresolvedError(pointer, 'object is not UTF-8 text (a forwarder payload is JSON)', false);
+    const bad = invalidUtf8At(text);
+    if (bad !== -1) throw new PointerUnresolvedError(pointer, `object is ${notUtf8Problem(text, bad, bad)}`, false);
     return text.toString('utf8');
   };
 }

@@ -20,6 +20,11 @@ export interface DeadLetterRecord {
   payload?: unknown;
   /** The raw text, when it was not JSON. */
   text?: string;
+  /**
+   * The raw bytes, base64, when they were not even UTF-8 (so no `text` could hold them exactly):
+   * `base64 -d` gives back what was sent, secret header values replaced.
+   */
+  textBase64?: string;
   /** The S3 object the payload came from, for pointer payloads. */
   pointer?: PayloadPointer;
   /** Why `payload` is missing although it was JSON (e.g. nested too deeply to write back). */
@@ -81,7 +86,10 @@ export async function openDeadLetter(path: string, options: { redactHeaders?: re
 
 function serialize(r: DeadLetterRecord, secrets: SecretHeaders): string {
   try {
-    const text = r.text === undefined ? {} : { text: redactTextSecrets(r.text, secrets) };
+    const text = {
+      ...(r.text === undefined ? {} : { text: redactTextSecrets(r.text, secrets) }),
+      ...(r.textBase64 === undefined ? {} : { textBase64: redactBytesSecrets(r.textBase64, secrets) }),
+    };
     return JSON.stringify(r.payload === undefined ? { ...r, ...text } : { ...r, ...text, payload: redactPayloadSecrets(r.payload, secrets) });
   } catch (err) {
     // JSON.stringify recurses: a hostile payload nested 100k levels deep cannot be written back.
@@ -147,4 +155,13 @@ function redactHeaderField(headers: unknown, secret: ReadonlySet<string>): unkno
  */
 function redactTextSecrets(text: string, secrets: SecretHeaders): string {
   return text.replace(secrets.inText, (_m, head: string) => `${head}${REDACTED}`);
+}
+
+/**
+ * redactTextSecrets over raw bytes that are not UTF-8, leaving every other byte as it was: read
+ * as latin1 (one character per byte, so the JSON punctuation and the ASCII header names match as
+ * in text, and nothing is replaced), redacted, written back as latin1.
+ */
+function redactBytesSecrets(base64: string, secrets: SecretHeaders): string {
+  return Buffer.from(redactTextSecrets(Buffer.from(base64, 'base64').toString('latin1'), secrets), 'latin1').toString('base64');
 }

@@ -54,7 +54,8 @@ export interface DeliveryResult {
 const MAX_LISTED = 100;
 
 /**
- * Handle one delivery. Resolves only after the accepted payloads are durable and the rejected
+ * Handle one delivery (the POST body's bytes; they are checked to be UTF-8, never decoded with
+ * replacement characters). Resolves only after the accepted payloads are durable and the rejected
  * ones are in the dead-letter file. Throws (so the caller answers 503 and the forwarder retries)
  * when the store, the dead-letter file or S3 fails; then nothing is counted as stored.
  *
@@ -62,14 +63,14 @@ const MAX_LISTED = 100;
  * const r = await ingestDelivery(body, 'application/json', 'ingest 10.0.0.7', ctx);
  * res.writeHead(r.status).end(JSON.stringify(r));
  */
-export async function ingestDelivery(text: string, contentType: string | undefined, source: string, ctx: DeliveryContext): Promise<DeliveryResult> {
+export async function ingestDelivery(body: Buffer | string, contentType: string | undefined, source: string, ctx: DeliveryContext): Promise<DeliveryResult> {
   ctx.stats.deliveries++;
   const receivedMs = ctx.now();
   const items: CandidateItem[] = [];
   // Expand everything (fetching pointers) before storing anything: a retryable S3 failure then
   // leaves no half-stored delivery behind.
   const counting: ResolvePointer | undefined = ctx.resolvePointer && ((p) => (ctx.stats.pointers++, ctx.resolvePointer!(p)));
-  for (const top of splitBody(text, contentType)) {
+  for (const top of splitBody(body, contentType)) {
     if ('problems' in top) items.push(top);
     else for await (const item of expandValue(top.value, top.where, counting)) items.push(item);
   }
@@ -81,7 +82,10 @@ export async function ingestDelivery(text: string, contentType: string | undefin
   for (const item of items) {
     const base = { receivedAt: new Date(receivedMs).toISOString(), source, item: item.where, ...(item.via ? { pointer: item.via } : {}) };
     if ('problems' in item) {
-      rejected.push({ ...base, problems: item.problems, ...(item.value !== undefined ? { payload: item.value } : {}), ...(item.text !== undefined ? { text: item.text } : {}) });
+      rejected.push({
+        ...base, problems: item.problems,
+        ...(item.value !== undefined ? { payload: item.value } : {}), ...(item.text !== undefined ? { text: item.text } : {}), ...(item.textBase64 !== undefined ? { textBase64: item.textBase64 } : {}),
+      });
       continue;
     }
     const r = mapApigwPayload(item.value, { ...ctx.map, receivedAt: receivedMs * 1000 });

@@ -150,7 +150,7 @@ export async function startIngestServer(options: IngestServerOptions): Promise<I
       if (body === null) return;
       if (!Buffer.isBuffer(body)) return refuse(req, res, body.status, body.body, body.headers);
       const source = `ingest ${req.socket.remoteAddress ?? '?'}`;
-      const result = await ingestDelivery(body.toString('utf8'), req.headers['content-type'], source, ctx);
+      const result = await ingestDelivery(body, req.headers['content-type'], source, ctx);
       if (result.rejected > 0) log?.warn({ source, rejected: result.rejected, first: result.errors[0] }, 'ingest: payloads rejected and dead-lettered');
       reply(res, result.status, result);
     } catch (err) {

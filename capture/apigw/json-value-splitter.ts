@@ -2,6 +2,7 @@
 // payloads, and JSON.parse of the whole file would hold all of it several times over. This
 // splitter hands out one value's text at a time, so memory holds one payload.
 import { RepriseError } from '../../errors.js';
+import { invalidUtf8At, notUtf8Problem } from './utf8-text.js';
 
 /**
  * Splits a byte stream of JSON into values without parsing them: every top-level value
@@ -14,7 +15,9 @@ import { RepriseError } from '../../errors.js';
  *             (STRING ──'\\'──▶ ESCAPE ──▶ STRING) until the nesting returns to zero → emit
  *           ──other──▶ capturing a bare token (number, true/false/null) until a delimiter → emit
  *
- * Lines count '\n' so every value says where it starts. A value over `maxValueBytes`, a
+ * Lines count '\n' so every value says where it starts. A value whose bytes are not UTF-8 comes
+ * back as a `problem` naming its byte offset in the stream (JSON is UTF-8: decoding it anyway
+ * would put U+FFFD where the sender's bytes were). A value over `maxValueBytes`, a
  * stray ']' or '}', or text where a ',' belongs throws RepriseError APIGW_PAYLOAD_INVALID
  * with file:line; values before it have been handed out. The scanner cannot resynchronize
  * after such an error (it no longer knows where values start), so that is the end of the file.
@@ -28,6 +31,8 @@ export interface SplitValue {
   index: number;
   /** Set (and `text` empty) when the value could not be kept, e.g. an NDJSON line over the limit. */
   problem?: string;
+  /** With `problem`: the value's raw bytes, when they are there but are not UTF-8 (for the dead-letter file). */
+  bytes?: Buffer;
 }
 
 const WS = new Set([0x20, 0x0a, 0x0d, 0x09]);
@@ -47,6 +52,8 @@ export class JsonValueSplitter {
   private parts: Buffer[] = [];
   private bytes = 0;
   private startLine = 1;
+  private startOffset = 0; // stream offset of the value's first byte
+  private consumed = 0; // bytes of the stream before the current chunk
   private sawBom = false;
   private done: SplitValue[] = [];
   private failure: unknown = null;
@@ -59,6 +66,7 @@ export class JsonValueSplitter {
     this.done = [];
     try {
       this.scan(chunk);
+      this.consumed += chunk.length;
     } catch (err) {
       // Values completed before the error in this chunk are still handed out; the error follows.
       this.failure = err;
@@ -128,6 +136,7 @@ export class JsonValueSplitter {
       if (b === 0x5d || b === 0x7d || b === 0x2c || b === 0x3a) this.fail(`unexpected ${describe(b)}`);
       this.capturing = true;
       this.startLine = this.line;
+      this.startOffset = this.consumed + i;
       this.parts = [];
       this.bytes = 0;
       start = i;
@@ -157,8 +166,11 @@ export class JsonValueSplitter {
     this.bytes += end - start;
     if (this.bytes > this.maxValueBytes) this.tooLarge();
     this.parts.push(chunk.subarray(start, end));
-    const text = (this.parts.length === 1 ? this.parts[0]! : Buffer.concat(this.parts)).toString('utf8');
-    this.done.push({ text, line: this.startLine, index: this.inRootArray ? this.index : -1 });
+    const bytes = this.parts.length === 1 ? this.parts[0]! : Buffer.concat(this.parts);
+    const index = this.inRootArray ? this.index : -1;
+    const bad = invalidUtf8At(bytes);
+    if (bad === -1) this.done.push({ text: bytes.toString('utf8'), line: this.startLine, index });
+    else this.done.push({ text: '', line: this.startLine, index, problem: notUtf8Problem(bytes, bad, this.startOffset + bad), bytes });
     this.capturing = false;
     this.parts = [];
     if (this.inRootArray) this.expectComma = true;
