@@ -1,13 +1,14 @@
 import { createReadStream } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import type { Readable } from 'node:stream';
+import { finished, type Readable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import zlib from 'node:zlib';
 import { RepriseError } from '../errors.js';
 import type { Exchange } from './exchange.js';
 import { compileFilter, type ExchangeFilter } from './exchange-filter.js';
 import { readManifest, segmentNumber, SEGMENTS_DIR, type SegmentEntry } from './manifest.js';
+import { locateGzipFailure } from './gzip-failure.js';
 import { exchangeProblems } from './validate-exchange.js';
 import type { S3Access } from './s3/s3-client.js';
 
@@ -85,7 +86,7 @@ export async function* readExchanges(store: string, options: ReadOptions = {}): 
     }
     report.segments++;
     const fail = failWith(options.onCorrupt ?? 'throw', report);
-    for await (const batch of readSegment(await openSegment(seg, options.s3), seg, fail, report)) {
+    for await (const batch of readSegment(await openSegment(seg, options.s3), seg, fail, report, () => openSegment(seg, options.s3))) {
       // Records are parsed a few at a time just before they are handed on, not a whole chunk at once:
       // a chunk is hundreds of records, and parsing them in one go would stall a consumer that paces
       // itself on the records (the replay scheduler) for milliseconds at every chunk.
@@ -200,52 +201,73 @@ function failWith(onCorrupt: 'throw' | 'skip', report: ReadReport): Fail {
  * Split one segment's bytes (`source`, named `seg.path` in errors) into
  * batches of lines, applying the sealed/unsealed rules above.
  */
-async function* readSegment(source: Readable, seg: SegmentRef, fail: Fail, report: ReadReport): AsyncGenerator<LineBatch> {
+async function* readSegment(source: Readable, seg: SegmentRef, fail: Fail, report: ReadReport, reopen: () => Promise<Readable>): AsyncGenerator<LineBatch> {
   try {
-    yield* splitSegment(source, seg, fail, report);
+    yield* splitSegment(source, seg, fail, report, reopen);
   } finally {
     source.destroy(); // a reader that stops early (`--limit`) must not leave a file or an S3 socket open
   }
 }
 
-async function* splitSegment(source: Readable, seg: SegmentRef, fail: Fail, report: ReadReport): AsyncGenerator<LineBatch> {
+async function* splitSegment(source: Readable, seg: SegmentRef, fail: Fail, report: ReadReport, reopen: () => Promise<Readable>): AsyncGenerator<LineBatch> {
   const file = seg.path;
-  const gz = file.endsWith('.gz');
-  const stream = gz ? source.pipe(zlib.createGunzip({ chunkSize: CHUNK })) : source;
-  if (gz) source.on('error', (err) => (stream as zlib.Gunzip).destroy(err));
+  const gunzip = file.endsWith('.gz') ? zlib.createGunzip({ chunkSize: CHUNK }) : null;
+  let stored = 0; // bytes of the segment as stored (compressed for .gz) read so far, for error offsets
+  if (gunzip) {
+    source.on('data', (c: Buffer) => (stored += c.length));
+    source.on('error', (err) => gunzip.destroy(err));
+    source.pipe(gunzip);
+  }
   const decoder = new StringDecoder('utf8');
   let rest = '';
   let line = 0;
-  let consumed = 0; // bytes of a plain (not gzip) segment handed to the parser, for error offsets
+  let decoded = 0; // decompressed bytes split into lines so far
+  const split = (chunk: Buffer): LineBatch => {
+    decoded += chunk.length;
+    const text = rest + decoder.write(chunk);
+    let pos = 0;
+    const batch: LineBatch = { lines: [], numbers: [] };
+    for (let nl = text.indexOf('\n'); nl !== -1; nl = text.indexOf('\n', pos)) {
+      const raw = text.slice(pos, nl);
+      pos = nl + 1;
+      line++;
+      if (raw.length === 0) continue;
+      batch.lines.push(raw);
+      batch.numbers.push(line);
+    }
+    rest = text.slice(pos);
+    return batch;
+  };
   try {
-    for await (const chunk of stream as AsyncIterable<Buffer>) {
-      consumed += chunk.length;
-      const text = rest + decoder.write(chunk);
-      let pos = 0;
-      const batch: LineBatch = { lines: [], numbers: [] };
-      for (let nl = text.indexOf('\n'); nl !== -1; nl = text.indexOf('\n', pos)) {
-        const raw = text.slice(pos, nl);
-        pos = nl + 1;
-        line++;
-        if (raw.length === 0) continue;
-        batch.lines.push(raw);
-        batch.numbers.push(line);
-      }
-      rest = text.slice(pos);
+    for await (const chunk of chunksThenError(gunzip ?? source)) {
+      if (!gunzip) stored += chunk.length;
+      const batch = split(chunk);
       if (batch.lines.length > 0) yield batch;
     }
   } catch (err) {
     if (err instanceof RepriseError) throw err;
     const e = err as NodeJS.ErrnoException;
+    // A read failure (disk error, S3 connection reset) is not corruption: never skipped.
+    if (!gunzip || !e.code?.startsWith('Z_')) throw new RepriseError('STORE_IO', `cannot read segment: ${e.message}`, { cause: err, location: { file, offset: stored } });
     const truncated = e.code === 'Z_BUF_ERROR';
     if (truncated && !seg.sealed) {
       noteUnsealed(seg, report);
     } else {
-      const offset = gz ? (stream as zlib.Gunzip).bytesWritten : consumed;
-      // A read failure (disk error, S3 connection reset) is not corruption: never skipped.
-      if (!e.code?.startsWith('Z_')) throw new RepriseError('STORE_IO', `cannot read segment: ${e.message}`, { cause: err, location: { file, offset } });
-      const why = truncated ? `segment is truncated (gzip stream ends early${seg.entry ? `; sealed at ${seg.entry.bytes} bytes` : ''})` : `segment is corrupt (gzip: ${e.message})`;
-      fail(new RepriseError('STORE_CORRUPT', why, { cause: err, location: { file, offset } }));
+      // Truncated: decoding stopped at the end of what is there. Corrupt: find the byte, and the
+      // records decoded before it that zlib's failed call never handed out.
+      let offset = truncated ? stored : gunzip.bytesWritten;
+      if (!truncated) {
+        const found = await locateGzipFailure(reopen, { knownGood: gunzip.bytesWritten, skipOutput: decoded }).catch(() => null);
+        if (found) {
+          offset = found.offset;
+          const batch = split(found.tail);
+          if (batch.lines.length > 0) yield batch;
+        }
+      }
+      const why = truncated
+        ? `segment is truncated (gzip stream ends early${seg.entry ? `; sealed at ${seg.entry.bytes} bytes` : ''})`
+        : `segment is corrupt (gzip: ${e.message}${/incorrect (data|length) check/.test(e.message) ? ': the trailer checksum does not match what was decoded, so a byte before it is wrong' : ''})`;
+      fail(new RepriseError('STORE_CORRUPT', `${why}; ${line === 0 ? 'no record before it was decoded' : `decoded up to there: lines 1–${line}${rest.length > 0 ? `, and line ${line + 1} in part` : ''}`}`, { cause: err, location: { file, offset } }));
       return;
     }
   }
@@ -259,6 +281,42 @@ async function* splitSegment(source: Readable, seg: SegmentRef, fail: Fail, repo
       noteUnsealed(seg, report);
       if (report.problems.length < MAX_PROBLEMS) report.problems.push(`${file}:${line}: torn last record skipped (writer did not close the segment)`);
     }
+  }
+}
+
+/**
+ * The chunks of `stream`, every one it produced, then its error. (A for-await over a Readable
+ * drops the chunks still buffered when the stream fails: those are records decoded before the
+ * damage, and must reach the reader.)
+ */
+async function* chunksThenError(stream: Readable): AsyncGenerator<Buffer> {
+  let wake: (() => void) | null = null;
+  let done = false;
+  let error: unknown = null;
+  const notify = (): void => {
+    const w = wake;
+    wake = null;
+    w?.();
+  };
+  stream.on('readable', notify);
+  const cleanup = finished(stream, { writable: false }, (err) => {
+    error = err ?? null;
+    done = true;
+    notify();
+  });
+  try {
+    for (;;) {
+      const chunk = stream.read() as Buffer | null;
+      if (chunk !== null) yield chunk;
+      else if (done) {
+        if (error) throw error;
+        return;
+      } else await new Promise<void>((resolve) => (wake = resolve));
+    }
+  } finally {
+    cleanup();
+    stream.off('readable', notify);
+    if (!done) stream.destroy();
   }
 }
 
