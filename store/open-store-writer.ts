@@ -16,6 +16,8 @@ export interface ExchangeStoreWriter {
   write(ex: Exchange): Promise<void>;
   flush(): Promise<void>;
   close(): Promise<AnyStoreWriterSummary>;
+  /** Close after the command failed; a store that opening created and nothing was written to is removed again. */
+  closeAfterError(): Promise<AnyStoreWriterSummary>;
 }
 
 export interface AnyStoreWriterSummary extends StoreWriterSummary {

@@ -1,12 +1,12 @@
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { isProcessAlive } from './process-alive.js';
-import { mkdir, open, readdir, readFile, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, open, readdir, readFile, rm, rmdir } from 'node:fs/promises';
+import { dirname, join, resolve, sep } from 'node:path';
 import { once } from 'node:events';
 import zlib from 'node:zlib';
 import { RepriseError } from '../errors.js';
 import type { Exchange } from './exchange.js';
-import { emptyManifest, readManifest, segmentFileName, segmentNumber, SEGMENTS_DIR, writeManifest, type Manifest } from './manifest.js';
+import { emptyManifest, MANIFEST_FILE, readManifest, segmentFileName, segmentNumber, SEGMENTS_DIR, writeManifest, type Manifest } from './manifest.js';
 import { StoreStats } from './store-stats.js';
 
 /**
@@ -41,6 +41,16 @@ export interface StoreWriterSummary {
   bytes: number;
 }
 
+/** What opening a store created, so that a command that fails before writing anything can take it back. */
+export interface StoreCreation {
+  /** The topmost directory created for the store (the store itself or an ancestor; resolved); absent when the store directory was there. */
+  topDir?: string;
+  /** segments/ was created. */
+  segmentsDir: boolean;
+  /** manifest.json was not there. */
+  manifest: boolean;
+}
+
 // Lines are batched before gzip.write: one zlib call per ~64 KiB instead of per
 // record is most of the difference between 30k and 150k records/s.
 const BATCH_BYTES = 64 * 1024;
@@ -67,7 +77,7 @@ export class StoreWriter {
   private totals = { exchanges: 0, bytes: 0, segments: 0 };
 
   /** @internal use openStoreWriter */
-  constructor(dir: string, manifest: Manifest, nextSegment: number, options: StoreWriterOptions) {
+  constructor(dir: string, manifest: Manifest, nextSegment: number, options: StoreWriterOptions, private readonly created: StoreCreation = { segmentsDir: false, manifest: false }) {
     this.dir = dir;
     this.manifest = manifest;
     this.nextSegment = nextSegment;
@@ -138,6 +148,22 @@ export class StoreWriter {
     await writeManifest(this.dir, this.manifest);
     await rm(this.lockFile, { force: true });
     return this.summary();
+  }
+
+  /**
+   * Close after the command writing this store failed. When not one record was written and
+   * opening created the store, what opening created is removed again: the directory (and the
+   * parents made for it), or, in a directory that was already there, the manifest and segments/
+   * it added. So a failed import leaves no empty store behind to trip the next run. A store that
+   * was there before is never touched, nor one that now holds anything else (a dead-letter file).
+   *
+   * @example
+   * try { for await (const ex of source) await w.write(ex); } catch (err) { await w.closeAfterError(); throw err; }
+   */
+  async closeAfterError(): Promise<StoreWriterSummary> {
+    const summary = await this.close();
+    if (this.totals.exchanges === 0 && this.totals.segments === 0) await removeCreatedStore(this.dir, this.created);
+    return summary;
   }
 
   private summary(): StoreWriterSummary {
@@ -218,17 +244,46 @@ export class StoreWriter {
  * await w.close();
  */
 export async function openStoreWriter(dir: string, options: StoreWriterOptions = {}): Promise<StoreWriter> {
+  const segments = join(dir, SEGMENTS_DIR);
+  let first: string | undefined;
   try {
-    await mkdir(join(dir, SEGMENTS_DIR), { recursive: true });
+    first = await mkdir(segments, { recursive: true }); // the first directory it had to create, if any
   } catch (err) {
     throw new RepriseError('STORE_IO', `cannot create store ${dir}: ${(err as Error).message}`, { cause: err, location: { file: dir } });
   }
   await takeLock(dir);
-  const manifest = (await readManifest(dir)) ?? emptyManifest();
-  const existing = (await readdir(join(dir, SEGMENTS_DIR))).map(segmentNumber).filter((n): n is number => n !== null);
+  const found = await readManifest(dir);
+  const manifest = found ?? emptyManifest();
+  const existing = (await readdir(segments)).map(segmentNumber).filter((n): n is number => n !== null);
   const next = existing.length === 0 ? 1 : Math.max(...existing) + 1;
   if (manifest.segments.length === 0) await writeManifest(dir, manifest);
-  return new StoreWriter(dir, manifest, next, options);
+  const created: StoreCreation = { segmentsDir: first !== undefined, manifest: found === null };
+  if (first !== undefined && resolve(first) !== resolve(segments)) created.topDir = resolve(first);
+  return new StoreWriter(dir, manifest, next, options, created);
+}
+
+/**
+ * Take back what opening an empty store created (see closeAfterError). Best effort and never
+ * recursive: each directory is removed only when empty, so nothing but what opening made goes.
+ */
+async function removeCreatedStore(dir: string, created: StoreCreation): Promise<void> {
+  if (!created.manifest || !created.segmentsDir) return; // a store (or its segments) was there before
+  const entries = await readdir(dir).catch(() => null);
+  // In a directory this writer made, anything besides its own two entries was put there by someone else: keep all.
+  if (!entries || (created.topDir !== undefined && entries.some((e) => e !== MANIFEST_FILE && e !== SEGMENTS_DIR))) return;
+  try {
+    await rmdir(join(dir, SEGMENTS_DIR)); // fails unless empty
+    await rm(join(dir, MANIFEST_FILE), { force: true });
+    const top = created.topDir;
+    const store = resolve(dir);
+    if (top === undefined || (store !== top && !store.startsWith(top + sep))) return; // (a path through '..': no directory is removed)
+    for (let d = store; ; d = dirname(d)) {
+      await rmdir(d);
+      if (d === top) return;
+    }
+  } catch {
+    // Something else appeared meanwhile, or cannot be removed: leave the rest as it is.
+  }
 }
 
 async function takeLock(dir: string): Promise<void> {

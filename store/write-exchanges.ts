@@ -5,7 +5,8 @@ import { openAnyStoreWriter, type AnyStoreWriterOptions, type AnyStoreWriterSumm
 /**
  * Drain an Exchange stream into a store (a directory or `s3://bucket/prefix`). On a source error the records
  * already written are kept: the writer is closed (sealing the segment) before
- * the error is rethrown.
+ * the error is rethrown. A source that fails before its first record leaves no
+ * store behind where there was none (a store that was there is left as it was).
  *
  * @example
  * await writeExchanges(importHar('session.har'), './store');
@@ -22,7 +23,7 @@ export async function writeExchanges(
       if (options.onProgress && writer.count % 10_000 === 0) options.onProgress(writer.count);
     }
   } catch (err) {
-    await writer.close();
+    await writer.closeAfterError();
     throw err;
   }
   return writer.close();

@@ -1,7 +1,7 @@
 // Why this file exists: a payload we cannot store must not vanish. The sender is told why (400),
 // and the payload itself goes here, one NDJSON line each, so someone can fix and re-import it
 // (`reprise import apigw` reads the `payload` fields back with `jq -c .payload`).
-import { mkdir, open, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, rm, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { RepriseError } from '../../errors.js';
 import { DEFAULT_SECRET_HEADERS, REDACTED } from '../../transform/redact-headers.js';
@@ -46,25 +46,39 @@ export class DeadLetterFile {
   count = 0;
 
   /** @internal use openDeadLetter */
-  constructor(readonly path: string, private readonly fh: FileHandle, private readonly secrets: SecretHeaders) {}
+  constructor(readonly path: string, private file: OpenedFile | null, private readonly secrets: SecretHeaders) {}
 
   append(records: DeadLetterRecord[]): Promise<void> {
     if (records.length === 0) return Promise.resolve();
     const text = records.map((r) => `${serialize(r, this.secrets)}\n`).join('');
     const next = this.chain.then(async () => {
-      await this.fh.appendFile(text);
+      this.file ??= await openFile(this.path);
+      await this.file.fh.appendFile(text);
       this.count += records.length;
     });
     this.chain = next.catch(() => undefined);
     return next.catch((err: unknown) => {
+      if (err instanceof RepriseError) throw err;
       throw new RepriseError('OUTPUT_UNWRITABLE', `cannot append to dead-letter file: ${(err as Error).message}`, { cause: err, location: { file: this.path } });
     });
   }
 
   async close(): Promise<void> {
     await this.chain;
-    await this.fh.close();
+    await this.file?.fh.close();
   }
+
+  /** Close after the command failed: a file this handle created and never wrote to is removed again. */
+  async closeAfterError(): Promise<void> {
+    await this.close();
+    if (this.file?.created && this.count === 0) await rm(this.path, { force: true });
+  }
+}
+
+interface OpenedFile {
+  fh: FileHandle;
+  /** The file did not exist before. */
+  created: boolean;
 }
 
 /**
@@ -72,13 +86,24 @@ export class DeadLetterFile {
  * store's list (secretHeaderNames), so what the store redacts is redacted here too; the
  * defaults are added always, even with `--no-redact` (false): a payload nobody could store is
  * kept for a person to read and fix, and credentials do not help with that.
+ * With `createOnFirstRecord` nothing is created until a record is appended (an import that
+ * dead-letters nothing leaves no empty file), and a path that cannot be written fails then.
  */
-export async function openDeadLetter(path: string, options: { redactHeaders?: readonly string[] | false } = {}): Promise<DeadLetterFile> {
+export async function openDeadLetter(path: string, options: { redactHeaders?: readonly string[] | false; createOnFirstRecord?: boolean } = {}): Promise<DeadLetterFile> {
   const extra = options.redactHeaders || [];
   const secrets = new SecretHeaders([...DEFAULT_SECRET_HEADERS, ...extra]);
+  return new DeadLetterFile(path, options.createOnFirstRecord ? null : await openFile(path), secrets);
+}
+
+async function openFile(path: string): Promise<OpenedFile> {
   try {
     await mkdir(dirname(path), { recursive: true });
-    return new DeadLetterFile(path, await open(path, 'a'), secrets);
+    try {
+      return { fh: await open(path, 'ax'), created: true };
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      return { fh: await open(path, 'a'), created: false };
+    }
   } catch (err) {
     throw new RepriseError('OUTPUT_UNWRITABLE', `cannot open dead-letter file: ${(err as Error).message}`, { cause: err, location: { file: path } });
   }

@@ -11,6 +11,8 @@ export interface FlushableSink {
   /** Resolves once everything written before the call survives a crash of this process. */
   flush(): Promise<void>;
   close(): Promise<StoreWriterSummary>;
+  /** Close after a failed start: a store that opening created and nothing was written to is removed again. */
+  closeAfterError?(): Promise<StoreWriterSummary>;
 }
 
 /**

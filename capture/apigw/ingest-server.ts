@@ -80,8 +80,10 @@ export async function startIngestServer(options: IngestServerOptions): Promise<I
   const now = options.now ?? Date.now;
   const deadLetterFile = options.deadLetterFile ?? join(options.store, 'dead-letter.ndjson');
   const sink = options.sink ?? (await openAnyStoreWriter(options.store, options.writer));
+  // A server that never started leaves no empty store or dead-letter file it created behind.
+  const closeSinkAfterError = (): Promise<unknown> => (sink.closeAfterError ? sink.closeAfterError() : sink.close());
   const deadLetter = await openDeadLetter(deadLetterFile, { ...(options.redactHeaders !== undefined ? { redactHeaders: options.redactHeaders } : {}) }).catch(async (err: unknown) => {
-    await sink.close();
+    await closeSinkAfterError();
     throw err;
   });
   const stats = newIngestStats();
@@ -167,8 +169,8 @@ export async function startIngestServer(options: IngestServerOptions): Promise<I
     server.once('error', (err: NodeJS.ErrnoException) => reject(new RepriseError('CAPTURE_LISTEN', `cannot listen on ${options.host ?? '127.0.0.1'}:${options.port ?? 9000}: ${err.code ?? err.message}`, { cause: err })));
     server.listen(options.port ?? 9000, options.host ?? '127.0.0.1', () => resolve());
   }).catch(async (err: unknown) => {
-    await deadLetter.close();
-    await sink.close();
+    await deadLetter.closeAfterError();
+    await closeSinkAfterError();
     throw err;
   });
   const address = server.address() as AddressInfo;

@@ -16,6 +16,8 @@ import { DEFAULT_SECRET_HEADERS, redactSecretHeaders } from '../../transform/red
 export interface RecordSink {
   write(ex: Exchange): Promise<void>;
   close(): Promise<unknown>;
+  /** Close after a failed start: a store that opening created and nothing was written to is removed again. */
+  closeAfterError?(): Promise<unknown>;
 }
 
 export interface SamplingOptions {
@@ -145,6 +147,17 @@ export class ExchangeRecorder {
    * is counted as dropped and the returned promise settles anyway, so a
    * shutdown never hangs on a dead disk or network share.
    */
+  /**
+   * Close when the proxy could not start (its port taken, say): nothing was offered, so a store
+   * that opening the recorder created is removed again rather than left empty.
+   */
+  async closeAfterError(): Promise<RecorderStats> {
+    this.closed = true;
+    while (this.draining) await this.draining;
+    await (this.sink.closeAfterError ? this.sink.closeAfterError() : this.sink.close());
+    return { ...this.stats };
+  }
+
   async close(options: { timeoutMs?: number } = {}): Promise<RecorderStats> {
     this.closed = true;
     const flushAndClose = (async () => {

@@ -97,7 +97,8 @@ export const importApigwCommand: Command = {
     // The dead letter gets the store's list (openDeadLetter adds the defaults even under --no-redact).
     const redactHeaders = redactHeadersFromArgs(v);
     let deadLetter: DeadLetterFile | undefined;
-    if (v['skip-invalid']) deadLetter = await openDeadLetter(deadLetterPath(this, parsed, out), { redactHeaders });
+    // Created by the first dead letter, after the store: an import that fails before either leaves nothing behind.
+    if (v['skip-invalid']) deadLetter = await openDeadLetter(deadLetterPath(this, parsed, out), { redactHeaders, createOnFirstRecord: true });
     const endpoint = v['s3-endpoint'] as string | undefined;
     const s3 = (): ReturnType<typeof makeS3Client> => makeS3Client(endpoint ? { endpoint } : {});
     try {

@@ -65,7 +65,7 @@ export async function runForwardProxy(cmd: Command, parsed: ParsedArgs, ctx: Com
   validateForwardProxyOptions(options); // before the store is created
   const recorder = await openRecorder(out, kit.recorderOptions);
   const proxy = await startForwardProxy({ ...options, recorder }).catch(async (err: unknown) => {
-    await recorder.close();
+    await recorder.closeAfterError(); // a proxy that never started leaves no empty store it created
     throw err;
   });
   ctx.log?.info({

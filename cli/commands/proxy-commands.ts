@@ -73,7 +73,7 @@ async function runReverseProxy(cmd: Command, parsed: ParsedArgs, ctx: CommandCon
   validateReverseProxyOptions(options); // before the store is created
   const recorder = await openRecorder(out, recorderOptions);
   const proxy = await startReverseProxy({ ...options, recorder }).catch(async (err: unknown) => {
-    await recorder.close();
+    await recorder.closeAfterError(); // a proxy that never started leaves no empty store it created
     throw err;
   });
   ctx.log?.info({ listen: proxy.address.url, upstream, store: out, captureId: proxy.captureId, admin: options.adminPath === false ? null : (options.adminPath ?? DEFAULT_ADMIN_PATH) }, 'recording reverse proxy listening');

@@ -91,6 +91,14 @@ export class S3StoreWriter {
     return this.result;
   }
 
+  /**
+   * As close(): nothing reaches S3 before a segment with records seals, so a failed command that
+   * wrote nothing leaves nothing there (the spool is a local cache, kept for the next writer).
+   */
+  closeAfterError(): Promise<S3StoreWriterSummary> {
+    return this.close();
+  }
+
   private async finish(): Promise<S3StoreWriterSummary> {
     try {
       const local = await this.spool.close();
