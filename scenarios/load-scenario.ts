@@ -10,6 +10,7 @@ import { parseThreshold } from '../replay/thresholds/parse-threshold.js';
 import { readScenarioDocument } from './scenario-yaml.js';
 import { SCENARIO_SCHEMA } from './scenario-schema.js';
 import type { CaptureSection, DiffSection, ReplayPhase, ReplaySection, ReportsSection, Scenario, SourceSection } from './scenario-types.js';
+import { HTTP_TOKEN } from '../store/http-token.js';
 
 /**
  * scenarios/<name>.yaml → a validated Scenario. Nothing runs before the
@@ -180,7 +181,7 @@ function checkHeaderMap(headers: unknown, path: ConfigPath, sink: ProblemSink): 
     return;
   }
   for (const [k, v] of Object.entries(headers)) {
-    if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(k)) sink.add([...path, k], `"${k}" is not a valid header name`, true);
+    if (!HTTP_TOKEN.test(k)) sink.add([...path, k], `"${k}" is not a valid header name`, true);
     else if (typeof v !== 'string' && typeof v !== 'number') sink.add([...path, k], `must be a string, got ${typeName(v)}`);
   }
 }

@@ -1,6 +1,6 @@
 import { readFileSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { LineCounter, parseDocument } from 'yaml';
+import { parseYamlDocument } from '../transform/config/yaml-document.js';
 import { yamlErrorText } from '../transform/config/yaml-error-text.js';
 import { RepriseError } from '../errors.js';
 import { yamlLocator } from '../transform/config/load-pipeline.js';
@@ -87,8 +87,7 @@ function parseFile(file: string, includedAt?: string): LoadedFile {
     if (includedAt !== undefined) throw new RepriseError(errCode, `${includedAt}: ${file} cannot be read (${why})`, { cause: err });
     throw new RepriseError(errCode, `scenario file cannot be read (${why})`, { cause: err, location: { file } });
   }
-  const lc = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, logLevel: 'error', uniqueKeys: true, strict: true });
+  const { doc, lineCounter: lc } = parseYamlDocument(text);
   const first = [...doc.errors, ...doc.warnings][0];
   if (first) {
     const { line, col } = lc.linePos(first.pos[0]);

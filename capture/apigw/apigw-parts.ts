@@ -6,8 +6,8 @@ import { bodyFromBuffer } from '../../store/body.js';
 import type { Body, Header } from '../../store/exchange.js';
 import { childPath, isObject, LIMITS, nestsDeeperThan, typeName, type ProblemList } from './apigw-fields.js';
 import { loneSurrogateAt } from './utf8-text.js';
+import { HTTP_TOKEN } from '../../store/http-token.js';
 
-const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 const BAD_VALUE = /[\r\n\0]/;
 
 /**
@@ -56,7 +56,7 @@ export function readHeaders(single: unknown, multi: { key: string; value: unknow
 }
 
 function addHeader(into: Map<string, Header[]>, name: string, v: unknown, p: string, problems: ProblemList): void {
-  if (name.length === 0 || name.length > LIMITS.shortString || !TOKEN.test(name)) {
+  if (name.length === 0 || name.length > LIMITS.shortString || !HTTP_TOKEN.test(name)) {
     problems.add(p, 'is not a valid header name');
     return;
   }

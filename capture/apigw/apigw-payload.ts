@@ -7,6 +7,7 @@ import { DEFAULT_SECRET_HEADERS, REDACTED, redactSecretHeaders } from '../../tra
 import { isObject, LIMITS, nestsDeeperThan, parseTimestampMicros, ProblemList, readAlias, typeName, type Json } from './apigw-fields.js';
 import { readBody, readFlag, readHeaders, readQuery } from './apigw-parts.js';
 import { withoutUserinfo } from '../har/har-fields.js';
+import { TCHAR_CLASS } from '../../store/http-token.js';
 
 export interface ApigwMapOptions {
   /** Names the capture in `source.captureId` (an ingest run, an imported file or prefix). */
@@ -25,6 +26,8 @@ export type ApigwMapResult =
 
 export const DEFAULT_APIGW_BODY_CAP = 10 * 1024 * 1024;
 
+// A method is a token (RFC 9110 §9.1); 32 characters is far beyond any real one.
+const METHOD = new RegExp(`^${TCHAR_CLASS}{1,32}$`);
 const HOST = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._~-]+)(:\d{1,5})?$/;
 // Characters that cannot appear in a request target are percent-encoded (API Gateway hands
 // the proxy Lambda a decoded path); '%' itself is kept, so an already-encoded path is unchanged.
@@ -133,7 +136,7 @@ function readTarget(p: Json, problems: ProblemList): { scheme: 'http' | 'https';
 function readMethod(v: unknown, problems: ProblemList): string | undefined {
   if (v === undefined || v === null) problems.add('method', 'missing');
   else if (typeof v !== 'string') problems.add('method', `must be a string, not ${typeName(v)}`);
-  else if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,32}$/.test(v)) problems.add('method', `is not an HTTP method: ${JSON.stringify(v.slice(0, 40))}`);
+  else if (!METHOD.test(v)) problems.add('method', `is not an HTTP method: ${JSON.stringify(v.slice(0, 40))}`);
   else return v;
   return undefined;
 }

@@ -5,8 +5,9 @@ import { bodyFromBuffer } from '../../store/body.js';
 import { getHeader, type Body, type Exchange, type ExchangeError, type Header, type Provenance } from '../../store/exchange.js';
 import { newExchangeId } from '../../store/exchange-id.js';
 import type { HarBodyFacts, RepriseHarExtension } from '../../store/export/har-format.js';
+import { HTTP_TOKEN } from '../../store/http-token.js';
 import {
-  HarFieldProblem, isObject, METHOD_TOKEN, normalizeHttpVersion, parseIsoMicros, readNameValues, readObject, readOptionalNumber,
+  HarFieldProblem, isObject, normalizeHttpVersion, parseIsoMicros, readNameValues, readObject, readOptionalNumber,
   readOptionalString, readString, splitUrl, type Json,
 } from './har-fields.js';
 
@@ -43,7 +44,7 @@ export function mapHarEntry(value: unknown, ctx: MapContext): MapResult {
 
   const req = readObject(e, 'request', []);
   const method = readString(req, 'method', ['request'], true);
-  if (!METHOD_TOKEN.test(method)) throw new HarFieldProblem(['request', 'method'], `is not an HTTP method: ${JSON.stringify(method.slice(0, 40))}`);
+  if (!HTTP_TOKEN.test(method)) throw new HarFieldProblem(['request', 'method'], `is not an HTTP method: ${JSON.stringify(method.slice(0, 40))}`);
   const url = readString(req, 'url', ['request'], true);
   // CR, LF or NUL in the request target would split or cut the request line on replay.
   if (/[\r\n\0]/.test(url)) throw new HarFieldProblem(['request', 'url'], 'contains CR, LF or NUL');

@@ -1,6 +1,7 @@
 // Why this file exists: HAR files come from many tools (browsers, proxies, hand edits), so every
 // field is read as `unknown` and checked. These readers name the exact field path that is wrong,
 // and the small parsers (dates, URLs, HTTP versions) keep the wire values unchanged.
+import { TCHAR_CLASS } from '../../store/http-token.js';
 
 /** A field of one entry that is missing or has the wrong type; `path` is relative to the entry. */
 export class HarFieldProblem extends Error {
@@ -91,10 +92,8 @@ export function readNameValues(parent: Json, key: string, path: (string | number
 const LINE_BREAK = /\r?\n|\r/;
 
 /** An RFC 9110 token, optionally after the ':' of an HTTP/2 pseudo-header (devtools list those). */
-const HEADER_NAME = /^:?[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+const HEADER_NAME = new RegExp(`^:?${TCHAR_CLASS}+$`);
 
-/** An RFC 9110 token: what a request method must be. */
-export const METHOD_TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
 /**
  * ISO 8601 date-time to integer microseconds since the epoch, keeping up to

@@ -1,4 +1,4 @@
-import { TCHAR } from './http-head.js';
+import { TCHAR } from '../../store/http-token.js';
 import type { ByteBudget } from './tcp-byte-budget.js';
 
 const LF = 0x0a;

@@ -1,4 +1,5 @@
 import type { Header } from '../../store/exchange.js';
+import { HTTP_TOKEN, TCHAR, TCHAR_CLASS } from '../../store/http-token.js';
 
 /**
  * HTTP/1.x message heads: start lines, header fields and the framing rules of
@@ -41,8 +42,7 @@ export type Framing =
 /** Node's default is 2,000; a head with more fields than this is a flood, not a message. */
 export const MAX_HEADERS = 1000;
 
-const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
-const REQUEST_LINE = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+) ([^\s\x00-\x1f\x7f]+) HTTP\/1\.([01])$/;
+const REQUEST_LINE = new RegExp(String.raw`^(${TCHAR_CLASS}+) ([^\s\x00-\x1f\x7f]+) HTTP\/1\.([01])$`);
 const STATUS_LINE = /^HTTP\/1\.([01]) (\d{3})(?: ([^\x00-\x08\x0a-\x1f\x7f]*))?$/;
 /**
  * Request lines servers receive and answer (with a 4xx) although they break
@@ -51,16 +51,10 @@ const STATUS_LINE = /^HTTP\/1\.([01]) (\d{3})(?: ([^\x00-\x08\x0a-\x1f\x7f]*))?$
  * (empty target), "GET / HTTP/1." (a 1.x version cut short). The method must
  * be a token; anything else after it is refused.
  */
-const LOOSE_REQUEST_LINE = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+)(?: ([^\s\x00-\x1f\x7f]*))?(?: HTTP\/1(?:\.(\d*))?)?$/;
+const LOOSE_REQUEST_LINE = new RegExp(String.raw`^(${TCHAR_CLASS}+)(?: ([^\s\x00-\x1f\x7f]*))?(?: HTTP\/1(?:\.(\d*))?)?$`);
 // While resynchronising inside arbitrary bytes, only a conventional method and
 // target count as a message start, to keep false positives out.
 const RESYNC_REQUEST = /^[A-Z][A-Z-]{2,19} (?:\/|\*|https?:\/\/|[A-Za-z0-9.-]+:\d+ )/;
-/** 1 for the bytes allowed in a token (RFC 9110 §5.6.2). */
-export const TCHAR = new Uint8Array(256);
-for (const c of "!#$%&'*+.^_`|~-") TCHAR[c.charCodeAt(0)] = 1;
-for (let c = 0x30; c <= 0x39; c++) TCHAR[c] = 1;
-for (let c = 0x41; c <= 0x5a; c++) TCHAR[c] = 1;
-for (let c = 0x61; c <= 0x7a; c++) TCHAR[c] = 1;
 
 /**
  * Whether `prefix` (the first bytes of a line) could begin a start line of
@@ -178,7 +172,7 @@ function parseFields(lines: string[], from: number): Header[] | string {
     const colon = line.indexOf(':');
     if (colon <= 0) return `bad header line ${JSON.stringify(line.slice(0, 60))}`;
     const name = line.slice(0, colon);
-    if (!TOKEN.test(name)) return `bad header name ${JSON.stringify(name.slice(0, 60))}`;
+    if (!HTTP_TOKEN.test(name)) return `bad header name ${JSON.stringify(name.slice(0, 60))}`;
     if (headers.length >= MAX_HEADERS) return `more than ${MAX_HEADERS} header fields`;
     headers.push([name, line.slice(colon + 1).replace(/^[ \t]+|[ \t]+$/g, '')]);
   }

@@ -13,6 +13,7 @@ import { loadProfile } from '../../replay/schedule/rate-profile.js';
 import { parseThresholds } from '../../replay/thresholds/parse-threshold.js';
 import { requirePositionals, requireString, type Command, type ParsedArgs } from '../command.js';
 import { FILTER_OPTIONS, filterFromArgs } from '../filter-options.js';
+import { HTTP_TOKEN } from '../../store/http-token.js';
 
 /** A threshold failed: its own exit code, so CI can tell "slow" from "broken". */
 export const EXIT_THRESHOLD_FAILED = 3;
@@ -132,7 +133,7 @@ async function replayOptions(parsed: ParsedArgs, store: string, target: string):
   const headers = strings(v.header).map((h): Header => {
     const pair = parseHeaderOption(h);
     // The value may be a secret: the message names the flag, never echoes it.
-    if (!pair || !/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(pair[0]) || /[\r\n]/.test(pair[1])) throw new RepriseError('CLI_USAGE', 'replay: --header must look like "Name: value" (a token name, no line breaks)');
+    if (!pair || !HTTP_TOKEN.test(pair[0]) || /[\r\n]/.test(pair[1])) throw new RepriseError('CLI_USAGE', 'replay: --header must look like "Name: value" (a token name, no line breaks)');
     return pair;
   });
   if (headers.length > 0) o.headers = headers;

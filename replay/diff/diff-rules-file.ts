@@ -1,5 +1,6 @@
 import { readFile, stat } from 'node:fs/promises';
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node as YamlNode } from 'yaml';
+import { isMap, isScalar, isSeq, type Node as YamlNode } from 'yaml';
+import { parseYamlDocument } from '../../transform/config/yaml-document.js';
 import { yamlErrorText } from '../../transform/config/yaml-error-text.js';
 import { isRepriseError, RepriseError } from '../../errors.js';
 import { didYouMean } from '../../transform/config/did-you-mean.js';
@@ -53,8 +54,7 @@ export async function loadDiffRulesFile(file: string): Promise<DiffRulesFile> {
  * parseDiffRulesYaml('ignore: [$.meta]\narrays: { $.tags: multiset }', 'diff.yaml').rules.ignore // ['$.meta']
  */
 export function parseDiffRulesYaml(text: string, name: string): DiffRulesFile {
-  const lc = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, logLevel: 'error', uniqueKeys: true });
+  const { doc, lineCounter: lc } = parseYamlDocument(text);
   const at = (node: YamlNode | null | undefined): string => {
     const offset = node?.range?.[0];
     if (offset === undefined) return name;

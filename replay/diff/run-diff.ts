@@ -11,6 +11,7 @@ import { compileDiffRules, type DiffRulesInput } from './diff-rules.js';
 import { checkTargetSet, parseLiveTarget, type LiveTarget } from './live-targets.js';
 import { LiveSender } from './live-sender.js';
 import { pairStores, sideFromExchange } from './offline-pairs.js';
+import { HTTP_TOKEN } from '../../store/http-token.js';
 
 /**
  * The two ways to diff, as library calls the CLI wraps: two stores offline,
@@ -161,7 +162,7 @@ export async function diffLive(options: LiveDiffOptions): Promise<DiffReport> {
 function parseSetHeader(text: string): [string, string] {
   const colon = text.indexOf(':');
   const name = colon > 0 ? text.slice(0, colon).trim() : '';
-  if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name) || /[\r\n]/.test(text)) {
+  if (!HTTP_TOKEN.test(name) || /[\r\n]/.test(text)) {
     throw new RepriseError('DIFF_OPTIONS_INVALID', `--set-header: expected "Name: value" with a valid header name, got "${name || text.slice(0, 20)}…"`);
   }
   return [name, text.slice(colon + 1).trim()];

@@ -1,5 +1,5 @@
 import { readFile, stat } from 'node:fs/promises';
-import { LineCounter, parseDocument } from 'yaml';
+import { parseYamlDocument } from '../../transform/config/yaml-document.js';
 import { yamlErrorText } from '../../transform/config/yaml-error-text.js';
 import { RepriseError } from '../../errors.js';
 import { didYouMean } from '../../transform/config/did-you-mean.js';
@@ -204,8 +204,7 @@ export async function loadProfile(file: string): Promise<RateProfile> {
 
 /** Parse profile YAML text; `name` is used in messages. */
 export function parseProfileYaml(text: string, name = '<profile>'): RateProfile {
-  const lc = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, logLevel: 'error', uniqueKeys: true, strict: true });
+  const { doc, lineCounter: lc } = parseYamlDocument(text);
   const syntax = [...doc.errors, ...doc.warnings];
   if (syntax.length > 0) {
     const { line, col } = lc.linePos(syntax[0]!.pos[0]);

@@ -1,11 +1,12 @@
 import { existsSync, type Stats } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node as YamlNode } from 'yaml';
+import { isMap, isScalar, isSeq, type Document, type LineCounter, type Node as YamlNode } from 'yaml';
 import { RepriseError } from '../../errors.js';
 import type { StepDefinition } from '../step-definitions.js';
 import { explainStep, stepKind, STEP_TYPES } from '../step-registry.js';
 import { didYouMean } from './did-you-mean.js';
+import { parseYamlDocument } from './yaml-document.js';
 import { yamlErrorText } from './yaml-error-text.js';
 import { checkObject, clip, formatConfigPath, typeName, type ConfigPath, type ConfigProblem, type FieldSpec, type ProblemSink } from './field-spec.js';
 
@@ -86,8 +87,7 @@ export async function loadTransformPipeline(source: string | { yaml: string; nam
 /** Parse and validate YAML text; `name` is used in messages, `baseDir` for relative paths. */
 export function parsePipelineYaml(text: string, name: string, baseDir: string): PipelineDefinition {
   if (text.length > MAX_FILE_BYTES) throw new RepriseError('TRANSFORM_INVALID', `${name}: ${text.length} characters; at most ${MAX_FILE_BYTES} are read`);
-  const lc = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, logLevel: 'error', uniqueKeys: true, strict: true });
+  const { doc, lineCounter: lc } = parseYamlDocument(text);
   const at = (offset: number): string => {
     const { line, col } = lc.linePos(offset);
     return `${name}:${line}:${col}`;
