@@ -60,9 +60,25 @@ function compareBodies(a: ResponseSide, b: ResponseSide, rules: DiffRules, optio
   }
   const ka = bodyKind(contentType(a), ba);
   const kb = bodyKind(contentType(b), bb);
+  if (ka === 'binary' && kb === 'binary') {
+    out.diffs.push(ba.size !== bb.size
+      ? { path: 'body', kind: 'size', left: `${ba.size} bytes`, right: `${bb.size} bytes` }
+      : { path: 'body', kind: 'value', left: `sha256 ${digestOf(ba).slice(0, 16)}…`, right: `sha256 ${digestOf(bb).slice(0, 16)}…` });
+    return;
+  }
+  // A byte-order mark is not content (RFC 8259 lets parsers ignore it): set aside before parsing or
+  // comparing lines, and one low finding when the candidate starts sending it, since some strict
+  // parsers (JSON.parse over the raw text) fail on it. One it stops sending breaks no client.
+  let ta = ka === 'binary' ? '' : textOf(ba);
+  let tb = kb === 'binary' ? '' : textOf(bb);
+  const bomA = ta.startsWith(BOM);
+  const bomB = tb.startsWith(BOM);
+  if (bomA) ta = ta.slice(1);
+  if (bomB) tb = tb.slice(1);
+  if (bomB && !bomA && ka !== 'binary') out.diffs.push({ path: 'body.bom', kind: 'extra', right: 'UTF-8 byte-order mark before the body' });
   if (ka === 'json' && kb === 'json') {
-    const ja = tryParse(textOf(ba), rules);
-    const jb = tryParse(textOf(bb), rules);
+    const ja = tryParse(ta, rules);
+    const jb = tryParse(tb, rules);
     if (ja.ok && jb.ok) {
       compareJson(ja.value, jb.value, rules, out.diffs);
       return;
@@ -75,14 +91,6 @@ function compareBodies(a: ResponseSide, b: ResponseSide, rules: DiffRules, optio
     out.diffs.push({ path: 'body', kind: 'type', left: ka, right: kb });
     return;
   }
-  if (ka === 'binary') {
-    out.diffs.push(ba.size !== bb.size
-      ? { path: 'body', kind: 'size', left: `${ba.size} bytes`, right: `${bb.size} bytes` }
-      : { path: 'body', kind: 'value', left: `sha256 ${digestOf(ba).slice(0, 16)}…`, right: `sha256 ${digestOf(bb).slice(0, 16)}…` });
-    return;
-  }
-  let ta = textOf(ba);
-  let tb = textOf(bb);
   if (ka === 'html') {
     ta = normalizeHtml(ta);
     tb = normalizeHtml(tb);
@@ -107,6 +115,8 @@ function tryParse(text: string, rules: DiffRules): { ok: true; value: unknown } 
     return { ok: false };
   }
 }
+
+const BOM = '\uFEFF';
 
 function textOf(body: ComparableBody): string {
   return body.text ?? body.bytes.toString('utf8');
@@ -141,10 +151,15 @@ export function bodyKind(type: string, body: ComparableBody): BodyKind {
   if (/\bhtml\b/.test(type)) return 'html';
   if (type.startsWith('text/') || /[/+]xml\b|javascript|x-www-form-urlencoded|csv|yaml/.test(type)) return 'text';
   if (type !== '' && type !== 'application/octet-stream') return 'binary';
-  const first = body.bytes.subarray(0, 64).toString('latin1').trimStart();
+  const head = body.bytes.subarray(0, 64);
+  const first = head.subarray(hasUtf8Bom(head) ? 3 : 0).toString('latin1').trimStart();
   if (first.startsWith('{') || first.startsWith('[')) return 'json';
   if (/^<(!doctype html|html)/i.test(first)) return 'html';
   return type === '' && isUtf8(body.bytes) ? 'text' : 'binary';
+}
+
+function hasUtf8Bom(bytes: Buffer): boolean {
+  return bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf;
 }
 
 function setAsideVolatile(result: PairComparison): void {
