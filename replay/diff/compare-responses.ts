@@ -28,7 +28,7 @@ export interface PairComparison {
   hashCompared: boolean;
 }
 
-export type BodyKind = 'json' | 'html' | 'text' | 'binary';
+export type BodyKind = 'json' | 'json-lines' | 'html' | 'text' | 'binary';
 
 export function compareResponses(a: ResponseSide, b: ResponseSide, rules: DiffRules, options: CompareOptions): PairComparison {
   const result: PairComparison = { diffs: [], setAside: [], hashCompared: false };
@@ -87,6 +87,18 @@ function compareBodies(a: ResponseSide, b: ResponseSide, rules: DiffRules, optio
       out.diffs.push({ path: 'body', kind: 'type', left: ja.ok ? 'json' : 'invalid json', right: jb.ok ? 'json' : 'invalid json' });
       return;
     }
+  } else if (ka === 'json-lines' && kb === 'json-lines') {
+    const ra = tryParseRecords(ta, isJsonSeq(contentType(a)), rules);
+    const rb = tryParseRecords(tb, isJsonSeq(contentType(b)), rules);
+    if (ra.ok && rb.ok) {
+      // The records as the elements of an array `$`: `$[2].id`, the field `$[*].id`, and --array '$=key:id' pair them.
+      compareJson(ra.value, rb.value, rules, out.diffs);
+      return;
+    }
+    if (ra.ok !== rb.ok) {
+      out.diffs.push({ path: 'body', kind: 'type', left: ra.ok ? 'json-lines' : `invalid json-lines (${ra.at})`, right: rb.ok ? 'json-lines' : `invalid json-lines (${rb.at})` });
+      return;
+    }
   } else if (ka !== kb) {
     out.diffs.push({ path: 'body', kind: 'type', left: ka, right: kb });
     return;
@@ -118,6 +130,26 @@ function tryParse(text: string, rules: DiffRules): { ok: true; value: unknown } 
 
 const BOM = '\uFEFF';
 
+/**
+ * A stream of JSON texts: NDJSON / JSON Lines one per line (blank lines skipped), RFC 7464 json-seq
+ * each after an RS (0x1E), where one text may span lines. Fails at the first record that is not JSON.
+ */
+function tryParseRecords(text: string, seq: boolean, rules: DiffRules): { ok: true; value: unknown[] } | { ok: false; at: string } {
+  const parts = text.split(seq ? '\u001e' : '\n');
+  const records: unknown[] = [];
+  for (const [i, part] of parts.entries()) {
+    if (part.trim() === '') continue;
+    const parsed = tryParse(part, rules);
+    if (!parsed.ok) return { ok: false, at: seq ? `record ${records.length + 1}` : `line ${i + 1}` };
+    records.push(parsed.value);
+  }
+  return { ok: true, value: records };
+}
+
+function isJsonSeq(type: string): boolean {
+  return /[/+]json-seq\b/.test(type);
+}
+
 function textOf(body: ComparableBody): string {
   return body.text ?? body.bytes.toString('utf8');
 }
@@ -145,8 +177,12 @@ function isFormType(type: string): boolean {
   return type.startsWith('application/x-www-form-urlencoded');
 }
 
+/** NDJSON, JSON Lines and JSON text sequences (RFC 7464), with or without `x-`, or as a `+suffix`. */
+const JSON_LINES_TYPE = /[/+](?:x-)?(?:ndjson|jsonl|jsonlines|json-seq)\b/;
+
 /** What kind of body this is, by Content-Type, else by sniffing its first bytes. */
 export function bodyKind(type: string, body: ComparableBody): BodyKind {
+  if (JSON_LINES_TYPE.test(type)) return 'json-lines';
   if (/[/+]json\b/.test(type)) return 'json';
   if (/\bhtml\b/.test(type)) return 'html';
   if (type.startsWith('text/') || /[/+]xml\b|javascript|x-www-form-urlencoded|csv|yaml/.test(type)) return 'text';
