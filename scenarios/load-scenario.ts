@@ -153,6 +153,12 @@ function crossChecks(raw: Record<string, unknown>, sink: ProblemSink, options: L
     } else sink.add(['diff'], 'needs baseline and candidate (live) or left and right (offline)');
     checkHeaderMap(diff.headers, ['diff', 'headers'], sink);
     if (diff.headers !== undefined && offline && !live) sink.add(['diff', 'headers'], 'are set on live requests; an offline diff (left, right) sends none', true);
+    if (offline && !live) {
+      // Dropped silently, they would run another diff than the one written (no noise measurement for baseline2).
+      for (const k of ['baseline2', 'concurrency', 'timeout', 'limit', 'allowMethods']) {
+        if (diff[k] !== undefined) sink.add(['diff', k], 'is for a live diff (baseline, candidate); an offline diff (left, right) sends nothing', true);
+      }
+    }
     const arrays = diff.arrays;
     if (arrays !== undefined) {
       if (arrays === null || typeof arrays !== 'object' || Array.isArray(arrays)) sink.add(['diff', 'arrays'], `must map JSON paths to index, multiset or key:<field>, got ${typeName(arrays)}`);

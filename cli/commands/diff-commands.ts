@@ -69,6 +69,9 @@ export const diffCommand: Command = {
     if (v.left !== undefined || v.right !== undefined) {
       if (typeof v.left !== 'string' || typeof v.right !== 'string') throw usage('offline mode needs both --left and --right');
       if (parsed.positionals.length > 0 || v.baseline !== undefined || v.candidate !== undefined) throw usage('give either --left/--right (offline) or <store> --baseline --candidate (live), not both');
+      // Dropping them would run a different diff than the one asked for (no noise measurement for --baseline2).
+      const liveOnly = LIVE_ONLY_FLAGS.filter((f) => v[f] !== undefined).map((f) => `--${f}`);
+      if (liveOnly.length > 0) throw usage(`${liveOnly.join(', ')} ${liveOnly.length === 1 ? 'is' : 'are'} for a live diff (<store> --baseline --candidate); an offline diff (--left/--right) sends nothing`);
       report = await diffStores({ ...common, baselineStore: v.left, candidateStore: v.right });
     } else {
       const [store] = requirePositionals(this, parsed, ['<store>']);
@@ -97,6 +100,9 @@ export const diffCommand: Command = {
     return verdicts.every((x) => x.passed) ? 0 : EXIT_DIFF_FAILED;
   },
 };
+
+/** Flags that shape what a live diff sends; offline, where nothing is sent, they are usage errors. */
+const LIVE_ONLY_FLAGS = ['baseline2', 'allow-method', 'set-header', 'secrets-file', 'concurrency', 'timeout-ms', 'limit'] as const;
 
 /** File rules, then flags: lists add up, single values from flags win. */
 function mergeRules(file: DiffRulesInput, flags: DiffRulesInput): DiffRulesInput {

@@ -100,6 +100,19 @@ describe('reprise diff (CLI)', () => {
     expect(usage.code).toBe(2);
     expectOneLineError(usage, 'CLI_USAGE');
     expect((await runMain(['diff', recorded])).code).toBe(2);
+    // Flags of the other mode are refused by name, not silently dropped.
+    const offline = ['diff', '--left', stores.left, '--right', stores.right];
+    for (const flag of [['--limit', '5'], ['--concurrency', '2'], ['--allow-method', 'POST'], ['--baseline2', a.url], ['--set-header', 'Authorization: Bearer t0ken'], ['--timeout-ms', '500'], ['--secrets-file', join(dir, 'secrets.env')]]) {
+      const r = await runMain([...offline, ...flag]);
+      expect(r.code).toBe(2);
+      const line = expectOneLineError(r, 'CLI_USAGE');
+      expect(line).toContain(`${flag[0]} is for a live diff`);
+      expect(line).not.toContain('t0ken');
+    }
+    const both = expectOneLineError(await runMain([...offline, '--limit', '5', '--baseline2', a.url]), 'CLI_USAGE');
+    expect(both).toMatch(/--baseline2, --limit are for a live diff/);
+    // …and the reverse: --left/--right beside a live diff.
+    expect(expectOneLineError(await runMain(['diff', recorded, '--baseline', a.url, '--candidate', b.url, '--left', stores.left, '--right', stores.right]), 'CLI_USAGE')).toMatch(/not both/);
     // A closed port: every request is refused, so the run stops and names the target.
     const port = await freePort();
     const down = await runMain(['diff', recorded, '--baseline', `http://127.0.0.1:${port}`, '--candidate', b.url]);
