@@ -124,18 +124,27 @@ function lowerHeaderName(pattern: string): string {
   return cookie ? `header.set-cookie.${rest.slice(cookie[0].length)}` : `header.${rest.toLowerCase()}`;
 }
 
+/** One step of a template path: `.name`, or a bracket — `[*]`, `['a.b']`, `["a.b"]` — whose quoted key may hold `.` and `]`. */
+const ANY_STEP = String.raw`(?:\.[^.\[]+|\[(?:'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*"|[^\]'"]*)\])`;
+
 /**
  * A path pattern as a RegExp over template paths; a match also covers everything below it.
- * `*` is one key; `**` any run of characters, and as a whole step (`$.**.updatedAt`) zero or
- * more steps, so `$.updatedAt` itself is covered, as `**` is in a file glob.
+ * `*` as a whole step (`$.a.*.b`) is one step of either kind, an object key or an array element
+ * (`$.a.x.b`, `$.a[*].b`); inside a key (`$.user_*`) it is any run of that key's characters.
+ * `**` is any run of characters, and as a whole step (`$.**.updatedAt`) zero or more steps, so
+ * `$.updatedAt` itself is covered, as `**` is in a file glob.
  */
 function ignorePattern(glob: string): RegExp {
   let re = '';
+  const stepEnds = (at: number) => at === glob.length || glob[at] === '.' || glob[at] === '[';
   for (let i = 0; i < glob.length; i++) {
     const c = glob[i]!;
-    if (c === '.' && glob.startsWith('**', i + 1) && (i + 3 === glob.length || glob[i + 3] === '.' || glob[i + 3] === '[')) {
+    if (c === '.' && glob.startsWith('**', i + 1) && stepEnds(i + 3)) {
       re += '(?:[.[].*)?';
       i += 2;
+    } else if (c === '.' && glob[i + 1] === '*' && stepEnds(i + 2)) {
+      re += ANY_STEP;
+      i += 1;
     } else if (c === '*' && glob[i + 1] === '*') {
       re += '.*';
       i++;

@@ -51,6 +51,16 @@ describe('diff --ignore patterns', () => {
     expect(fields(await diff(['**.revision', 'header.**']))).toEqual([]);
   });
 
+  it('`*` as a step is one step of either kind, a key or an array element; `[*]` an element only', async () => {
+    const headers = ['header.set-cookie.SID value', 'header.x-build value'];
+    expect(fields(await diff(['$.items.*.revision']))).toEqual(['$.meta.revision value', '$.revision value', ...headers]);
+    expect(fields(await diff(['$.*.revision']))).toEqual(['$.items[*].revision value', '$.revision value', ...headers]);
+    expect(fields(await diff(['$.*.*.revision', 'header.*']))).toEqual(['$.meta.revision value', '$.revision value']);
+    expect(fields(await diff(['$.items[*].revision', '$[*].revision']))).toEqual(['$.meta.revision value', '$.revision value', ...headers]);
+    // Within a key, `*` is any run of characters in that key only.
+    expect(fields(await diff(['$.rev*', '$.ite*.revision']))).toEqual(['$.items[*].revision value', '$.meta.revision value', ...headers]);
+  });
+
   it('header names match in any case, as everywhere else in diff; cookie names keep theirs', async () => {
     expect(fields(await diff(['header.X-Build', 'header.Set-Cookie.SID', '$']))).toEqual([]);
     expect(fields(await diff(['Header.X-B*', 'HEADER.SET-COOKIE.S*', '$']))).toEqual([]);
