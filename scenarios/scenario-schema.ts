@@ -1,4 +1,5 @@
 import { parseListenAddress } from '../capture/listen-address.js';
+import { checkIgnoreRule } from '../replay/diff/ignore-rules.js';
 import { MAX_AMPLIFY, MAX_PLAN_MS, MAX_SPEED, MIN_SPEED } from '../replay/schedule/plan-bounds.js';
 import { durationSpec, parseDuration, stringList, type FieldSpec, type ValueCheck } from '../transform/config/field-spec.js';
 
@@ -141,7 +142,7 @@ export const SCENARIO_SCHEMA: Extract<FieldSpec, { kind: 'object' }> = {
         timeout: durationSpec,
         limit: count,
         headers: { kind: 'any' },
-        ignore: stringList(),
+        ignore: stringList(checkIgnoreRule),
         arrays: { kind: 'any' },
         absoluteTolerance: { kind: 'number', min: 0 },
         relativeTolerance: { kind: 'number', min: 0 },

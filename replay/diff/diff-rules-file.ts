@@ -7,6 +7,7 @@ import { didYouMean } from '../../transform/config/did-you-mean.js';
 import type { NoiseThresholds } from './diff-accumulator.js';
 import { parseDiffThresholds } from './diff-thresholds.js';
 import type { ArrayMode, DiffRulesInput } from './diff-rules.js';
+import { checkIgnoreRule } from './ignore-rules.js';
 
 /**
  * `--rules diff.yaml`: comparison rules kept with the service instead of in a
@@ -79,6 +80,7 @@ export function parseDiffRulesYaml(text: string, name: string): DiffRulesFile {
     switch (key) {
       case 'ignore':
         out.rules.ignore = stringList(v, key, p);
+        checkIgnoreRules(v, p);
         break;
       case 'thresholds':
         out.thresholds = stringList(v, key, p);
@@ -162,6 +164,16 @@ function stringList(node: YamlNode | null | undefined, key: string, p: Problem):
     else p(item as YamlNode, key, 'every entry must be a non-empty string');
   }
   return out;
+}
+
+/** Each ignore rule checked now, so one that can never match is a `file:line:col` problem naming it. */
+function checkIgnoreRules(node: YamlNode | null | undefined, p: Problem): void {
+  const items = isSeq(node) ? node.items : [node];
+  items.forEach((item, i) => {
+    if (!isScalar(item) || typeof item.value !== 'string' || item.value.trim() === '') return; // stringList reported it
+    const why = checkIgnoreRule(item.value);
+    if (why !== null) p(item as YamlNode, isSeq(node) ? `ignore[${i}]` : 'ignore', why);
+  });
 }
 
 /**

@@ -1,5 +1,6 @@
 import { RepriseError } from '../../errors.js';
 import { canonicalPathKeys } from '../../transform/json/json-path.js';
+import { checkIgnoreRule, compileIgnoreRule } from './ignore-rules.js';
 
 /**
  * How two responses are compared: plain, serializable data validated once at
@@ -92,7 +93,13 @@ export function compileDiffRules(input: DiffRulesInput = {}): DiffRules {
   const bodyCap = input.bodyCap ?? DEFAULT_BODY_CAP;
   if (!Number.isInteger(bodyCap) || bodyCap < 1) problems.push(`bodyCap: must be a positive integer, got ${bodyCap}`);
   const ignoreText = input.ignore ?? [];
-  for (const p of ignoreText) if (p.trim() === '') problems.push('ignore: empty pattern');
+  for (const p of ignoreText) {
+    if (p.trim() === '') problems.push('ignore: empty pattern');
+    else {
+      const why = checkIgnoreRule(p);
+      if (why !== null) problems.push(`ignore ${why}`);
+    }
+  }
   if (problems.length > 0) throw new RepriseError('DIFF_OPTIONS_INVALID', problems.join('; '));
   const lower = (xs: string[] | undefined) => new Set((xs ?? []).map((x) => x.toLowerCase()));
   const allow = lower(input.headerAllow);
@@ -102,56 +109,13 @@ export function compileDiffRules(input: DiffRulesInput = {}): DiffRules {
     relativeTolerance,
     strictNumberText: input.strictNumberText ?? false,
     nullEqualsMissing: input.nullEqualsMissing ?? false,
-    // `$["a.b"]` and `$['a.b']` are the same field: patterns are matched as the report spells fields.
-    ignore: ignoreText.map((p) => ignorePattern(lowerHeaderName(canonicalPathKeys(p)))),
+    ignore: ignoreText.map(compileIgnoreRule),
     ignoreText,
     headerAllow: allow.size > 0 ? allow : null,
     headerDeny: lower(input.headerDeny),
     volatileHeaders: new Set([...VOLATILE_HEADERS, ...lower(input.volatileHeaders)]),
     bodyCap,
   });
-}
-
-/**
- * Header fields are named by the lower-cased header (`header.x-request-id`), as --header-deny and the
- * other header lists take names in any case; so does an ignore pattern. A cookie name keeps its case
- * (`header.set-cookie.SID`): cookie names are case-sensitive.
- */
-function lowerHeaderName(pattern: string): string {
-  if (!/^header\./i.test(pattern)) return pattern;
-  const rest = pattern.slice('header.'.length);
-  const cookie = /^set-cookie\./i.exec(rest);
-  return cookie ? `header.set-cookie.${rest.slice(cookie[0].length)}` : `header.${rest.toLowerCase()}`;
-}
-
-/** One step of a template path: `.name`, or a bracket — `[*]`, `['a.b']`, `["a.b"]` — whose quoted key may hold `.` and `]`. */
-const ANY_STEP = String.raw`(?:\.[^.\[]+|\[(?:'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*"|[^\]'"]*)\])`;
-
-/**
- * A path pattern as a RegExp over template paths; a match also covers everything below it.
- * `*` as a whole step (`$.a.*.b`) is one step of either kind, an object key or an array element
- * (`$.a.x.b`, `$.a[*].b`); inside a key (`$.user_*`) it is any run of that key's characters.
- * `**` is any run of characters, and as a whole step (`$.**.updatedAt`) zero or more steps, so
- * `$.updatedAt` itself is covered, as `**` is in a file glob.
- */
-function ignorePattern(glob: string): RegExp {
-  let re = '';
-  const stepEnds = (at: number) => at === glob.length || glob[at] === '.' || glob[at] === '[';
-  for (let i = 0; i < glob.length; i++) {
-    const c = glob[i]!;
-    if (c === '.' && glob.startsWith('**', i + 1) && stepEnds(i + 3)) {
-      re += '(?:[.[].*)?';
-      i += 2;
-    } else if (c === '.' && glob[i + 1] === '*' && stepEnds(i + 2)) {
-      re += ANY_STEP;
-      i += 1;
-    } else if (c === '*' && glob[i + 1] === '*') {
-      re += '.*';
-      i++;
-    } else if (c === '*') re += '[^.\\[]*';
-    else re += c.replace(/[\\^$+?.()|{}[\]]/g, '\\$&');
-  }
-  return new RegExp(`^${re}(?:$|[.\\[])`);
 }
 
 /** The field is one the user asked never to report. */
