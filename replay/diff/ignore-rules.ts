@@ -1,5 +1,6 @@
 import { didYouMean } from '../../transform/config/did-you-mean.js';
 import { canonicalPathKeys, formatPathKey } from '../../transform/json/json-path.js';
+import { templatePath } from './json-compare.js';
 
 /**
  * `--ignore` rules: checked where they are written (flag, rules file,
@@ -29,11 +30,31 @@ type Step = { dot: string } | { bracket: string };
  * checkIgnoreRule('$.**.updatedAt') // null
  */
 export function checkIgnoreRule(rule: string): string | null {
+  const concrete = concreteElement(rule);
+  if (concrete !== null) return concrete;
   if (problemOf(rule) === undefined) return null;
   const hint = suggestionFor(rule);
   return hint !== undefined && problemOf(hint) === undefined
     ? `"${rule}" can never match a field; did you mean "${hint}"?`
     : `"${rule}" can never match a field (${FIELDS})`;
+}
+
+/**
+ * A path copied from a report's example (`$.items[3].id`, `$.users[id=7]`, `$.byId.1234`) names one
+ * element, while findings are per field, every element as `[*]`: it would match nothing, so the
+ * field to write instead is the hint. (Matching one element only would leave the finding reported
+ * for the others, which is not what someone copying it from the report wants.)
+ */
+function concreteElement(rule: string): string | null {
+  const parsed = rule.startsWith('$') ? parseRule(rule) : undefined;
+  if (!parsed) return null;
+  const canonical = canonicalPathKeys(rule);
+  const field = templatePath(canonical);
+  if (field === canonical || problemOf(field) !== undefined) return null;
+  const element = parsed.steps.some((s) => 'bracket' in s && /^\d+$|^[^'"][^=]*=/.test(s.bracket));
+  return element
+    ? `"${rule}" names one array element; findings are per field, every element as [*]: use "${field}"`
+    : `"${rule}" names one id-like key; findings are per field, every id-like key as a wildcard: use "${field}"`;
 }
 
 /** undefined when the rule is well formed; else a marker (the hint is worked out separately). */

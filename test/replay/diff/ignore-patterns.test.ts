@@ -61,6 +61,14 @@ describe('diff --ignore patterns', () => {
     expect(fields(await diff(['$.rev*', '$.ite*.revision']))).toEqual(['$.items[*].revision value', '$.meta.revision value', ...headers]);
   });
 
+  it('an example path copied from the report (one array element) is refused with the field to write instead', async () => {
+    const finding = (await diff([])).endpoints.flatMap((e) => e.findings).find((f) => f.field === '$.items[*].revision')!;
+    const copied = finding.examples[0]!.path;
+    expect(copied).toBe('$.items[0].revision');
+    await expect(diff([copied])).rejects.toThrow(`ignore "$.items[0].revision" names one array element; findings are per field, every element as [*]: use "$.items[*].revision"`);
+    expect(fields(await diff([finding.field, 'header', '$.revision', '$.meta']))).toEqual([]);
+  });
+
   it('header names match in any case, as everywhere else in diff; cookie names keep theirs', async () => {
     expect(fields(await diff(['header.X-Build', 'header.Set-Cookie.SID', '$']))).toEqual([]);
     expect(fields(await diff(['Header.X-B*', 'HEADER.SET-COOKIE.S*', '$']))).toEqual([]);

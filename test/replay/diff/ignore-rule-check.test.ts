@@ -34,7 +34,7 @@ describe('ignore rules that can never match', () => {
     const ok = [
       '$', '$.meta', '$.**.updatedAt', '**.revision', '**', '*', 'header', 'header.**', 'header.X-Build', 'Header.X-B*',
       'HEADER.SET-COOKIE.S*', 'header.set-cookie.SID', 'status', 'body', 'body.bom', "$['user.email']", '$["user.email"]',
-      '$.items[*].id', '$[*].at', '$.a.*.b', '$.user_*', "$['tag list'][*]", '$.**',
+      '$.items[*].id', '$[*].at', '$.a.*.b', '$.user_*', "$['tag list'][*]", '$.**', '$.v2', '$.items[*].sha256',
     ];
     expect(() => compileDiffRules({ ignore: ok })).not.toThrow();
   });
@@ -61,6 +61,16 @@ describe('ignore rules that can never match', () => {
     expect(msg).toContain(`ignore "${rule}" can never match a field`);
     expect(msg).toContain(hint);
     expect(msg).not.toContain('\n');
+  });
+
+  it.each([
+    ['$.users[id=7].name', 'names one array element', '$.users[*].name'],
+    ['$.items[3]', 'names one array element', '$.items[*]'],
+    ['$.byId.1234.total', 'names one id-like key', '$.byId.*.total'],
+    ["$.byId['0190a000-0000-7000-8000-000000000001']", 'names one id-like key', '$.byId[*]'],
+  ])('%s (a concrete element) is refused with the field template', (rule, what, field) => {
+    const every = what.endsWith('element') ? 'every element as [*]' : 'every id-like key as a wildcard';
+    expect(refusal([rule])).toBe(`ignore "${rule}" ${what}; findings are per field, ${every}: use "${field}"`);
   });
 
   it('every bad rule is reported at once', () => {
