@@ -110,9 +110,34 @@ export function requestUrl(req: ExchangeRequest): string {
 
 /** Case-insensitive header lookup; the first value wins. */
 export function getHeader(headers: readonly Header[], name: string): string | undefined {
-  const lower = name.toLowerCase();
-  for (const [n, v] of headers) if (n.toLowerCase() === lower) return v;
+  const lower = lowerCased(name);
+  for (const [n, v] of headers) if (lowerCased(n) === lower) return v;
   return undefined;
+}
+
+// Header names and media types repeat on every record, and every transform step lower-cases them again.
+// Each distinct one is lower-cased once: no new string per call, and Set and Map lookups by the result
+// find its hash already computed (hashing a fresh string cost more than the lookup). Bounded by clearing;
+// long strings are not kept.
+const lowered = new Map<string, string>();
+const MAX_LOWERED = 1024;
+const MAX_LOWERED_LENGTH = 64;
+
+/**
+ * `s.toLowerCase()`, remembered for short strings that recur (header names, content types).
+ *
+ * @example
+ * lowerCased('Content-Type') // 'content-type'
+ */
+export function lowerCased(s: string): string {
+  let lower = lowered.get(s);
+  if (lower === undefined) {
+    lower = s.toLowerCase();
+    if (s.length > MAX_LOWERED_LENGTH) return lower;
+    if (lowered.size >= MAX_LOWERED) lowered.clear();
+    lowered.set(s, lower);
+  }
+  return lower;
 }
 
 /** Host without the port, lower-cased. */

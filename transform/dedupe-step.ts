@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Exchange } from '../store/exchange.js';
+import { lowerCased, type Exchange } from '../store/exchange.js';
 import { durationSpec, parseDuration, stringList } from './config/field-spec.js';
 import type { DedupeStep } from './step-definitions.js';
 import type { StepKind } from './step-types.js';
@@ -78,7 +78,7 @@ function identity(ex: Exchange, headers: readonly string[]): number {
   const r = ex.request;
   let text = `${r.method} ${r.authority}${r.path}?${r.query}`;
   for (const name of headers) {
-    for (const [n, v] of r.headers) if (n.toLowerCase() === name) text += `\n${name}:${v}`;
+    for (const [n, v] of r.headers) if (lowerCased(n) === name) text += `\n${name}:${v}`;
   }
   if (r.body) {
     text += '\n';

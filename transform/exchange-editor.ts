@@ -1,4 +1,4 @@
-import type { Body, Exchange, ExchangeRequest, ExchangeResponse, Header } from '../store/exchange.js';
+import { lowerCased, type Body, type Exchange, type ExchangeRequest, type ExchangeResponse, type Header } from '../store/exchange.js';
 import { copyBody } from '../store/exchange-copy.js';
 import type { ExtractionRule } from './correlate/extraction-rules.js';
 
@@ -106,7 +106,7 @@ export class ExchangeEditor {
     if (!next.truncated && !next.contentEncoding) {
       const headers = this.headers(side);
       for (let i = 0; i < headers.length; i++) {
-        if (headers[i]![0].toLowerCase() === 'content-length') this.setHeaderValue(side, i, String(next.size));
+        if (lowerCased(headers[i]![0]) === 'content-length') this.setHeaderValue(side, i, String(next.size));
       }
     }
   }
@@ -153,7 +153,7 @@ function sameRule(a: ExtractionRule, b: ExtractionRule): boolean {
 }
 
 export function contentTypeOf(headers: readonly Header[]): string {
-  for (const [n, v] of headers) if (n.toLowerCase() === 'content-type') return v.toLowerCase();
+  for (const [n, v] of headers) if (lowerCased(n) === 'content-type') return lowerCased(v);
   return '';
 }
 

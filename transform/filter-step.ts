@@ -1,4 +1,4 @@
-import { getHeader, type Exchange, type Header } from '../store/exchange.js';
+import { getHeader, lowerCased, type Exchange, type Header } from '../store/exchange.js';
 import { compileFilter, type ExchangePredicate } from '../store/exchange-filter.js';
 import { regexCheck, stringList, type FieldSpec, type ValueCheck } from './config/field-spec.js';
 import type { FilterCriteria, FilterStep } from './step-definitions.js';
@@ -136,7 +136,7 @@ function compileCriteria(c: FilterCriteria): ExchangePredicate {
 function headerMatcher(list: NonNullable<FilterCriteria['headers']>): (headers: readonly Header[]) => boolean {
   const wanted = list.map((h) => ({ name: h.name.toLowerCase(), re: h.value === undefined ? null : new RegExp(h.value) }));
   return (headers) => headers.some(([n, v]) => {
-    const lower = n.toLowerCase();
+    const lower = lowerCased(n);
     return wanted.some((w) => w.name === lower && (!w.re || w.re.test(v)));
   });
 }

@@ -1,4 +1,4 @@
-import type { Exchange, Header } from '../store/exchange.js';
+import { lowerCased, type Exchange, type Header } from '../store/exchange.js';
 import { copyExchange, copyRequest, copyResponse } from '../store/exchange-copy.js';
 
 /**
@@ -84,7 +84,7 @@ function redactList(headers: Header[], secret: Set<string>, side: string, marks:
   let changed: Header[] | null = null;
   for (let i = 0; i < headers.length; i++) {
     const [name, value] = headers[i]!;
-    const lower = name.toLowerCase();
+    const lower = lowerCased(name);
     if (!secret.has(lower) || value === REDACTED) continue;
     const masked = maskValue(lower, value);
     if (masked === value) continue;

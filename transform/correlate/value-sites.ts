@@ -1,4 +1,4 @@
-import type { Exchange } from '../../store/exchange.js';
+import { lowerCased, type Exchange } from '../../store/exchange.js';
 import { bodyText, contentTypeOf, isFormContentType, isJsonContentType, type ExchangeEditor } from '../exchange-editor.js';
 import { authSchemeEnd, decodeParam, encodeParam, formatParams, parseCookieHeader, parseParams, parseSetCookie, spliceAll } from '../http-values.js';
 import { formatConcretePath } from '../json/json-path.js';
@@ -33,7 +33,7 @@ export function visitRequestValues(ed: ExchangeEditor, visit: UseVisitor): numbe
   const headers = ed.headers('request');
   for (let i = 0; i < headers.length; i++) {
     const [name, value] = headers[i]!;
-    const lower = name.toLowerCase();
+    const lower = lowerCased(name);
     if (SKIP_HEADERS.has(lower) || lower.startsWith('sec-')) continue;
     let next: string | null = null;
     if (lower === 'cookie') {
@@ -255,7 +255,7 @@ function nearestKey(path: ReadonlyArray<string | number>): string {
 
 function visitHeaders(headers: Exchange['request']['headers'], sources: ReadonlySet<ValueSource>, visit: SiteVisitor): void {
   for (const [name, value] of headers) {
-    const lower = name.toLowerCase();
+    const lower = lowerCased(name);
     if (lower === 'set-cookie') {
       if (!sources.has('cookie')) continue;
       const pair = parseSetCookie(value);

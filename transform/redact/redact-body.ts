@@ -81,7 +81,7 @@ function redactJson(text: string, r: Redactor, marks: Set<string>): string | nul
     text,
     (path, kind, start, end) => {
       const last = path[path.length - 1];
-      if (r.jsonPaths.length > 0 && (r.jsonPathKeys === null || (typeof last === 'string' && r.jsonPathKeys.has(last)))) for (const jp of r.jsonPaths) {
+      if (r.jsonPaths.length > 0 && (r.jsonPathKeys === null || (typeof last === 'string' && r.jsonPathKeys.includes(last)))) for (const jp of r.jsonPaths) {
         if (!matchJsonPath(jp, path)) continue;
         const raw = text.slice(start, end);
         if (raw === 'null') return;

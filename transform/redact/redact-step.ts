@@ -1,4 +1,4 @@
-import type { Exchange } from '../../store/exchange.js';
+import { lowerCased, type Exchange } from '../../store/exchange.js';
 import { stringList, type FieldSpec } from '../config/field-spec.js';
 import { ExchangeEditor, type Side } from '../exchange-editor.js';
 import { encodeParam, formatParams, parseCookieHeader, parseParams, parseSetCookie, spliceAll } from '../http-values.js';
@@ -90,7 +90,7 @@ function redactHeaders(ed: ExchangeEditor, side: Side, r: Redactor): void {
   const headers = ed.headers(side);
   for (let i = 0; i < headers.length; i++) {
     const [name, value] = headers[i]!;
-    const lower = name.toLowerCase();
+    const lower = lowerCased(name);
     let next = value;
     if (r.headers.has(lower)) {
       next = redactHeaderValue(lower, value, (s) => (isReplaceable(s, r) ? r.replacer.replace(s) : s));

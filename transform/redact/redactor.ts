@@ -12,8 +12,12 @@ export interface Redactor {
   queryParams: Set<string>;
   cookies: Set<string> | 'all' | null;
   jsonPaths: ReturnType<typeof parseJsonPath>[];
-  /** The last keys of the JSON paths (`email` for `$.user.email`): values under other keys skip matching. Null when a path ends in a wildcard or index. */
-  jsonPathKeys: Set<string> | null;
+  /**
+   * The last keys of the JSON paths (`email` for `$.user.email`): values under other keys skip matching.
+   * Null when a path ends in a wildcard or index. A list, not a Set: it is checked against every key of
+   * every body, each one freshly sliced, and comparing a handful of strings costs less than hashing one.
+   */
+  jsonPathKeys: string[] | null;
   /** The same keys as they appear in a body: `"email"`. */
   jsonPathKeysQuoted: string[];
   formFields: Set<string>;
@@ -28,7 +32,7 @@ export function detectorNames(def: RedactStep): DetectorName[] {
 export async function createRedactor(def: RedactStep, ctx: StepContext): Promise<Redactor> {
   const lower = (l?: string[]): Set<string> => new Set((l ?? []).map((s) => s.toLowerCase()));
   const jsonPaths = (def.jsonPaths ?? []).map(parseJsonPath);
-  const jsonPathKeys = jsonPaths.every((p) => p.segments.at(-1)?.t === 'key') ? new Set(jsonPaths.map((p) => (p.segments.at(-1) as { name: string }).name)) : null;
+  const jsonPathKeys = jsonPaths.every((p) => p.segments.at(-1)?.t === 'key') ? [...new Set(jsonPaths.map((p) => (p.segments.at(-1) as { name: string }).name))] : null;
   return {
     replacer: await createReplacer(def, ctx),
     headers: lower(def.headers),
@@ -36,7 +40,7 @@ export async function createRedactor(def: RedactStep, ctx: StepContext): Promise
     cookies: def.cookies ? (def.cookies.includes('*') ? 'all' : new Set(def.cookies)) : null,
     jsonPaths,
     jsonPathKeys,
-    jsonPathKeysQuoted: [...(jsonPathKeys ?? [])].map((k) => JSON.stringify(k)),
+    jsonPathKeysQuoted: (jsonPathKeys ?? []).map((k) => JSON.stringify(k)),
     formFields: lower(def.formFields),
     detectors: def.detectors ? new DetectorSet(detectorNames(def)) : null,
     count: (kind) => countInto(ctx.stats().redactions, kind),

@@ -1,4 +1,4 @@
-import type { Exchange } from '../../store/exchange.js';
+import { lowerCased, type Exchange } from '../../store/exchange.js';
 import { durationSpec, parseDuration, regexCheck, stringList, type FieldSpec } from '../config/field-spec.js';
 import { bodyText, contentTypeOf, ExchangeEditor, isFormContentType, isJsonContentType } from '../exchange-editor.js';
 import { encodeParam, formatParams, parseParams } from '../http-values.js';
@@ -125,7 +125,7 @@ function retarget(ed: ExchangeEditor, t: NonNullable<ParameterizeStep['target']>
   const templated = authority.includes('${');
   const headers = ed.headers('request');
   for (let i = 0; i < headers.length; i++) {
-    const lower = headers[i]![0].toLowerCase();
+    const lower = lowerCased(headers[i]![0]);
     if (lower !== 'host' && lower !== ':authority') continue;
     ed.setHeaderValue('request', i, authority);
     if (templated) ed.markTemplate(`request.headers.${lower}`);
@@ -145,7 +145,7 @@ function rebaseTimes(ed: ExchangeEditor, tc: TimeContext, headers: Set<string>, 
     const list = ed.headers('request');
     for (let i = 0; i < list.length; i++) {
       const [name, value] = list[i]!;
-      const lower = name.toLowerCase();
+      const lower = lowerCased(name);
       if (!headers.has(lower) || ed.isTemplated(`request.headers.${lower}`)) continue;
       const t = timeToTemplate(value.trim(), tc);
       if (t === null) continue;
