@@ -13,7 +13,7 @@ import { planReplay, runReplay, type ReplayOptions } from './run-replay.js';
 import { runReplaySharded, type PlainMaxOptions } from './run-sharded.js';
 import { quickPlannedTotal } from './schedule/planned-total.js';
 import { summarizePlan } from './schedule/plan-summary.js';
-import { evaluateThresholds, type ThresholdOutcome } from './thresholds/evaluate-thresholds.js';
+import { judgeRun, type ThresholdOutcome } from './thresholds/evaluate-thresholds.js';
 import type { Threshold } from './thresholds/parse-threshold.js';
 
 /**
@@ -100,7 +100,7 @@ export async function runReplayJob(job: ReplayJob): Promise<ReplayJobResult> {
   } finally {
     progress?.stop();
   }
-  const outcomes = evaluateThresholds(job.thresholds, snapshot, { targetRate: snapshot.plannedRate });
+  const outcomes = judgeRun(job.thresholds, snapshot, { targetRate: snapshot.plannedRate });
   // summary.json has the examples as a field of their own (mergeable), not among the options.
   const input: ReplayReportInput = { snapshot, thresholds: outcomes, plan, target: o.target, startedAt, options: { ...job.reportOptions, ...extra }, errorExamples };
   if (Object.keys(errorExamples).length > 0) extra.errorExamples = errorExamples;

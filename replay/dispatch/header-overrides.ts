@@ -46,7 +46,7 @@ export async function warnRedactedPlaceholders(o: { store: string; filter?: Exch
     const suggestion = f.example.split(REDACTED).join('${STAGING_TOKEN}');
     log.warn(
       { header: f.name, requests: f.requests, of: seen },
-      `${f.requests} of the first ${seen} requests carry a ${f.name} value redacted at capture (${JSON.stringify(f.example)}); the target gets the placeholder — set a real one with ${flag} '${f.name}: ${suggestion}' (filled from the environment or --secrets-file)`,
+      `${f.requests} of the first ${seen} requests carry a header ${f.name} redacted at capture (${JSON.stringify(f.example)}); the target gets the placeholder — set a real one with ${flag} '${f.name}: ${suggestion}' (filled from the environment or --secrets-file)`,
     );
   }
 }

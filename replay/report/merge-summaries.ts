@@ -9,7 +9,7 @@ import { RepriseError } from '../../errors.js';
 import { mergeErrorExamples } from '../metrics/error-examples.js';
 import { mergeSnapshots } from '../metrics/replay-metrics.js';
 import { peakOf } from '../schedule/plan-summary.js';
-import { evaluateThresholds } from '../thresholds/evaluate-thresholds.js';
+import { ANSWERED_GATE, judgeRun } from '../thresholds/evaluate-thresholds.js';
 import { parseThresholds } from '../thresholds/parse-threshold.js';
 import type { ReplayReportInput, ReportPlan } from './report-input.js';
 import type { ReplaySummaryJson } from './summary-json.js';
@@ -41,8 +41,8 @@ export function mergeReplaySummaries(summaries: readonly ReplaySummaryJson[], ex
     };
   }
 
-  const expressions = [...new Set([...summaries.flatMap((s) => s.thresholds.map((t) => t.expression)), ...extraThresholds])];
-  const thresholds = evaluateThresholds(parseThresholds(expressions), snapshot, { targetRate: plan?.meanRate ?? 0 });
+  const expressions = [...new Set([...summaries.flatMap((s) => s.thresholds.map((t) => t.expression)), ...extraThresholds])].filter((e) => e !== ANSWERED_GATE);
+  const thresholds = judgeRun(parseThresholds(expressions), snapshot, { targetRate: plan?.meanRate ?? 0 });
   const targets = [...new Set(summaries.map((s) => s.target))];
   const startedAt = summaries.map((s) => s.startedAt).sort()[0]!;
   return {

@@ -59,7 +59,7 @@ describe('--header overrides and credentials redacted at capture', () => {
     const r = await runMain(['replay', store, '--target', target.url, '--speed', '100', '-q']);
     expect(r.code).toBe(0);
     const msgs = r.warnings.map((w) => String(w.msg));
-    expect(msgs.filter((m) => /Authorization value redacted at capture/.test(m))).toHaveLength(1);
+    expect(msgs.filter((m) => /carry a header Authorization redacted at capture/.test(m))).toHaveLength(1);
     expect(msgs.find((m) => /Authorization/.test(m))).toMatch(/^10 of the first 10 requests carry .*"Bearer \[REDACTED\]".*--header 'Authorization: Bearer \$\{STAGING_TOKEN\}'/);
     expect(msgs.find((m) => /Cookie/.test(m))).toMatch(/^5 of the first 10 requests .*--header 'Cookie: session=\$\{STAGING_TOKEN\}; theme=dark'/);
     expect(seen.every((a) => a === 'Bearer [REDACTED]')).toBe(true);
@@ -121,7 +121,7 @@ describe('--header overrides and credentials redacted at capture', () => {
     };
     const [baseline, candidate] = [await side(), await side()];
     const plain = await runMain(['diff', store, '--baseline', baseline, '--candidate', candidate]);
-    expect(plain.warnings.map((w) => String(w.msg)).find((m) => /Authorization value redacted/.test(m))).toMatch(/--set-header 'Authorization: Bearer \$\{STAGING_TOKEN\}'/);
+    expect(plain.warnings.map((w) => String(w.msg)).find((m) => /carry a header Authorization redacted/.test(m))).toMatch(/--set-header 'Authorization: Bearer \$\{STAGING_TOKEN\}'/);
     // Both sides answered 401 alike: no finding, but the report says the diff compared error pages.
     expect(plain.stdout).toMatch(/note: 6 of 6 pair\(s\) were refused by both sides \(401\/403\): most of this diff compared error pages/);
     seen.length = 0;

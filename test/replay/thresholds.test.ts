@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { RepriseError } from '../../errors.js';
 import { ReplayMetrics, type MetricsSnapshot } from '../../replay/metrics/replay-metrics.js';
 import type { RequestResult } from '../../replay/replay-result.js';
-import { evaluateThresholds } from '../../replay/thresholds/evaluate-thresholds.js';
+import { ANSWERED_GATE, evaluateThresholds, judgeRun } from '../../replay/thresholds/evaluate-thresholds.js';
 import { parseThreshold, parseThresholds } from '../../replay/thresholds/parse-threshold.js';
 
 function expectInvalid(text: string, column: number, message: RegExp): void {
@@ -235,5 +235,52 @@ describe('evaluateThresholds', () => {
     const empty = new ReplayMetrics().snapshot();
     const [o] = evaluateThresholds([parseThreshold('p99<1s')], empty, { targetRate: 10 });
     expect(o).toMatchObject({ passed: false, observed: null });
+  });
+
+  it('a latency threshold over sends the target never answered fails: refused connections end in microseconds', () => {
+    const m = new ReplayMetrics();
+    for (let i = 0; i < 100; i++) {
+      m.record({ endpoint: 'GET /a', exchangeId: `e${i}`, copy: 0, intendedUs: i * 1000, sentUs: i * 1000, doneUs: i * 1000 + 80, status: null, error: { kind: 'refused', message: 'connect ECONNREFUSED 127.0.0.1:1' }, bytesSent: 0, bytesReceived: 0 });
+    }
+    const snap = m.snapshot();
+    // The histogram holds 80 µs failures: without the check, p99<250ms would pass with the target down.
+    expect(snap.overall.latency.p99).toBeLessThan(250_000);
+    const [p99, uncorrected, lag] = evaluateThresholds(parseThresholds(['p99<250ms', 'uncorrected_p(95)<1s', 'lag_p99<1ms']), snap, { targetRate: 0 });
+    expect(p99).toMatchObject({ passed: false, observed: null });
+    expect(p99!.message).toBe('p99: no request got a response (refused 100), so there is no latency to compare');
+    expect(uncorrected).toMatchObject({ passed: false, observed: null });
+    // Sends did go out on time: the schedule is measured.
+    expect(lag).toMatchObject({ passed: true });
+  });
+});
+
+describe('judgeRun', () => {
+  const refused = (i: number, status: number | null): RequestResult => ({
+    endpoint: 'GET /a',
+    exchangeId: `e${i}`,
+    copy: 0,
+    intendedUs: i * 1000,
+    sentUs: i * 1000,
+    doneUs: i * 1000 + 50,
+    status,
+    ...(status === null && { error: { kind: i % 3 === 0 ? ('timeout' as const) : ('refused' as const), message: 'x' } }),
+    bytesSent: 0,
+    bytesReceived: 0,
+  });
+
+  it('fails a run the target answered not once, also with no thresholds, naming the error kinds', () => {
+    const m = new ReplayMetrics();
+    for (let i = 0; i < 30; i++) m.record(refused(i, null));
+    const outcomes = judgeRun([], m.snapshot(), { targetRate: 0 });
+    expect(outcomes).toHaveLength(1);
+    expect(outcomes[0]).toMatchObject({ expression: ANSWERED_GATE, passed: false, observed: 0 });
+    expect(outcomes[0]!.message).toBe('the target answered none of the 30 requests sent (refused 20, timeout 10): nothing was measured');
+  });
+
+  it('adds nothing when one request got a response (a 500 is an answer), or when nothing was sent', () => {
+    const m = new ReplayMetrics();
+    for (let i = 0; i < 30; i++) m.record(refused(i, i === 29 ? 500 : null));
+    expect(judgeRun(parseThresholds(['errors<100']), m.snapshot(), { targetRate: 0 })).toEqual([expect.objectContaining({ expression: 'errors<100', passed: true })]);
+    expect(judgeRun([], new ReplayMetrics().snapshot(), { targetRate: 0 })).toEqual([]);
   });
 });
