@@ -68,7 +68,7 @@ export type { LatencySummary } from './replay/metrics/histogram.js';
 export type { Threshold, ThresholdOp } from './replay/thresholds/parse-threshold.js';
 export { parseThreshold, parseThresholds } from './replay/thresholds/parse-threshold.js';
 export type { ThresholdOutcome, ThresholdContext } from './replay/thresholds/evaluate-thresholds.js';
-export { evaluateThresholds } from './replay/thresholds/evaluate-thresholds.js';
+export { ANSWERED_GATE, evaluateThresholds, judgeRun } from './replay/thresholds/evaluate-thresholds.js';
 export type { ReplayReportInput, ReportPlan } from './replay/report/report-input.js';
 export type { ReplaySummaryJson } from './replay/report/summary-json.js';
 export { formatReplaySummary } from './replay/report/format-summary.js';
