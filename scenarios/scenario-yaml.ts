@@ -3,7 +3,7 @@ import { dirname, resolve } from 'node:path';
 import { parseYamlDocument } from '../transform/config/yaml-document.js';
 import { yamlErrorText } from '../transform/config/yaml-error-text.js';
 import { RepriseError } from '../errors.js';
-import { yamlLocator } from '../transform/config/load-pipeline.js';
+import { yamlLocator } from '../transform/config/yaml-document.js';
 import type { ConfigPath } from '../transform/config/field-spec.js';
 
 /**

@@ -3,7 +3,7 @@ import { parseYamlDocument } from '../../transform/config/yaml-document.js';
 import { yamlErrorText } from '../../transform/config/yaml-error-text.js';
 import { RepriseError } from '../../errors.js';
 import { didYouMean } from '../../transform/config/did-you-mean.js';
-import { yamlLocator } from '../../transform/config/load-pipeline.js';
+import { yamlLocator } from '../../transform/config/yaml-document.js';
 import { MAX_PLAN_MS } from './plan-bounds.js';
 
 /**

@@ -1,12 +1,11 @@
 import { existsSync, type Stats } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
-import { isMap, isScalar, isSeq, type Document, type LineCounter, type Node as YamlNode } from 'yaml';
 import { RepriseError } from '../../errors.js';
 import type { StepDefinition } from '../step-definitions.js';
 import { explainStep, stepKind, STEP_TYPES } from '../step-registry.js';
 import { didYouMean } from './did-you-mean.js';
-import { parseYamlDocument } from './yaml-document.js';
+import { parseYamlDocument, yamlLocator } from './yaml-document.js';
 import { yamlErrorText } from './yaml-error-text.js';
 import { checkObject, clip, formatConfigPath, typeName, type ConfigPath, type ConfigProblem, type FieldSpec, type ProblemSink } from './field-spec.js';
 
@@ -195,34 +194,6 @@ function checkStep(step: unknown, problems: ProblemSink): void {
   checkObject({ kind: 'object', fields: { type: { kind: 'string' }, name: { kind: 'string', nonEmpty: true }, ...kind.fields } }, step, [], counting);
   // Cross-field checks only on a step whose fields are each fine: one problem, not a cascade.
   if (count === 0) kind.check?.(step as StepDefinition, problems);
-}
-
-export function yamlLocator(doc: Document, lc: LineCounter, name: string): (path: ConfigPath, atKey: boolean) => string | undefined {
-  return (path, atKey) => {
-    let node: unknown = doc.contents;
-    let range: readonly number[] | undefined = (node as YamlNode | null)?.range ?? undefined;
-    for (let i = 0; i < path.length; i++) {
-      const p = path[i]!;
-      const last = i === path.length - 1;
-      if (isMap(node)) {
-        const pair = node.items.find((it) => (isScalar(it.key) ? String(it.key.value) : String(it.key)) === String(p));
-        if (!pair) break;
-        const keyRange = (pair.key as YamlNode | null)?.range;
-        if (last && atKey && keyRange) {
-          range = keyRange;
-          break;
-        }
-        node = pair.value;
-        range = (node as YamlNode | null)?.range ?? keyRange ?? range;
-      } else if (isSeq(node) && typeof p === 'number') {
-        node = node.items[p];
-        range = (node as YamlNode | null)?.range ?? range;
-      } else break;
-    }
-    if (!range) return name;
-    const { line, col } = lc.linePos(range[0]!);
-    return `${name}:${line}:${col}`;
-  };
 }
 
 function deepFreeze<T>(root: T): T {
