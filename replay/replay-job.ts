@@ -88,7 +88,7 @@ export async function runReplayJob(job: ReplayJob): Promise<ReplayJobResult> {
       errorExamples = s.errorExamples;
       snapshot = s.metrics;
       startedAt = s.startedAt;
-      extra = { mode: 'max', ...(workers > 1 && { workers }), mix: s.mix, skippedCorrelated: s.skippedCorrelated, autocannon: s.autocannon };
+      extra = { mode: 'max', ...(workers > 1 && { workers }), mix: s.mix, mixRead: s.mixRead, skippedCorrelated: s.skippedCorrelated, autocannon: s.autocannon };
     } else {
       const run = { ...o, metrics, ...(job.signal && { signal: job.signal }), ...(job.log && { log: job.log }) };
       const s = workers > 1 ? await runReplaySharded({ ...run, workers }) : await runReplay(run);

@@ -44,6 +44,7 @@ export function mergeMaxSummaries(parts: readonly MaxRunSummary[]): MaxRunSummar
     startedAt: parts.map((p) => p.startedAt).sort()[0]!,
     elapsedMs: Math.max(...parts.map((p) => p.elapsedMs)),
     mix: first.mix,
+    mixRead: first.mixRead,
     skippedCorrelated: first.skippedCorrelated,
     metrics: mergeSnapshots(parts.map((p) => p.metrics)),
     errorExamples: mergeErrorExamples(parts.map((p) => p.errorExamples)),

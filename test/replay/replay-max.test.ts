@@ -2,7 +2,7 @@ import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createCa, issueLeaf, openCaSigner } from '../../capture/proxy/ca-create.js';
-import { runMax } from '../../replay/max/run-max.js';
+import { evenlySpaced, MAX_PREBUILT, runMax } from '../../replay/max/run-max.js';
 import { runMaxSharded } from '../../replay/max/run-max-sharded.js';
 import type { RequestResult } from '../../replay/replay-result.js';
 import { makeTempDir } from '../support/temp-dir.js';
@@ -116,4 +116,33 @@ describe('--max: the recorded mix through autocannon', () => {
     const insecure = await runMax({ store, target, connections: 2, durationMs: 1_000, insecure: true });
     expect(insecure.metrics.overall.status['2xx']).toBeGreaterThan(0);
   }, 15_000);
+
+  it('thins a large mix for many connections (autocannon builds every entry in every connection), evenly over what was read', async () => {
+    const tmp = await makeTempDir('reprise-max-');
+    cleanups.push(tmp.cleanup);
+    const store = await writeFixtureStore(tmp.dir, 3_000, 1_000);
+    const traces = new Set<string>();
+    const target = await startTarget((req, res) => {
+      traces.add(String(req.headers['x-trace']));
+      res.end('ok');
+    });
+    cleanups.push(() => target.close());
+    const connections = 200; // 250 entries each: 50,000 builds, where 3,000 would have been 600,000
+    const t0 = performance.now();
+    const s = await runMax({ store, target: target.url, connections, durationMs: 1_000 });
+    expect(s).toMatchObject({ mix: MAX_PREBUILT / connections, mixRead: 3_000 });
+    // Unthinned, building 600,000 requests took several seconds before the first send.
+    expect(performance.now() - t0).toBeLessThan(8_000);
+    // Every 12th exchange of the 3,000 read (each connection starts from the first): t-0, t-12, t-24, …
+    expect(traces.has('t-0') && traces.has('t-12')).toBe(true);
+    expect([...traces].every((t) => Number(t.slice(2)) % 12 === 0)).toBe(true);
+  });
+});
+
+describe('evenlySpaced', () => {
+  it('keeps everything up to n, else n items evenly spaced in order, from the first', () => {
+    expect(evenlySpaced([1, 2, 3], 5)).toEqual([1, 2, 3]);
+    expect(evenlySpaced([0, 1, 2, 3, 4, 5, 6, 7, 8, 9], 5)).toEqual([0, 2, 4, 6, 8]);
+    expect(evenlySpaced(Array.from({ length: 10_000 }, (_, i) => i), 3)).toEqual([0, 3333, 6666]);
+  });
 });
