@@ -1,3 +1,4 @@
+import { secretHeaderNames } from '../transform/redact-headers.js';
 import { RepriseError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { openRecorder, type RecorderStats } from '../capture/proxy/exchange-recorder.js';
@@ -57,6 +58,12 @@ export interface ReplayOptions extends PlanOptions, TargetPolicy {
   recordOut?: string;
   /** Add to a `recordOut` store that already holds exchanges; without it such a store is refused (STORE_EXISTS) so runs are not mixed. */
   recordOutAppend?: boolean;
+  /**
+   * Headers redacted in the `recordOut` store, as at capture (default: the secret headers —
+   * Authorization, Cookie, Set-Cookie, API keys: a `--header 'Authorization: Bearer ${TOKEN}'` run
+   * would otherwise write the live token into every record); false stores them as sent.
+   */
+  recordOutRedact?: readonly string[] | false;
   /** Called once per send, in completion order. */
   onResult?: (r: RequestResult) => void;
   /** Metrics to feed (e.g. one the progress bar already watches); created when absent. */
@@ -142,7 +149,7 @@ export async function runReplay(options: ReplayOptions): Promise<ReplayRunSummar
   if (options.startAtMs !== undefined) await waitForWallClock(options.startAtMs);
   const clock = startRunClock();
   const metrics = options.metrics ?? new ReplayMetrics();
-  const recorder = options.recordOut === undefined ? undefined : await openRecorder(options.recordOut, { redactHeaders: false });
+  const recorder = options.recordOut === undefined ? undefined : await openRecorder(options.recordOut, { redactHeaders: options.recordOutRedact ?? secretHeaderNames() });
   const dispatcher = new ReplayDispatcher({
     target,
     clock,

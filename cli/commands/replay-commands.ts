@@ -1,3 +1,4 @@
+import { redactHeadersFromArgs } from '../redact-options.js';
 import { RepriseError } from '../../errors.js';
 import type { Header } from '../../store/exchange.js';
 import { parseDuration } from '../../transform/config/field-spec.js';
@@ -46,6 +47,8 @@ export const replayCommand: Command = {
     'exclude-methods': { type: 'string', hint: 'list', description: 'never send these methods: POST,DELETE or "unsafe" (all but GET, HEAD, OPTIONS, TRACE)' },
     'record-out': { type: 'string', hint: 'store', description: 'store the replayed exchanges (request as sent + live response) in a new or empty store' },
     append: { type: 'boolean', description: '--record-out: add this run to a store that already holds exchanges (refused otherwise, so runs are not mixed)' },
+    'redact-header': { type: 'string', multiple: true, hint: 'name', description: '--record-out: also redact this header (Authorization, Cookie, Set-Cookie, API keys always are)' },
+    'no-redact': { type: 'boolean', description: '--record-out: store the default secret headers as sent (--redact-header ones are still redacted)' },
     threshold: { type: 'string', multiple: true, hint: 'expr', description: "pass/fail gate: 'p99<250ms', 'error_rate<1%', 'rate>=0.99*target' (exit 3 on failure)" },
     report: { type: 'string', hint: 'dir', description: 'write summary.json, junit.xml and report.html here' },
     quiet: { type: 'boolean', short: 'q', description: 'no progress line' },
@@ -148,8 +151,10 @@ async function replayOptions(parsed: ParsedArgs, store: string, target: string):
     if (v.max) throw new RepriseError('CLI_USAGE', 'replay: --record-out works with timed replay, not --max');
     o.recordOut = v['record-out'];
     if (v.append) o.recordOutAppend = true;
-  } else if (v.append) {
-    throw new RepriseError('CLI_USAGE', 'replay: --append adds to the --record-out store; give --record-out too');
+    o.recordOutRedact = redactHeadersFromArgs(v);
+  } else {
+    const only = v.append ? '--append' : v['no-redact'] ? '--no-redact' : v['redact-header'] !== undefined ? '--redact-header' : undefined;
+    if (only) throw new RepriseError('CLI_USAGE', `replay: ${only} applies to the --record-out store; give --record-out too`);
   }
   return o;
 }

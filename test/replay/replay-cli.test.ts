@@ -4,6 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { main } from '../../cli/main.js';
+import type { Exchange } from '../../store/exchange.js';
+import { readExchanges } from '../../store/segment-reader.js';
 import { expectOneLineError, runCli, type CliResult } from '../support/run-cli.js';
 import { makeTempDir } from '../support/temp-dir.js';
 import { fixtureExchange, startTarget, writeFixtureStore, type TestTarget } from './replay-fixture.js';
@@ -118,6 +120,22 @@ describe('reprise replay (CLI)', () => {
     const stray = await runMain(['replay', short, '--target', target.url, '--append', '-q']);
     expect(stray.code).toBe(2);
     expect(expectOneLineError(stray, 'CLI_USAGE')).toMatch(/--append .*--record-out/);
+    const strayRedact = await runMain(['replay', short, '--target', target.url, '--no-redact', '-q']);
+    expect(expectOneLineError(strayRedact, 'CLI_USAGE')).toMatch(/--no-redact applies to the --record-out store/);
+  });
+
+  it('--record-out redacts the secret headers and --redact-header ones, as capture does', async () => {
+    const out = join(dir, 'replayed-redacted');
+    const short = await writeFixtureStore(dir, 3, 1_000, 'three-more');
+    const r = await runMain(['replay', short, '--target', target.url, '--record-out', out, '--redact-header', 'X-Trace', '--header', 'Authorization: Bearer cli-live-token', '-q']);
+    expect(r.code).toBe(0);
+    const stored: Exchange[] = [];
+    for await (const ex of readExchanges(out)) stored.push(ex);
+    expect(stored).toHaveLength(3);
+    for (const ex of stored) {
+      expect(ex.request.headers).toContainEqual(['Authorization', 'Bearer [REDACTED]']);
+      expect(ex.request.headers.find(([n]) => n === 'X-Trace')?.[1]).toBe('[REDACTED]');
+    }
   });
 
   it('the progress line has its bar (planned total) without --report: from the manifests, or from the profile', async () => {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createCa, issueLeaf, openCaSigner } from '../../capture/proxy/ca-create.js';
-import type { Exchange } from '../../store/exchange.js';
+import type { Exchange, Header } from '../../store/exchange.js';
 import { readExchanges } from '../../store/segment-reader.js';
 import type { RequestResult } from '../../replay/replay-result.js';
 import { runReplay } from '../../replay/run-replay.js';
@@ -117,11 +117,13 @@ describe('dispatch', () => {
     const { dir, store } = await tempStore(6, 1_000);
     const target = await startTarget((req, res) => {
       res.setHeader('X-Live', 'yes');
+      res.setHeader('Set-Cookie', 'sid=live-session-7');
       res.end(`live ${req.method} ${req.url}`);
     });
     cleanups.push(() => target.close());
     const out = join(dir, 'replayed');
-    const s = await runReplay({ warmUp: false, store, target: target.url, amplify: 2, recordOut: out, headers: [['X-Run', 'r1']] });
+    const headers: Header[] = [['X-Run', 'r1'], ['Authorization', 'Bearer live-staging-token']];
+    const s = await runReplay({ warmUp: false, store, target: target.url, amplify: 2, recordOut: out, headers });
     expect(s.recordOut?.stats).toMatchObject({ recorded: 12, dropped: 0 });
     const got: Exchange[] = [];
     for await (const ex of readExchanges(out)) got.push(ex);
@@ -133,6 +135,16 @@ describe('dispatch', () => {
       expect(ex.request.authority).toBe(new URL(target.url).host);
       expect(ex.response?.headers).toContainEqual(['X-Live', 'yes']);
       expect(ex.response?.body?.data).toBe(`live ${ex.request.method} ${ex.request.path}${ex.request.query ? `?${ex.request.query}` : ''}`);
+      // Credentials are redacted as at capture: the live token sent and the session the target set.
+      expect(ex.request.headers).toContainEqual(['Authorization', 'Bearer [REDACTED]']);
+      expect(JSON.stringify(ex)).not.toMatch(/live-staging-token|live-session-7/);
+    }
+    // Asked for (--no-redact), they are stored as sent.
+    const clear = join(dir, 'replayed-clear');
+    await runReplay({ warmUp: false, store, target: target.url, recordOut: clear, recordOutRedact: false, headers });
+    for await (const ex of readExchanges(clear)) {
+      expect(ex.request.headers).toContainEqual(['Authorization', 'Bearer live-staging-token']);
+      expect(ex.response?.headers).toContainEqual(['Set-Cookie', 'sid=live-session-7']);
     }
   });
 
