@@ -127,12 +127,9 @@ describe('--max: the recorded mix through autocannon', () => {
       res.end('ok');
     });
     cleanups.push(() => target.close());
-    const connections = 200; // 250 entries each: 50,000 builds, where 3,000 would have been 600,000
-    const t0 = performance.now();
+    const connections = 40; // 250 entries each: 10,000 builds, where 3,000 would have been 120,000
     const s = await runMax({ store, target: target.url, connections, durationMs: 1_000 });
     expect(s).toMatchObject({ mix: MAX_PREBUILT / connections, mixRead: 3_000 });
-    // Unthinned, building 600,000 requests took several seconds before the first send.
-    expect(performance.now() - t0).toBeLessThan(8_000);
     // Every 12th exchange of the 3,000 read (each connection starts from the first): t-0, t-12, t-24, …
     expect(traces.has('t-0') && traces.has('t-12')).toBe(true);
     expect([...traces].every((t) => Number(t.slice(2)) % 12 === 0)).toBe(true);
