@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RepriseError } from '../errors.js';
@@ -19,6 +19,7 @@ import { formatTransformSummary } from '../transform/transform-store.js';
 import { runCapture, type CaptureOutcome } from './run-capture.js';
 import { prepareTraffic, type PreparedTraffic } from './prepare-traffic.js';
 import type { ReplayPhase, Scenario } from './scenario-types.js';
+import { makeDirs } from '../store/make-dirs.js';
 
 /**
  * Runs a validated scenario, stage by stage: capture → source → transform →
@@ -120,7 +121,7 @@ export async function runScenario(s: Scenario, options: ScenarioRunOptions): Pro
     }
 
     if (s.reports.dir !== undefined) {
-      await mkdir(s.reports.dir, { recursive: true });
+      await makeDirs(s.reports.dir);
       await writeFile(join(s.reports.dir, 'scenario.json'), `${JSON.stringify(scenarioJson(s, outcome), null, 2)}\n`);
       say(`\nreports: ${s.reports.dir}`);
     }

@@ -1,6 +1,6 @@
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { isProcessAlive } from './process-alive.js';
-import { mkdir, open, readdir, readFile, rm, rmdir } from 'node:fs/promises';
+import { open, readdir, readFile, rm, rmdir } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import { once } from 'node:events';
 import zlib from 'node:zlib';
@@ -8,6 +8,7 @@ import { RepriseError } from '../errors.js';
 import type { Exchange } from './exchange.js';
 import { emptyManifest, MANIFEST_FILE, readManifest, segmentFileName, segmentNumber, SEGMENTS_DIR, writeManifest, type Manifest } from './manifest.js';
 import { StoreStats } from './store-stats.js';
+import { makeDirs } from './make-dirs.js';
 
 /**
  * Append-only writer of gzip NDJSON segments, rotated by size.
@@ -247,7 +248,7 @@ export async function openStoreWriter(dir: string, options: StoreWriterOptions =
   const segments = join(dir, SEGMENTS_DIR);
   let first: string | undefined;
   try {
-    first = await mkdir(segments, { recursive: true }); // the first directory it had to create, if any
+    first = await makeDirs(segments); // the first directory it had to create, if any
   } catch (err) {
     throw new RepriseError('STORE_IO', `cannot create store ${dir}: ${(err as Error).message}`, { cause: err, location: { file: dir } });
   }

@@ -1,12 +1,13 @@
 // Why this file exists: a payload we cannot store must not vanish. The sender is told why (400),
 // and the payload itself goes here, one NDJSON line each, so someone can fix and re-import it
 // (`reprise import apigw` reads the `payload` fields back with `jq -c .payload`).
-import { mkdir, open, rm, type FileHandle } from 'node:fs/promises';
+import { open, rm, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { RepriseError } from '../../errors.js';
 import { DEFAULT_SECRET_HEADERS, REDACTED } from '../../transform/redact-headers.js';
 import { FIELD_ALIASES, isObject } from './apigw-fields.js';
 import type { PayloadPointer } from './apigw-pointer.js';
+import { makeDirs } from '../../store/make-dirs.js';
 
 export interface DeadLetterRecord {
   /** When reprise received it (ISO 8601). */
@@ -97,7 +98,7 @@ export async function openDeadLetter(path: string, options: { redactHeaders?: re
 
 async function openFile(path: string): Promise<OpenedFile> {
   try {
-    await mkdir(dirname(path), { recursive: true });
+    await makeDirs(dirname(path));
     try {
       return { fh: await open(path, 'ax'), created: true };
     } catch (err) {

@@ -1,9 +1,10 @@
 import { X509Certificate } from 'node:crypto';
-import { chmod, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { RepriseError } from '../../errors.js';
 import { createCa, type CaPem, type CreateCaOptions } from './ca-create.js';
+import { makeDirs } from '../../store/make-dirs.js';
 
 /**
  * The CA on disk: `ca.crt` (PEM, the file users trust) and `ca.key` (PEM,
@@ -49,7 +50,7 @@ export async function initCa(options: InitCaOptions = {}): Promise<InitCaResult>
   }
   const ca = await createCa(options);
   try {
-    await mkdir(dir, { recursive: true, mode: 0o700 });
+    await makeDirs(dir, 0o700);
     // The key first: a cert on disk without its key would be a CA nobody can use.
     await writeAtomic(keyPath, ca.key, 0o600);
     await writeAtomic(certPath, ca.cert, 0o644);

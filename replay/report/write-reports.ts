@@ -3,13 +3,14 @@
  * written to a temporary name and renamed, so a CI job that picks up the
  * directory never sees half a file.
  */
-import { access, constants, mkdir, rename, writeFile } from 'node:fs/promises';
+import { access, constants, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { RepriseError } from '../../errors.js';
 import { buildHtmlReport } from './html-report.js';
 import { buildJunitXml } from './junit-xml.js';
 import type { ReplayReportInput } from './report-input.js';
 import { buildSummaryJson } from './summary-json.js';
+import { makeDirs } from '../../store/make-dirs.js';
 
 export const REPORT_FILES = ['summary.json', 'junit.xml', 'report.html'] as const;
 
@@ -23,7 +24,7 @@ export const REPORT_FILES = ['summary.json', 'junit.xml', 'report.html'] as cons
  */
 export async function prepareReportDir(dir: string): Promise<void> {
   try {
-    await mkdir(dir, { recursive: true });
+    await makeDirs(dir);
     await access(dir, constants.W_OK);
   } catch (err) {
     throw new RepriseError('OUTPUT_UNWRITABLE', `cannot write replay reports: ${(err as Error).message}`, { cause: err, location: { file: dir } });
@@ -43,7 +44,7 @@ export async function writeReplayReports(dir: string, input: ReplayReportInput):
   };
   const written: string[] = [];
   try {
-    await mkdir(dir, { recursive: true });
+    await makeDirs(dir);
     for (const name of REPORT_FILES) {
       const path = join(dir, name);
       const tmp = `${path}.${process.pid}.tmp`;

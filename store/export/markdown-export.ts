@@ -2,12 +2,13 @@
 // way to review or attach captured traffic (pull requests, issues, wikis) without any tool.
 // Rendering of one exchange lives in markdown-render.ts; this file writes the files.
 import { createWriteStream } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { requestUrl, type Exchange } from '../exchange.js';
 import { toExportError } from './har-export.js';
 import { escapeMarkdown, formatDuration, formatMicros, inlineCode, markdownFileName, renderExchangeMarkdown } from './markdown-render.js';
+import { makeDirs } from '../make-dirs.js';
 
 /** URLs in the index are cut to this many characters; the exchange's own file has the full URL. */
 const INDEX_URL_CHARS = 100;
@@ -26,7 +27,7 @@ export async function exportMarkdown(exchanges: AsyncIterable<Exchange>, outDir:
   const counter = { count: 0 };
   let target = outDir;
   try {
-    await mkdir(outDir, { recursive: true });
+    await makeDirs(outDir);
     target = join(outDir, 'index.md');
     await pipeline(renderIndex(exchanges, outDir, counter), createWriteStream(target));
   } catch (err) {

@@ -1,4 +1,4 @@
-import { mkdir, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Exchange } from '../exchange.js';
 import { RepriseError } from '../../errors.js';
@@ -10,6 +10,7 @@ import { isS3Transient } from './s3-errors.js';
 import { listObjects, readS3Manifest } from './s3-store-reader.js';
 import { s3UploadChannel, SegmentUploader, type RetryPolicy, type UploadStats } from './segment-uploader.js';
 import { defaultSpoolDir, listSpoolSegments, lockSpool, readSpoolState, writeSpoolState } from './spool.js';
+import { makeDirs } from '../make-dirs.js';
 
 /**
  * A store writer for `s3://bucket/prefix`. Records go to a local spool — an
@@ -132,7 +133,7 @@ export async function openS3StoreWriter(url: string, options: S3StoreWriterOptio
   const client = await s3ClientFor(access);
   const spoolDir = options.spoolDir ?? defaultSpoolDir(location, resolveS3Endpoint(access));
   try {
-    await mkdir(join(spoolDir, SEGMENTS_DIR), { recursive: true });
+    await makeDirs(join(spoolDir, SEGMENTS_DIR));
   } catch (err) {
     throw new RepriseError('STORE_IO', `cannot create spool ${spoolDir}: ${(err as Error).message}`, { cause: err, location: { file: spoolDir } });
   }

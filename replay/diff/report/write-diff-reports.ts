@@ -1,10 +1,11 @@
-import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { RepriseError } from '../../../errors.js';
 import type { DiffReport } from '../diff-report.js';
 import type { ThresholdVerdict } from '../diff-thresholds.js';
 import { renderDiffHtml } from './render-html.js';
 import { renderDiffJunit } from './render-junit.js';
+import { makeDirs } from '../../../store/make-dirs.js';
 
 /** File names inside `--report <dir>`. */
 export const REPORT_FILES = { json: 'diff-report.json', junit: 'diff-junit.xml', html: 'diff-report.html' } as const;
@@ -19,7 +20,7 @@ export const REPORT_FILES = { json: 'diff-report.json', junit: 'diff-junit.xml',
 export async function writeDiffReports(report: DiffReport, verdicts: readonly ThresholdVerdict[], dir: string): Promise<Record<keyof typeof REPORT_FILES, string>> {
   const files = { json: join(dir, REPORT_FILES.json), junit: join(dir, REPORT_FILES.junit), html: join(dir, REPORT_FILES.html) };
   try {
-    await mkdir(dir, { recursive: true });
+    await makeDirs(dir);
     await writeWhole(files.json, `${JSON.stringify({ ...report, thresholds: verdicts }, null, 2)}\n`);
     await writeWhole(files.junit, renderDiffJunit(report, verdicts));
     await writeWhole(files.html, renderDiffHtml(report, verdicts));
