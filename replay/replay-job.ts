@@ -66,7 +66,8 @@ export async function runReplayJob(job: ReplayJob): Promise<ReplayJobResult> {
   const showProgress = job.progress !== null && workers === 1;
   // The bar needs the planned total; without --report it comes from the options and the manifests.
   const plannedTotal = plan?.sends ?? (showProgress && !job.max ? await quickPlannedTotal(o) : undefined);
-  const progress = showProgress ? startProgress(job.progress as Parameters<typeof startProgress>[0], () => metrics.live(), plannedTotal) : null;
+  const durationMs = job.max ? job.max.durationMs : o.maxDurationMs;
+  const progress = showProgress ? startProgress(job.progress as Parameters<typeof startProgress>[0], () => metrics.live(), plannedTotal, durationMs === undefined ? {} : { durationMs }) : null;
   let snapshot: MetricsSnapshot;
   let startedAt: string;
   let extra: Record<string, unknown>;

@@ -22,18 +22,34 @@ export interface ProgressOptions {
    * shipper can graph) instead of writing plain text to the stream.
    */
   log?: Logger;
+  /**
+   * How long the run lasts (--duration, --max): with no planned total, the bar shows the time gone
+   * instead, so a looped or time-limited run still says how far along it is.
+   */
+  durationMs?: number;
 }
 
 const BAR_WIDTH = 24;
 
-/** One progress line, without terminal control characters. */
-export function formatProgressLine(l: LiveStats, plannedTotal?: number): string {
+function bar(done: number): string {
+  const filled = Math.round(done * BAR_WIDTH);
+  return `[${'#'.repeat(filled)}${'.'.repeat(BAR_WIDTH - filled)}] ${(done * 100).toFixed(0).padStart(3)}%`;
+}
+
+/**
+ * One progress line, without terminal control characters. The bar counts requests of the planned
+ * total, or else (`time`) seconds of the run's duration.
+ */
+export function formatProgressLine(l: LiveStats, plannedTotal?: number, time?: { elapsedMs: number; durationMs: number }): string {
   const parts: string[] = [];
   if (plannedTotal !== undefined && plannedTotal > 0) {
-    const done = Math.min(1, l.requests / plannedTotal);
-    const filled = Math.round(done * BAR_WIDTH);
-    parts.push(`[${'#'.repeat(filled)}${'.'.repeat(BAR_WIDTH - filled)}] ${(done * 100).toFixed(0).padStart(3)}%`);
+    parts.push(bar(Math.min(1, l.requests / plannedTotal)));
     parts.push(`${formatCount(l.requests)}/${formatCount(plannedTotal)}`);
+  } else if (time && time.durationMs > 0) {
+    const elapsedMs = Math.min(time.elapsedMs, time.durationMs);
+    parts.push(bar(elapsedMs / time.durationMs));
+    parts.push(`${Math.floor(elapsedMs / 1000)}s/${Math.round(time.durationMs / 1000)}s`);
+    parts.push(`${formatCount(l.requests)} requests`);
   } else {
     parts.push(`${formatCount(l.requests)} requests`);
   }
@@ -65,11 +81,12 @@ export function startProgress(
   const interval = tty ? (options.ttyIntervalMs ?? 200) : (options.logIntervalMs ?? 5000);
   let stopped = false;
   let drawn = 0;
+  const startedAt = performance.now();
 
   const draw = (): void => {
     drawn++;
     const l = live();
-    const line = formatProgressLine(l, plannedTotal);
+    const line = formatProgressLine(l, plannedTotal, options.durationMs === undefined ? undefined : { elapsedMs: performance.now() - startedAt, durationMs: options.durationMs });
     if (tty) {
       // Clip to the terminal width so the line never wraps (a wrapped line cannot be redrawn with \r).
       const cols = stream.columns && stream.columns > 10 ? stream.columns - 1 : line.length;

@@ -102,6 +102,10 @@ describe('startProgress', () => {
     requests = 500;
     expect(formatProgressLine(live(), 1000)).toBe('[############............]  50%  500/1,000  rate 998/s  in flight 17  errors 2  late 3  p99 12.3ms');
     expect(formatProgressLine(live())).toBe('500 requests  rate 998/s  in flight 17  errors 2  late 3  p99 12.3ms');
+    // A looped or --max run: no planned total, but a duration; the bar is the time gone, never past 100%.
+    expect(formatProgressLine(live(), undefined, { elapsedMs: 15_400, durationMs: 60_000 })).toBe('[######..................]  26%  15s/60s  500 requests  rate 998/s  in flight 17  errors 2  late 3  p99 12.3ms');
+    expect(formatProgressLine(live(), undefined, { elapsedMs: 61_000, durationMs: 60_000 })).toMatch(/^\[#{24}\] 100% {2}60s\/60s /);
+    expect(formatProgressLine(live(), 1000, { elapsedMs: 1, durationMs: 60_000 })).toMatch(/ 500\/1,000 /);
   });
 
   it('redraws one line in place on a terminal, several times a second, and ends it on stop', async () => {
