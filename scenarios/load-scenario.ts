@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { RepriseError } from '../errors.js';
 import { checkObject, formatConfigPath, parseDuration, typeName, type ConfigPath, type ConfigProblem, type ProblemSink } from '../transform/config/field-spec.js';
 import { validatePipeline, type PipelineDefinition } from '../transform/config/load-pipeline.js';
+import { checkArrayRulePath, parseArrayStrategy } from '../replay/diff/array-rules.js';
 import type { DiffRulesInput } from '../replay/diff/diff-rules.js';
 import { parseDiffThresholds } from '../replay/diff/diff-thresholds.js';
 import { validateProfile } from '../replay/schedule/rate-profile.js';
@@ -163,8 +164,10 @@ function crossChecks(raw: Record<string, unknown>, sink: ProblemSink, options: L
     if (arrays !== undefined) {
       if (arrays === null || typeof arrays !== 'object' || Array.isArray(arrays)) sink.add(['diff', 'arrays'], `must map JSON paths to index, multiset or key:<field>, got ${typeName(arrays)}`);
       else for (const [k, v] of Object.entries(arrays)) {
-        if (!k.startsWith('$')) sink.add(['diff', 'arrays', k], `is not a JSON path: it must start with $ (e.g. $.${k})`);
-        else if (typeof v !== 'string' || !/^(index|multiset|key:[\w.-]+)$/.test(v)) sink.add(['diff', 'arrays', k], `must be index, multiset or key:<field>, got ${JSON.stringify(v)}`);
+        const why = checkArrayRulePath(k);
+        if (why !== null) sink.add(['diff', 'arrays', k], why, true);
+        const strategy = parseArrayStrategy(v);
+        if (!strategy.ok) sink.add(['diff', 'arrays', k], strategy.problem);
       }
     }
     (diff.thresholds as string[] | undefined)?.forEach((t, i) => {
@@ -271,9 +274,13 @@ function replayOf(r: Record<string, unknown>, at: (p: string) => string): Replay
 
 function diffOf(d: Record<string, unknown>, at: (p: string) => string): DiffSection {
   const rules: DiffRulesInput = {};
-  const arrays = d.arrays as Record<string, string> | undefined;
+  const arrays = d.arrays as Record<string, unknown> | undefined;
   if (arrays) {
-    rules.arrays = Object.fromEntries(Object.entries(arrays).map(([path, mode]) => [path, mode.startsWith('key:') ? { mode: 'key', key: mode.slice(4) } : { mode: mode as 'index' | 'multiset' }]));
+    rules.arrays = {};
+    for (const [path, mode] of Object.entries(arrays)) {
+      const strategy = parseArrayStrategy(mode);
+      if (strategy.ok) rules.arrays[path] = strategy.mode; // checked by crossChecks: always ok here
+    }
   }
   for (const key of ['ignore', 'absoluteTolerance', 'relativeTolerance', 'strictNumberText', 'nullEqualsMissing', 'headerAllow', 'headerDeny', 'volatileHeaders', 'bodyCap'] as const) {
     if (d[key] !== undefined) (rules as Record<string, unknown>)[key] = d[key];

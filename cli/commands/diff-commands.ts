@@ -1,7 +1,8 @@
 import { RepriseError } from '../../errors.js';
 import { loadTemplateVars } from '../../transform/templates/resolve-templates.js';
 import type { DiffReport } from '../../replay/diff/diff-report.js';
-import { parseArrayRule, type ArrayMode, type DiffRulesInput } from '../../replay/diff/diff-rules.js';
+import { parseArrayRule } from '../../replay/diff/array-rules.js';
+import type { ArrayMode, DiffRulesInput } from '../../replay/diff/diff-rules.js';
 import { loadDiffRulesFile, type DiffRulesFile } from '../../replay/diff/diff-rules-file.js';
 import { DEFAULT_DIFF_THRESHOLDS, judgeDiff, parseDiffThresholds } from '../../replay/diff/diff-thresholds.js';
 import { renderDiffTerminal } from '../../replay/diff/report/render-terminal.js';

@@ -7,6 +7,7 @@ import { didYouMean } from '../../transform/config/did-you-mean.js';
 import type { NoiseThresholds } from './diff-accumulator.js';
 import { parseDiffThresholds } from './diff-thresholds.js';
 import type { ArrayMode, DiffRulesInput } from './diff-rules.js';
+import { checkArrayRulePath, parseArrayStrategy } from './array-rules.js';
 import { checkIgnoreRule } from './ignore-rules.js';
 
 /**
@@ -132,12 +133,14 @@ export function parseDiffRulesYaml(text: string, name: string): DiffRulesFile {
         }
         const arrays: Record<string, ArrayMode> = {};
         for (const ap of v.items) {
+          // The path and the mode are both checked, so a file with both wrong lists both.
           const path = isScalar(ap.key) ? String(ap.key.value) : '';
-          const mode = isScalar(ap.value) ? String(ap.value.value) : '';
-          if (!path.startsWith('$')) p(ap.key as YamlNode, `arrays`, `path "${path}" must start with $`);
-          else if (mode === 'index' || mode === 'multiset') arrays[path] = { mode };
-          else if (mode.startsWith('key:') && mode.length > 4) arrays[path] = { mode: 'key', key: mode.slice(4) };
-          else p(ap.value as YamlNode, `arrays.${path}`, `must be index, multiset or key:<field>, got "${mode}"`);
+          const why = checkArrayRulePath(path);
+          if (why !== null) p(ap.key as YamlNode, 'arrays', why);
+          const value = ap.value as YamlNode | null;
+          const strategy = parseArrayStrategy(isScalar(value) ? value.value : value?.toJSON());
+          if (!strategy.ok) p(value ?? (ap.key as YamlNode), `arrays.${path}`, strategy.problem);
+          else if (why === null) arrays[path] = strategy.mode;
         }
         out.rules.arrays = arrays;
         break;

@@ -1,5 +1,6 @@
 import { RepriseError } from '../../errors.js';
 import { canonicalPathKeys } from '../../transform/json/json-path.js';
+import { checkArrayRulePath } from './array-rules.js';
 import { checkIgnoreRule, compileIgnoreRule } from './ignore-rules.js';
 
 /**
@@ -12,7 +13,10 @@ import { checkIgnoreRule, compileIgnoreRule } from './ignore-rules.js';
 export type ArrayMode = { mode: 'index' } | { mode: 'multiset' } | { mode: 'key'; key: string };
 
 export interface DiffRulesInput {
-  /** Per-path array pairing, keyed by template path (`$.items`, `$.users[*].roles`). Default: by index, with reorder detection. */
+  /**
+   * Per-path array pairing, keyed by field template as findings are named (`$.items`, `$.users[*].roles`);
+   * a concrete path (`$.items[3].tags`) or a glob is refused (array-rules.ts). Default: by index, with reorder detection.
+   */
   arrays?: Record<string, ArrayMode>;
   /** Numbers closer than this are equal (absolute). */
   absoluteTolerance?: number;
@@ -79,8 +83,10 @@ export function compileDiffRules(input: DiffRulesInput = {}): DiffRules {
   const problems: string[] = [];
   const arrays = new Map<string, ArrayMode>();
   for (const [path, mode] of Object.entries(input.arrays ?? {})) {
-    if (!path.startsWith('$')) problems.push(`arrays: path "${path}" must start with $`);
-    if (mode.mode === 'key' && !mode.key) problems.push(`arrays: ${path}: key mode needs a field name`);
+    const why = checkArrayRulePath(path);
+    if (why !== null) problems.push(`arrays ${why}`);
+    if (!['index', 'multiset', 'key'].includes(mode?.mode)) problems.push(`arrays "${path}": mode must be index, multiset or key, got ${JSON.stringify(mode?.mode)}`);
+    else if (mode.mode === 'key' && (typeof mode.key !== 'string' || mode.key.trim() === '')) problems.push(`arrays "${path}": key mode needs the field that identifies an element`);
     arrays.set(canonicalPathKeys(path), mode);
   }
   const tol = (name: string, v: number | undefined): number => {
@@ -124,15 +130,3 @@ export function isIgnored(rules: DiffRules, templatePath: string): boolean {
   return false;
 }
 
-/**
- * Parse a CLI array rule: `$.items=multiset`, `$.users=key:id`, `$.rows=index`.
- */
-export function parseArrayRule(text: string): [string, ArrayMode] {
-  const eq = text.lastIndexOf('=');
-  const path = eq > 0 ? text.slice(0, eq) : '';
-  const mode = eq > 0 ? text.slice(eq + 1) : '';
-  if (!path.startsWith('$')) throw new RepriseError('DIFF_OPTIONS_INVALID', `--array "${text}": expected <$.path>=index|multiset|key:<field>`);
-  if (mode === 'index' || mode === 'multiset') return [path, { mode }];
-  if (mode.startsWith('key:') && mode.length > 4) return [path, { mode: 'key', key: mode.slice(4) }];
-  throw new RepriseError('DIFF_OPTIONS_INVALID', `--array "${text}": mode must be index, multiset or key:<field>, got "${mode}"`);
-}

@@ -19,7 +19,8 @@ const STEP = /\.([^.[]*)|\[('(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*"|[^\]'"]*)\]/y;
 /** A key the report writes after a dot (json-compare's childPath); others it writes as `['…']`. */
 const DOT_KEY = /^[A-Za-z_$*][\w$*-]*$/;
 
-type Step = { dot: string } | { bracket: string };
+/** One step after the root, as written: `.name` (`dot`), or what is inside `[…]` (`bracket`, quotes kept). */
+export type Step = { dot: string } | { bracket: string };
 
 /**
  * Why an ignore rule can never match a field, with a did-you-mean where one
@@ -30,7 +31,7 @@ type Step = { dot: string } | { bracket: string };
  * checkIgnoreRule('$.**.updatedAt') // null
  */
 export function checkIgnoreRule(rule: string): string | null {
-  const concrete = concreteElement(rule);
+  const concrete = concreteElementProblem(rule, 'findings are per field');
   if (concrete !== null) return concrete;
   if (problemOf(rule) === undefined) return null;
   const hint = suggestionFor(rule);
@@ -43,9 +44,10 @@ export function checkIgnoreRule(rule: string): string | null {
  * A path copied from a report's example (`$.items[3].id`, `$.users[id=7]`, `$.byId.1234`) names one
  * element, while findings are per field, every element as `[*]`: it would match nothing, so the
  * field to write instead is the hint. (Matching one element only would leave the finding reported
- * for the others, which is not what someone copying it from the report wants.)
+ * for the others, which is not what someone copying it from the report wants.) `per` says what
+ * applies per field: findings for an ignore rule, the rule itself for an array rule (array-rules.ts).
  */
-function concreteElement(rule: string): string | null {
+export function concreteElementProblem(rule: string, per: string): string | null {
   const parsed = rule.startsWith('$') ? parseRule(rule) : undefined;
   if (!parsed) return null;
   const canonical = canonicalPathKeys(rule);
@@ -53,8 +55,8 @@ function concreteElement(rule: string): string | null {
   if (field === canonical || problemOf(field) !== undefined) return null;
   const element = parsed.steps.some((s) => 'bracket' in s && /^\d+$|^[^'"][^=]*=/.test(s.bracket));
   return element
-    ? `"${rule}" names one array element; findings are per field, every element as [*]: use "${field}"`
-    : `"${rule}" names one id-like key; findings are per field, every id-like key as a wildcard: use "${field}"`;
+    ? `"${rule}" names one array element; ${per}, every element as [*]: use "${field}"`
+    : `"${rule}" names one id-like key; ${per}, every id-like key as a wildcard: use "${field}"`;
 }
 
 /** undefined when the rule is well formed; else a marker (the hint is worked out separately). */
@@ -98,14 +100,26 @@ function rootOf(rule: string): string {
   return end === -1 ? rule : rule.slice(0, end);
 }
 
+/**
+ * The steps of a JSON path rule (`$` and JSON steps below it, globs included), or undefined when
+ * the rule is not one: the grammar array rules (array-rules.ts) share with ignore rules.
+ */
+export function jsonRuleSteps(rule: string): Step[] | undefined {
+  const parsed = parseRule(rule);
+  return parsed?.root === '$' && parsed.steps.every(isJsonStep) ? parsed.steps : undefined;
+}
+
 function isJsonStep(step: Step): boolean {
   if ('dot' in step) return step.dot !== '' && DOT_KEY.test(step.dot);
   const b = step.bracket;
   return b === '*' || /^'.*'$|^".*"$/s.test(b) || /^\d+$/.test(b) || /^[^=]+=.*$/.test(b);
 }
 
-/** The rule the user most likely meant, or undefined; only offered when it is itself valid. */
-function suggestionFor(rule: string): string | undefined {
+/**
+ * The rule the user most likely meant (`user.email` → `$.user.email`, `$..x` → `$.**.x`), or
+ * undefined; callers offer it only when it passes their own check.
+ */
+export function suggestionFor(rule: string): string | undefined {
   if (rule.trim() !== rule) return rule.trim(); // a stray space from shell quoting, not a key ending in one
   const root = rootOf(rule);
   const rest = rule.slice(root.length);

@@ -53,7 +53,7 @@ describe('diff rules file', () => {
     expect(msg).toMatch(/^7 problems in diff\.yaml: /);
     expect(msg).toContain("diff.yaml:7:16 strictNumbers: must be true or false");
     expect(msg).toContain('diff.yaml:1:1 ignroe: unknown key (did you mean "ignore"?)');
-    expect(msg).toContain('diff.yaml:3:3 arrays: path "items" must start with $');
+    expect(msg).toContain('diff.yaml:3:3 arrays: "items" can never match an array; did you mean "$.items"?');
     expect(msg).toContain('diff.yaml:4:11 arrays.$.tags: must be index, multiset or key:<field>, got "bag"');
     expect(msg).toContain('diff.yaml:5:24 tolerance.absolute: must be a number >= 0');
     expect(msg).toContain('tolerance.relativ: unknown key (did you mean "relative"?)');

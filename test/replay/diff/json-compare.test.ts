@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { compileDiffRules, parseArrayRule } from '../../../replay/diff/diff-rules.js';
+import { parseArrayRule } from '../../../replay/diff/array-rules.js';
+import { compileDiffRules } from '../../../replay/diff/diff-rules.js';
 import { compareJson, MAX_DIFFS_PER_PAIR, parseJsonForDiff, templatePath } from '../../../replay/diff/json-compare.js';
 
 const rules = compileDiffRules();
@@ -28,7 +29,7 @@ describe('compareJson', () => {
     const users = kinds({ users: [{ id: 1, n: 'a' }, { id: 2, n: 'b' }] }, { users: [{ id: 2, n: 'B' }, { id: 1, n: 'a' }, { id: 3, n: 'c' }] }, r);
     expect(users).toEqual(['$.users[id=2].n value', '$.users[id=3] extra']);
     expect(parseArrayRule('$.users=key:id')).toEqual(['$.users', { mode: 'key', key: 'id' }]);
-    expect(() => parseArrayRule('users=bag')).toThrow(/DIFF_OPTIONS_INVALID|expected/);
+    expect(() => parseArrayRule('users=bag')).toThrow('--array "users=bag": "users" can never match an array; did you mean "$.users"?; the mode must be index, multiset or key:<field>, got "bag"; did you mean "multiset"?');
   });
 
   it('numeric tolerance, 1 vs 1.0, null vs missing are configurable', () => {
