@@ -3,14 +3,15 @@ import { createHash } from 'node:crypto';
 import type { ComparableBody, Difference, ResponseSide } from './diff-types.js';
 import type { DiffRules } from './diff-rules.js';
 import { compareHeaders } from './header-compare.js';
-import { compareJson, parseJsonForDiff } from './json-compare.js';
+import { compareJsonBodies, readJsonBody } from './json-bodies.js';
 import { compareTextLines, maskFormFields, normalizeHtml } from './text-compare.js';
 import { maskVolatileText, sharedVolatileClass, type VolatileClass } from './volatile-values.js';
 
 /**
  * One pair of responses → its differences: status, headers, then the body by
- * content type (JSON structurally, text by lines, HTML normalized, anything
- * else by size, type and hash). Pure: no I/O, no statistics.
+ * content type (JSON and JSON record streams structurally, json-bodies.ts;
+ * text by lines, HTML normalized, anything else by size, type and hash).
+ * Pure: no I/O, no statistics.
  */
 
 export interface CompareOptions {
@@ -76,30 +77,10 @@ function compareBodies(a: ResponseSide, b: ResponseSide, rules: DiffRules, optio
   if (bomA) ta = ta.slice(1);
   if (bomB) tb = tb.slice(1);
   if (bomB && !bomA && ka !== 'binary') out.diffs.push({ path: 'body.bom', kind: 'extra', right: 'UTF-8 byte-order mark before the body' });
-  if (ka === 'json' && kb === 'json') {
-    const ja = tryParse(ta, rules);
-    const jb = tryParse(tb, rules);
-    if (ja.ok && jb.ok) {
-      compareJson(ja.value, jb.value, rules, out.diffs);
-      return;
-    }
-    if (ja.ok !== jb.ok) {
-      out.diffs.push({ path: 'body', kind: 'type', left: ja.ok ? 'json' : 'invalid json', right: jb.ok ? 'json' : 'invalid json' });
-      return;
-    }
-  } else if (ka === 'json-lines' && kb === 'json-lines') {
-    const ra = tryParseRecords(ta, isJsonSeq(contentType(a)), rules);
-    const rb = tryParseRecords(tb, isJsonSeq(contentType(b)), rules);
-    if (ra.ok && rb.ok) {
-      // The records as the elements of an array `$`: `$[2].id`, the field `$[*].id`, and --array '$=key:id' pair them.
-      compareJson(ra.value, rb.value, rules, out.diffs);
-      return;
-    }
-    if (ra.ok !== rb.ok) {
-      out.diffs.push({ path: 'body', kind: 'type', left: ra.ok ? 'json-lines' : `invalid json-lines (${ra.at})`, right: rb.ok ? 'json-lines' : `invalid json-lines (${rb.at})` });
-      return;
-    }
-  } else if (ka !== kb) {
+  // JSON documents and record streams, whichever label each side has; two bodies neither of which
+  // reads as JSON are compared by lines below.
+  if (isJsonKind(ka) && isJsonKind(kb) && compareJsonBodies(readJsonBody(ta, ka, contentType(a), rules), readJsonBody(tb, kb, contentType(b), rules), rules, out.diffs)) return;
+  if (ka !== kb) {
     out.diffs.push({ path: 'body', kind: 'type', left: ka, right: kb });
     return;
   }
@@ -120,34 +101,10 @@ function compareBodies(a: ResponseSide, b: ResponseSide, rules: DiffRules, optio
   out.diffs.push(...compareTextLines(ma.text, mb.text));
 }
 
-function tryParse(text: string, rules: DiffRules): { ok: true; value: unknown } | { ok: false } {
-  try {
-    return { ok: true, value: parseJsonForDiff(text, rules.strictNumberText) };
-  } catch {
-    return { ok: false };
-  }
-}
-
 const BOM = '\uFEFF';
 
-/**
- * A stream of JSON texts: NDJSON / JSON Lines one per line (blank lines skipped), RFC 7464 json-seq
- * each after an RS (0x1E), where one text may span lines. Fails at the first record that is not JSON.
- */
-function tryParseRecords(text: string, seq: boolean, rules: DiffRules): { ok: true; value: unknown[] } | { ok: false; at: string } {
-  const parts = text.split(seq ? '\u001e' : '\n');
-  const records: unknown[] = [];
-  for (const [i, part] of parts.entries()) {
-    if (part.trim() === '') continue;
-    const parsed = tryParse(part, rules);
-    if (!parsed.ok) return { ok: false, at: seq ? `record ${records.length + 1}` : `line ${i + 1}` };
-    records.push(parsed.value);
-  }
-  return { ok: true, value: records };
-}
-
-function isJsonSeq(type: string): boolean {
-  return /[/+]json-seq\b/.test(type);
+function isJsonKind(kind: BodyKind): kind is 'json' | 'json-lines' {
+  return kind === 'json' || kind === 'json-lines';
 }
 
 function textOf(body: ComparableBody): string {

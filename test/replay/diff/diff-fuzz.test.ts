@@ -27,6 +27,7 @@ function rng(seed: number): () => number {
 
 const SEEDS = [
   JSON.stringify({ id: 1, name: 'a', tags: ['x', 'y'], nested: { at: '2026-11-23T10:00:00Z', list: [{ k: 1 }, { k: 2 }] } }),
+  '{"id":1,"at":"2026-11-23T10:00:00Z"}\n{"id":2,"tags":["x"]}\n\n{"id":3}\n', // NDJSON, sent under every type (application/json too)
   '<html><body class="a"><p>Hello <b>world</b></p><!-- c --><script>alert(1)</script></body></html>',
   'line one\nline two\r\nline three 2026-11-23T10:00:00Z\n',
   '[1, 2.0, -3e5, "\\u0000", null, true, {"__proto__": {"a": 1}}]',

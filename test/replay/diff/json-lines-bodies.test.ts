@@ -6,7 +6,8 @@ import { makeTempDir } from '../../support/temp-dir.js';
 import { writeBodyStores, type StoredAnswer } from './support/body-stores.js';
 
 /**
- * Streams of JSON records (NDJSON, JSON Lines, RFC 7464 json-seq) are
+ * Streams of JSON records (NDJSON, JSON Lines, RFC 7464 json-seq, and NDJSON
+ * labelled application/json, as servers often send it) are
  * compared record by record, structurally, as the elements of an array `$`:
  * `$[1].id` is the second record's id, grouped under the field `$[*].id`.
  */
@@ -59,6 +60,35 @@ describe('JSON record streams', () => {
     expect(examplePaths(report)[0]).toBe('$[id=1].at 10 11');
     const ignored = await diff({ type: 'application/x-ndjson', body: left }, { type: 'application/x-ndjson', body: right }, { arrays: { $: { mode: 'key', key: 'id' } }, ignore: ['$[*].at'] });
     expect(findings(ignored)).toEqual([]);
+  });
+
+  it('NDJSON labelled application/json (as servers often label streams) is compared record by record', async () => {
+    const json = (body: string): StoredAnswer => ({ type: 'application/json', body });
+    const left = lines({ id: 1, name: 'a', n: 17 }, { id: 2, name: 'b', n: 4 });
+    const right = lines({ id: 1, name: 'a', n: 99 }, { id: 2, name: 'B', n: 3 });
+    const report = await diff(json(left), json(right), { ignore: ['$[*].n'] });
+    expect(findings(report)).toEqual(['$[*].name value']);
+    expect(examplePaths(report)).toEqual(['$[1].name "b" "B"']);
+    // A one-record stream reads as a JSON document too: beside a stream it is a stream of one record.
+    expect(findings(await diff(json(lines({ id: 1 })), json(lines({ id: 1 }, { id: 2 }))))).toEqual(['$[*] extra']);
+    // The same records relabelled from NDJSON to JSON: only the label changed.
+    expect(findings(await diff({ type: 'application/x-ndjson', body: left }, json(left)))).toEqual(['header.content-type value']);
+    // A pretty-printed document that became a stream: clients that parse one document break.
+    expect(findings(await diff(json(JSON.stringify([{ id: 1 }, { id: 2 }], null, 2)), json(lines({ id: 1 }, { id: 2 }))))).toEqual(['body type']);
+  });
+
+  it('a JSON body that is neither one document nor records is still invalid json', async () => {
+    const json = (body: string): StoredAnswer => ({ type: 'application/json', body });
+    const cut = await diff(json('{"a":1,"b":[1,2]}'), json('{"a":1,"b":[1,'));
+    expect(examplePaths(cut)).toEqual(['body json invalid json']);
+    const page = await diff(json(lines({ a: 1 }, { a: 2 })), json('<html>\n<body>502</body>\n</html>\n'));
+    expect(examplePaths(page)).toEqual(['body json-lines invalid json']);
+    const broken = await diff(json(lines({ a: 1 }, { a: 2 })), json(`${lines({ a: 1 }, { a: 2 })}{"a":`));
+    expect(examplePaths(broken)).toEqual(['body json-lines invalid json-lines (line 3)']);
+    const both = await diff(json('{"a":1,\n"b":'), json('{"a":2,\n"b":'));
+    expect(findings(both)).toEqual(['body value']);
+    const empty = await diff(json(''), json('{"a":1}'));
+    expect(examplePaths(empty)).toEqual(['body invalid json json']);
   });
 
   it('a record that is not JSON: one side only is a changed body type; on both sides the stream is compared by lines', async () => {
