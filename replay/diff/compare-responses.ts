@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import type { ComparableBody, Difference, ResponseSide } from './diff-types.js';
 import type { DiffRules } from './diff-rules.js';
 import { compareHeaders } from './header-compare.js';
+import { compareEventStreams } from './event-stream.js';
 import { compareJsonBodies, readJsonBody } from './json-bodies.js';
 import { compareTextLines, maskFormFields, normalizeHtml } from './text-compare.js';
 import { maskVolatileText, sharedVolatileClass, type VolatileClass } from './volatile-values.js';
@@ -10,8 +11,9 @@ import { maskVolatileText, sharedVolatileClass, type VolatileClass } from './vol
 /**
  * One pair of responses → its differences: status, headers, then the body by
  * content type (JSON and JSON record streams structurally, json-bodies.ts;
- * text by lines, HTML normalized, anything else by size, type and hash).
- * Pure: no I/O, no statistics.
+ * Server-Sent Events event by event, event-stream.ts; text by lines, HTML
+ * normalized, anything else by size, type and hash). Pure: no I/O, no
+ * statistics.
  */
 
 export interface CompareOptions {
@@ -29,7 +31,7 @@ export interface PairComparison {
   hashCompared: boolean;
 }
 
-export type BodyKind = 'json' | 'json-lines' | 'html' | 'text' | 'binary';
+export type BodyKind = 'json' | 'json-lines' | 'event-stream' | 'html' | 'text' | 'binary';
 
 export function compareResponses(a: ResponseSide, b: ResponseSide, rules: DiffRules, options: CompareOptions): PairComparison {
   const result: PairComparison = { diffs: [], setAside: [], hashCompared: false };
@@ -79,6 +81,13 @@ function compareBodies(a: ResponseSide, b: ResponseSide, rules: DiffRules, optio
   if (bomB && !bomA && ka !== 'binary') out.diffs.push({ path: 'body.bom', kind: 'extra', right: 'UTF-8 byte-order mark before the body' });
   // JSON documents and record streams, whichever label each side has; two bodies neither of which
   // reads as JSON are compared by lines below.
+  if (ka === 'event-stream' && kb === 'event-stream') {
+    // The events as the elements of an array `$`, like NDJSON records: `$[1].data.status`, field `$[*].data.status`.
+    const events = compareEventStreams(ta, tb, rules);
+    out.diffs.push(...events.diffs);
+    if (options.setAsideVolatile) for (const path of events.clocksOnly) out.setAside.push({ path, cls: 'timestamp' });
+    return;
+  }
   if (isJsonKind(ka) && isJsonKind(kb) && compareJsonBodies(readJsonBody(ta, ka, contentType(a), rules), readJsonBody(tb, kb, contentType(b), rules), rules, out.diffs)) return;
   if (ka !== kb) {
     out.diffs.push({ path: 'body', kind: 'type', left: ka, right: kb });
@@ -142,6 +151,7 @@ export function bodyKind(type: string, body: ComparableBody): BodyKind {
   if (JSON_LINES_TYPE.test(type)) return 'json-lines';
   if (/[/+]json\b/.test(type)) return 'json';
   if (/\bhtml\b/.test(type)) return 'html';
+  if (type.startsWith('text/event-stream')) return 'event-stream';
   if (type.startsWith('text/') || /[/+]xml\b|javascript|x-www-form-urlencoded|csv|yaml/.test(type)) return 'text';
   if (type !== '' && type !== 'application/octet-stream') return 'binary';
   const head = body.bytes.subarray(0, 64);

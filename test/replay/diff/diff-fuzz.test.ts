@@ -31,8 +31,9 @@ const SEEDS = [
   '<html><body class="a"><p>Hello <b>world</b></p><!-- c --><script>alert(1)</script></body></html>',
   'line one\nline two\r\nline three 2026-11-23T10:00:00Z\n',
   '[1, 2.0, -3e5, "\\u0000", null, true, {"__proto__": {"a": 1}}]',
+  'retry: 1000\n\n: ping\r\nid: 1\nevent: job\ndata: {"status":"queued","ts":"2026-11-23T10:00:00Z"}\n\ndata: [DONE]\rdata\n\ndata: {"a":\n',
 ];
-const TYPES = ['application/json', 'text/html', 'text/plain', 'application/octet-stream', '', 'application/problem+json'];
+const TYPES = ['application/json', 'text/html', 'text/plain', 'application/octet-stream', '', 'application/problem+json', 'text/event-stream'];
 
 function mutate(text: string, r: () => number): Buffer {
   const b = Buffer.from(text);
