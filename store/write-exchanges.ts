@@ -1,4 +1,5 @@
 import { once, type EventEmitter } from 'node:events';
+import { RepriseError } from '../errors.js';
 import type { Exchange } from './exchange.js';
 import { openAnyStoreWriter, type AnyStoreWriterOptions, type AnyStoreWriterSummary } from './open-store-writer.js';
 
@@ -23,10 +24,25 @@ export async function writeExchanges(
       if (options.onProgress && writer.count % 10_000 === 0) options.onProgress(writer.count);
     }
   } catch (err) {
-    await writer.closeAfterError();
+    try {
+      await writer.closeAfterError();
+    } catch (closeErr) {
+      throw alsoNotClosed(err, closeErr, storeDir);
+    }
     throw err;
   }
   return writer.close();
+}
+
+/**
+ * The source's error, saying the store could not be closed after it either. The source's error stays
+ * the one reported (its code, its place): the close failing is a consequence (a full disk, say), and
+ * alone it would hide why the import stopped.
+ */
+function alsoNotClosed(err: unknown, closeErr: unknown, storeDir: string): unknown {
+  if (!(err instanceof RepriseError)) return err; // a bug: its own stack is what matters
+  const why = closeErr instanceof Error ? closeErr.message : String(closeErr);
+  return new RepriseError(err.code, `${err.message}; and ${storeDir} could not be closed after it (${why}): the last records may be missing`, { cause: err, location: err.location ?? { file: storeDir } });
 }
 
 /**
