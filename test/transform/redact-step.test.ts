@@ -79,6 +79,15 @@ describe('redact step', () => {
     expect(out!.redactions).toEqual(['response.body.$.note', 'response.body.$.pan', 'response.body.$.by']);
   });
 
+  it('detectors see JSON strings decoded: a secret spelled with \\u escapes is found (the raw text shows no @ nor digit run)', async () => {
+    const body = String.raw`{"a": "ada\u0040example.test", "b": "4111\u00201111\u00201111\u00201111", "c": "AKIA\u0049OSFODNN7EXAMPLE", "d": {"zoe\u0040example.test": 1}, "e": "caf\u00e9 \u003cb\u003e", "f": "Bearer\u0020abcdef123456"}`;
+    const [out] = await runSteps([{ type: 'redact', detectors: 'default' }], [ex({ resBody: body })]);
+    const got = JSON.parse(out!.response!.body!.data) as Record<string, unknown>;
+    expect(got).toEqual({ a: REDACTED, b: REDACTED, c: REDACTED, d: { [REDACTED]: 1 }, e: 'café <b>', f: `Bearer ${REDACTED}` });
+    // An escape that spells nothing (non-ASCII, markup) is left as written.
+    expect(out!.response!.body!.data).toContain(String.raw`"caf\u00e9 \u003cb\u003e"`);
+  });
+
   it('hash mode: the same input gives the same keyed token everywhere, a different key a different token', async () => {
     const a = ex({ headers: [['Authorization', `Bearer ${JWT}`]], resBody: `{"token": "${JWT}", "email": "ada@example.test"}` });
     const b = ex({ query: 'email=ada%40example.test' });

@@ -79,6 +79,13 @@ const MAYBE_DIGITS = /\d[ ().-]{0,2}\d[ ().-]{0,2}\d[ ().-]{0,2}\d[ ().-]{0,2}\d
  */
 const MAYBE_DIGITS_ENCODED = /\d[ ().+%-]{0,2}\d[ ().+%-]{0,2}\d[ ().+%-]{0,2}\d[ ().+%-]{0,2}\d[ ().+%-]{0,2}\d[ ().+%-]{0,2}\d[ ().+%-]{0,2}\d[ ().+%-]{0,2}\d/g;
 
+/** A JSON escape of an ASCII character (`\u0040`); non-ASCII ones (`\u00e9`) cannot spell a secret here. */
+const ASCII_ESCAPE = /\\u00[0-7][0-9a-fA-F]/g;
+
+function hasAsciiEscape(text: string): boolean {
+  return text.indexOf('\\u00') !== -1 && test(ASCII_ESCAPE, text);
+}
+
 function digitRun(text: string): RegExp {
   return hasEncodedSeparator(text, '+') || hasEncodedSeparator(text, '%20') ? MAYBE_DIGITS_ENCODED : MAYBE_DIGITS;
 }
@@ -129,7 +136,7 @@ export class DetectorSet {
 
   /** Could any detector match in this text? A cheap test to skip whole bodies. */
   maybe(text: string): boolean {
-    return text.length >= 6 && (test(MAYBE_PREFIX, text) || test(digitRun(text), text));
+    return text.length >= 6 && (test(MAYBE_PREFIX, text) || test(digitRun(text), text) || hasAsciiEscape(text));
   }
 
   /**
@@ -140,6 +147,10 @@ export class DetectorSet {
   hints(text: string): number[] {
     const prefixes = starts(MAYBE_PREFIX, text);
     const digits = starts(digitRun(text), text);
+    // JSON can write any character as an escape (`user\u0040example.com`): the raw text then shows
+    // no @ nor digit run, and only the decoded value can tell. Such escapes of ASCII characters are
+    // rare in real bodies (Go's \u003c for `<`, control characters), so each one is a hint too.
+    if (hasAsciiEscape(text)) return [...prefixes, ...digits, ...starts(ASCII_ESCAPE, text)].sort((a, b) => a - b);
     if (digits.length === 0) return prefixes;
     if (prefixes.length === 0) return digits;
     // Merge: the two never start at the same offset (a prefix never starts with a digit).
