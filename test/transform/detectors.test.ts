@@ -77,6 +77,9 @@ describe('detectors', () => {
     expect(kinds('call +1 415 555 2671 or (415) 555-2671 or +14155552671 or +44 20 7946 0958')).toEqual([
       'phone:+1 415 555 2671', 'phone:(415) 555-2671', 'phone:+14155552671', 'phone:+44 20 7946 0958',
     ]);
+    // A tel: URI's number (links in HTML and JSON); other colons still stop it (times, ports, URL parts).
+    expect(kinds('<a href="tel:+14155552671">call</a> TEL:415 555 2671')).toEqual(['phone:+14155552671', 'phone:415 555 2671']);
+    expect(kinds('at 12:415 555 2671 and x:+14155552671')).toEqual([]);
     for (const benign of ['2026-03-14T10:00:01.590Z', 'Sat, 14 Mar 2026 10:00:01 GMT', '192.168.100.200', '10.0.0.1:8080',
       '9f1c2e3a-4b5d-4c6e-8f70-1a2b3c4d5e6f', 'v1.2.3', '14.03.2026', '"total":"175.17"', '127.0.0.1:58786-127.0.0.1:36259#0', '1773482401590000']) {
       expect(kinds(benign), benign).toEqual([]);

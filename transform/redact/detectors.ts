@@ -38,10 +38,11 @@ const DETECTORS: Record<DetectorName, Detector> = {
   // Local part ≤ 64 (RFC 5321); `%40` catches addresses inside URLs.
   email: { name: 'email', re: /(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]{1,64}(?:@|%40)(?:[A-Za-z0-9-]{1,63}\.){1,8}[A-Za-z]{2,24}(?![A-Za-z0-9-])/g, group: 0 },
   // E.164 (+14155552671) or grouped numbers with separators ((415) 555-2671, +44 20 7946 0958); 9–15
-  // digits; dotted IPv4 addresses are not phone numbers.
+  // digits; dotted IPv4 addresses are not phone numbers. Not right after a word, a dot, a slash or a
+  // colon (times, versions, URL parts) — except a `tel:` URI's (`tel:+14155552671`).
   phone: {
     name: 'phone',
-    re: /(?<![\w+.:/-])(?!\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}(?!\d))(?:\+[1-9]\d{7,14}(?![\d])|(?:\+\d{1,3}[ .-]?)?(?:\(\d{2,4}\)[ .-]?|\d{2,4}[ .-])\d{2,4}[ .-]\d{3,4}(?:[ .-]\d{2,4})?)(?![\w-])/g,
+    re: /(?<![\w+./-])(?<!(?<![Tt][Ee][Ll]):)(?!\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}(?!\d))(?:\+[1-9]\d{7,14}(?![\d])|(?:\+\d{1,3}[ .-]?)?(?:\(\d{2,4}\)[ .-]?|\d{2,4}[ .-])\d{2,4}[ .-]\d{3,4}(?:[ .-]\d{2,4})?)(?![\w-])/g,
     group: 0,
     valid: (s) => {
       const digits = s.replace(/\D/g, '').length;
