@@ -9,7 +9,7 @@ import { startProgress } from './report/progress.js';
 import type { ReplayReportInput } from './report/report-input.js';
 import type { ErrorExamples } from './metrics/error-examples.js';
 import { prepareReportDir, writeReplayReports } from './report/write-reports.js';
-import { planReplay, runReplay, type ReplayOptions } from './run-replay.js';
+import { planReplay, refuseRecordedHosts, runReplay, type ReplayOptions } from './run-replay.js';
 import { runReplaySharded, type PlainMaxOptions } from './run-sharded.js';
 import { quickPlannedTotal } from './schedule/planned-total.js';
 import { summarizePlan } from './schedule/plan-summary.js';
@@ -62,7 +62,11 @@ export async function runReplayJob(job: ReplayJob): Promise<ReplayJobResult> {
   // plan's rate as the results carry it (their intended send times).
   const plan = job.max || job.reportDir === undefined ? undefined : await summarizePlan(planReplay(o));
   const workers = job.workers ?? 1;
-  if (job.log) await warnRedactedPlaceholders(o, job.log);
+  // A run refused for its target says so before any warning about what it would have sent.
+  if (job.log) {
+    await refuseRecordedHosts(o);
+    await warnRedactedPlaceholders(o, job.log);
+  }
   const showProgress = job.progress !== null && workers === 1;
   // The bar needs the planned total; without --report it comes from the options and the manifests.
   const plannedTotal = plan?.sends ?? (showProgress && !job.max ? await quickPlannedTotal(o) : undefined);

@@ -113,17 +113,7 @@ export async function runReplay(options: ReplayOptions): Promise<ReplayRunSummar
   if (options.recordOut !== undefined) await checkRecordOut({ recordOut: options.recordOut, store: options.store, append: options.recordOutAppend === true });
   const ca = options.caFile === undefined ? undefined : await readCa(options.caFile);
 
-  // Cheap refusal before anything is sent: sealed segments' manifests list their hosts.
-  const hosts: string[] = [];
-  let firstStart = Infinity;
-  let lastStart = -Infinity;
-  if (!options.store.startsWith('s3://')) {
-    for (const seg of await listSegments(options.store)) {
-      hosts.push(...Object.keys(seg.entry?.stats.hosts ?? {}));
-      if (seg.entry) [firstStart, lastStart] = [Math.min(firstStart, seg.entry.stats.firstStart ?? Infinity), Math.max(lastStart, seg.entry.stats.lastStart ?? -Infinity)];
-    }
-  }
-  checkRecordedHosts(hosts, target, options);
+  const { firstStart, lastStart } = await refuseRecordedHosts(options);
   // A plan that would outlast the bound is refused now, not 30 days into the run (the plan itself checks as it goes).
   // Filters can shorten the span the manifest shows; those plans are checked as they are walked.
   const tooLong = options.profile || options.filter || !(lastStart > firstStart) ? undefined : recordedSpanProblem(lastStart - firstStart, options);
@@ -209,6 +199,29 @@ export async function runReplay(options: ReplayOptions): Promise<ReplayRunSummar
   if (Object.keys(errorExamples).length > 0) summary.errorExamples = errorExamples;
   options.log?.debug({ scheduler, excludedByMethod }, 'replay finished');
   return summary;
+}
+
+/**
+ * Cheap refusal before anything is read or sent: the target is checked against the policy, and
+ * against the hosts that the sealed segments' manifests list (a local store; records are checked
+ * again one by one as they are read). Returns the recorded time span the manifests give.
+ *
+ * @example
+ * await refuseRecordedHosts({ store: './store', target: 'http://api.prod.example' }); // REPLAY_RECORDED_HOST
+ */
+export async function refuseRecordedHosts(options: ReplayOptions): Promise<{ firstStart: number; lastStart: number }> {
+  const target = checkTarget(options.target, options);
+  const hosts: string[] = [];
+  let firstStart = Infinity;
+  let lastStart = -Infinity;
+  if (!options.store.startsWith('s3://')) {
+    for (const seg of await listSegments(options.store)) {
+      hosts.push(...Object.keys(seg.entry?.stats.hosts ?? {}));
+      if (seg.entry) [firstStart, lastStart] = [Math.min(firstStart, seg.entry.stats.firstStart ?? Infinity), Math.max(lastStart, seg.entry.stats.lastStart ?? -Infinity)];
+    }
+  }
+  checkRecordedHosts(hosts, target, options);
+  return { firstStart, lastStart };
 }
 
 /**

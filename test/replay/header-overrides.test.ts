@@ -64,6 +64,11 @@ describe('--header overrides and credentials redacted at capture', () => {
     expect(msgs.find((m) => /Cookie/.test(m))).toMatch(/^5 of the first 10 requests .*--header 'Cookie: session=\$\{STAGING_TOKEN\}; theme=dark'/);
     expect(seen.every((a) => a === 'Bearer [REDACTED]')).toBe(true);
 
+    // A run refused for its target says only that: no warning about what it would have sent.
+    const refused = await runMain(['replay', store, '--target', 'http://api.recorded.test:8443', '-q']);
+    expect(expectOneLineError(refused, 'REPLAY_RECORDED_HOST')).toMatch(/api\.recorded\.test/);
+    expect(refused.warnings).toEqual([]);
+
     seen.length = 0;
     const fixed = await runMain(['replay', store, '--target', target.url, '--speed', '100', '-q', '--header', 'Authorization: Bearer ${REPRISE_TEST_STAGING_TOKEN}'], { REPRISE_TEST_STAGING_TOKEN: 'tok-123' });
     expect(fixed.code).toBe(0);
