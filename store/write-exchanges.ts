@@ -1,5 +1,5 @@
 import { once, type EventEmitter } from 'node:events';
-import { RepriseError } from '../errors.js';
+import { closeAfterFailure } from './close-after-failure.js';
 import type { Exchange } from './exchange.js';
 import { openAnyStoreWriter, type AnyStoreWriterOptions, type AnyStoreWriterSummary } from './open-store-writer.js';
 
@@ -8,6 +8,8 @@ import { openAnyStoreWriter, type AnyStoreWriterOptions, type AnyStoreWriterSumm
  * already written are kept: the writer is closed (sealing the segment) before
  * the error is rethrown. A source that fails before its first record leaves no
  * store behind where there was none (a store that was there is left as it was).
+ * The source's error is the one thrown, also when the store cannot be closed
+ * after it (see closeAfterFailure).
  *
  * @example
  * await writeExchanges(importHar('session.har'), './store');
@@ -24,25 +26,9 @@ export async function writeExchanges(
       if (options.onProgress && writer.count % 10_000 === 0) options.onProgress(writer.count);
     }
   } catch (err) {
-    try {
-      await writer.closeAfterError();
-    } catch (closeErr) {
-      throw alsoNotClosed(err, closeErr, storeDir);
-    }
-    throw err;
+    throw await closeAfterFailure(writer, err, storeDir);
   }
   return writer.close();
-}
-
-/**
- * The source's error, saying the store could not be closed after it either. The source's error stays
- * the one reported (its code, its place): the close failing is a consequence (a full disk, say), and
- * alone it would hide why the import stopped.
- */
-function alsoNotClosed(err: unknown, closeErr: unknown, storeDir: string): unknown {
-  if (!(err instanceof RepriseError)) return err; // a bug: its own stack is what matters
-  const why = closeErr instanceof Error ? closeErr.message : String(closeErr);
-  return new RepriseError(err.code, `${err.message}; and ${storeDir} could not be closed after it (${why}): the last records may be missing`, { cause: err, location: err.location ?? { file: storeDir } });
 }
 
 /**
