@@ -2,6 +2,7 @@ import { secretHeaderNames } from '../transform/redact-headers.js';
 import { RepriseError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { openRecorder, type RecorderStats } from '../capture/proxy/exchange-recorder.js';
+import { closeAfterFailure } from '../store/close-after-failure.js';
 import type { Exchange, Header } from '../store/exchange.js';
 import type { ExchangeFilter } from '../store/exchange-filter.js';
 import { endpointKey as endpointOf } from '../store/endpoint-template.js';
@@ -139,7 +140,6 @@ export async function runReplay(options: ReplayOptions): Promise<ReplayRunSummar
   if (options.startAtMs !== undefined) await waitForWallClock(options.startAtMs);
   const clock = startRunClock();
   const metrics = options.metrics ?? new ReplayMetrics();
-  const recorder = options.recordOut === undefined ? undefined : await openRecorder(options.recordOut, { redactHeaders: options.recordOutRedact ?? secretHeaderNames() });
   const dispatcher = new ReplayDispatcher({
     target,
     clock,
@@ -150,9 +150,11 @@ export async function runReplay(options: ReplayOptions): Promise<ReplayRunSummar
     ...(headers && { headers }),
     ...(options.vars && { vars: options.vars }),
     amplify: options.amplify ?? 1,
-    keepResponses: recorder !== undefined,
+    keepResponses: options.recordOut !== undefined,
     ...(options.maxQueue !== undefined && { maxHeld: options.maxQueue }),
   });
+  // Opened last, so that nothing between opening and the first send can fail.
+  const recorder = options.recordOut === undefined ? undefined : await openRecorder(options.recordOut, { redactHeaders: options.recordOutRedact ?? secretHeaderNames() });
   const captureId = `replay-${new Date(clock.startedAtMs).toISOString()}`;
   // A request that could not even be built (a template variable with no value) is counted as an
   // "other" error; without its reason the user cannot tell which variable to set. Each distinct reason
@@ -183,6 +185,13 @@ export async function runReplay(options: ReplayOptions): Promise<ReplayRunSummar
       },
       { clock, concurrency, ...(options.maxQueue !== undefined && { maxQueue: options.maxQueue }), ...(options.maxLateMs !== undefined && { maxLateMs: options.maxLateMs }), ...(laneOf && { laneOf }), ...(options.signal && { signal: options.signal }), gate: dispatcher.gate },
     );
+  } catch (err) {
+    // The run stopped (a corrupt store, a refused recorded host; in-flight sends have finished):
+    // the --record-out store is closed as a failed import closes its --out — what was recorded is
+    // kept and sealed, a store opening created and nothing reached is removed — and the run's
+    // error stays the one thrown.
+    if (recorder) throw await closeAfterFailure(recorder, err, options.recordOut!);
+    throw err;
   } finally {
     await dispatcher.close();
   }

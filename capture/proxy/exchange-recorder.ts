@@ -142,14 +142,9 @@ export class ExchangeRecorder {
   }
 
   /**
-   * Stop accepting, write what is queued, close the store. With `timeoutMs`,
-   * a store that is stuck is given up on after that long: what is still queued
-   * is counted as dropped and the returned promise settles anyway, so a
-   * shutdown never hangs on a dead disk or network share.
-   */
-  /**
-   * Close when the proxy could not start (its port taken, say): nothing was offered, so a store
-   * that opening the recorder created is removed again rather than left empty.
+   * Close after the command failed: a proxy that could not start (its port taken, say), a replay
+   * --record-out run that stopped. What is queued is written first; then a store that opening the
+   * recorder created and not one record reached is removed again rather than left empty.
    */
   async closeAfterError(): Promise<RecorderStats> {
     this.closed = true;
@@ -158,6 +153,12 @@ export class ExchangeRecorder {
     return { ...this.stats };
   }
 
+  /**
+   * Stop accepting, write what is queued, close the store. With `timeoutMs`,
+   * a store that is stuck is given up on after that long: what is still queued
+   * is counted as dropped and the returned promise settles anyway, so a
+   * shutdown never hangs on a dead disk or network share.
+   */
   async close(options: { timeoutMs?: number } = {}): Promise<RecorderStats> {
     this.closed = true;
     const flushAndClose = (async () => {
