@@ -266,15 +266,21 @@ export async function openStoreWriter(dir: string, options: StoreWriterOptions =
 /**
  * Take back what opening an empty store created (see closeAfterError). Best effort and never
  * recursive: each directory is removed only when empty, so nothing but what opening made goes.
+ * `ownFiles` are further files opening made beside the manifest (an S3 spool's `spool.json`).
+ *
+ * @example
+ * await removeCreatedStore('./new-store', { topDir: resolve('./new-store'), segmentsDir: true, manifest: true });
  */
-async function removeCreatedStore(dir: string, created: StoreCreation): Promise<void> {
+export async function removeCreatedStore(dir: string, created: StoreCreation, ownFiles: readonly string[] = []): Promise<void> {
   if (!created.manifest || !created.segmentsDir) return; // a store (or its segments) was there before
   const entries = await readdir(dir).catch(() => null);
-  // In a directory this writer made, anything besides its own two entries was put there by someone else: keep all.
-  if (!entries || (created.topDir !== undefined && entries.some((e) => e !== MANIFEST_FILE && e !== SEGMENTS_DIR))) return;
+  const own = new Set([MANIFEST_FILE, SEGMENTS_DIR, ...ownFiles]);
+  // In a directory this writer made, anything besides its own entries was put there by someone else: keep all.
+  if (!entries || (created.topDir !== undefined && entries.some((e) => !own.has(e)))) return;
   try {
     await rmdir(join(dir, SEGMENTS_DIR)); // fails unless empty
     await rm(join(dir, MANIFEST_FILE), { force: true });
+    for (const file of ownFiles) await rm(join(dir, file), { force: true });
     const top = created.topDir;
     const store = resolve(dir);
     if (top === undefined || (store !== top && !store.startsWith(top + sep))) return; // (a path through '..': no directory is removed)

@@ -1,15 +1,15 @@
 import { rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { Exchange } from '../exchange.js';
 import { RepriseError } from '../../errors.js';
 import { emptyManifest, MANIFEST_FILE, readManifest, SEGMENTS_DIR, segmentNumber, writeManifest, type Manifest } from '../manifest.js';
 import { newReadReport, readExchanges } from '../segment-reader.js';
-import { StoreWriter, type StoreWriterOptions, type StoreWriterSummary } from '../segment-writer.js';
+import { removeCreatedStore, StoreWriter, type StoreCreation, type StoreWriterOptions, type StoreWriterSummary } from '../segment-writer.js';
 import { formatS3Url, joinKey, loadS3Sdk, parseS3Url, resolveS3Endpoint, s3ClientFor, type S3Access } from './s3-client.js';
 import { isS3Transient } from './s3-errors.js';
 import { listObjects, readS3Manifest } from './s3-store-reader.js';
 import { s3UploadChannel, SegmentUploader, type RetryPolicy, type UploadStats } from './segment-uploader.js';
-import { defaultSpoolDir, listSpoolSegments, lockSpool, readSpoolState, writeSpoolState } from './spool.js';
+import { defaultSpoolDir, listSpoolSegments, lockSpool, readSpoolState, SPOOL_STATE_FILE, writeSpoolState } from './spool.js';
 import { makeDirs } from '../make-dirs.js';
 
 /**
@@ -58,7 +58,7 @@ export class S3StoreWriter {
   private result: Promise<S3StoreWriterSummary> | null = null;
 
   /** @internal use openS3StoreWriter */
-  constructor(url: string, spool: StoreWriter, uploader: SegmentUploader, release: () => Promise<void>, options: S3StoreWriterOptions) {
+  constructor(url: string, spool: StoreWriter, uploader: SegmentUploader, release: () => Promise<void>, options: S3StoreWriterOptions, private readonly createdSpool: StoreCreation = { segmentsDir: false, manifest: false }) {
     this.dir = url;
     this.spoolDir = spool.dir;
     this.spool = spool;
@@ -93,11 +93,18 @@ export class S3StoreWriter {
   }
 
   /**
-   * As close(): nothing reaches S3 before a segment with records seals, so a failed command that
-   * wrote nothing leaves nothing there (the spool is a local cache, kept for the next writer).
+   * Close after the command writing this store failed: as close() (what was written is sealed and
+   * uploaded, up to closeTimeoutMs), then a spool that opening created is removed, with the parent
+   * directories made for it, once it holds nothing S3 lacks. A segment still in it (S3 away, a
+   * close that failed) is the only copy of its records: then the spool stays, for the next writer.
+   * A spool that was there before (a cache earlier commands of this store left) is left as it is.
    */
-  closeAfterError(): Promise<S3StoreWriterSummary> {
-    return this.close();
+  async closeAfterError(): Promise<S3StoreWriterSummary> {
+    try {
+      return await this.close();
+    } finally {
+      await removeCreatedStore(this.spoolDir, this.createdSpool, [SPOOL_STATE_FILE]);
+    }
   }
 
   private async finish(): Promise<S3StoreWriterSummary> {
@@ -132,14 +139,21 @@ export async function openS3StoreWriter(url: string, options: S3StoreWriterOptio
   const access = options.s3 ?? {};
   const client = await s3ClientFor(access);
   const spoolDir = options.spoolDir ?? defaultSpoolDir(location, resolveS3Endpoint(access));
+  const segmentsDir = join(spoolDir, SEGMENTS_DIR);
+  let first: string | undefined;
   try {
-    await makeDirs(join(spoolDir, SEGMENTS_DIR));
+    first = await makeDirs(segmentsDir); // the first directory it had to create, if any
   } catch (err) {
     throw new RepriseError('STORE_IO', `cannot create spool ${spoolDir}: ${(err as Error).message}`, { cause: err, location: { file: spoolDir } });
   }
   const release = await lockSpool(spoolDir, url);
+  // What opening creates here, taken back when the command fails (see closeAfterError): a spool
+  // with a state file or a manifest was made by an earlier writer of this store, and is kept.
+  const created: StoreCreation = { segmentsDir: first !== undefined, manifest: false };
+  if (first !== undefined && resolve(first) !== resolve(segmentsDir)) created.topDir = resolve(first);
   try {
     const state = await readSpoolState(spoolDir);
+    created.manifest = state === null && (await readManifest(spoolDir)) === null;
     const remote = await probeRemote(url, access, state !== null);
     const spooled = await listSpoolSegments(spoolDir);
     const highest = Math.max(remote.highest, state?.highestSegment ?? 0, ...spooled.map((f) => segmentNumber(f) ?? 0));
@@ -170,9 +184,11 @@ export async function openS3StoreWriter(url: string, options: S3StoreWriterOptio
     });
     uploader.start();
     await uploader.scan();
-    return new S3StoreWriter(url, spool, uploader, release, options);
+    return new S3StoreWriter(url, spool, uploader, release, options, created);
   } catch (err) {
+    // S3 refused or could not be reached (a missing bucket, bad credentials): no spool left behind for it.
     await release();
+    await removeCreatedStore(spoolDir, created, [SPOOL_STATE_FILE]);
     throw err;
   }
 }
