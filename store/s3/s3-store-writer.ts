@@ -46,6 +46,15 @@ export interface S3StoreWriterSummary extends StoreWriterSummary {
   upload: UploadStats;
 }
 
+/** What opening an S3 store created, so that a command that fails can take it back. */
+interface S3StoreCreation {
+  /** In the local spool (see StoreCreation). */
+  spool: StoreCreation;
+  /** The store's manifest.json in S3 was put by this opening (there was no store). */
+  remoteManifest: boolean;
+  access?: S3Access;
+}
+
 export class S3StoreWriter {
   /** The store URL (`s3://bucket/prefix`). */
   readonly dir: string;
@@ -58,7 +67,7 @@ export class S3StoreWriter {
   private result: Promise<S3StoreWriterSummary> | null = null;
 
   /** @internal use openS3StoreWriter */
-  constructor(url: string, spool: StoreWriter, uploader: SegmentUploader, release: () => Promise<void>, options: S3StoreWriterOptions, private readonly createdSpool: StoreCreation = { segmentsDir: false, manifest: false }) {
+  constructor(url: string, spool: StoreWriter, uploader: SegmentUploader, release: () => Promise<void>, options: S3StoreWriterOptions, private readonly created: S3StoreCreation = { spool: { segmentsDir: false, manifest: false }, remoteManifest: false }) {
     this.dir = url;
     this.spoolDir = spool.dir;
     this.spool = spool;
@@ -94,16 +103,34 @@ export class S3StoreWriter {
 
   /**
    * Close after the command writing this store failed: as close() (what was written is sealed and
-   * uploaded, up to closeTimeoutMs), then a spool that opening created is removed, with the parent
-   * directories made for it, once it holds nothing S3 lacks. A segment still in it (S3 away, a
-   * close that failed) is the only copy of its records: then the spool stays, for the next writer.
-   * A spool that was there before (a cache earlier commands of this store left) is left as it is.
+   * uploaded, up to closeTimeoutMs). When not one record was written to a store that opening
+   * created in S3, its empty manifest is deleted again, so the failed command leaves no store
+   * there. Then a spool that opening created is removed, with the parent directories made for it,
+   * once it holds nothing S3 lacks. A segment still in it (S3 away, a close that failed) is the
+   * only copy of its records: then the spool stays, for the next writer. A spool that was there
+   * before (a cache earlier commands of this store left) is left as it is.
    */
   async closeAfterError(): Promise<S3StoreWriterSummary> {
     try {
-      return await this.close();
+      const summary = await this.close();
+      if (this.created.remoteManifest && summary.exchanges === 0 && summary.upload.uploaded === 0) await this.removeCreatedManifest();
+      return summary;
     } finally {
-      await removeCreatedStore(this.spoolDir, this.createdSpool, [SPOOL_STATE_FILE]);
+      await removeCreatedStore(this.spoolDir, this.created.spool, [SPOOL_STATE_FILE]);
+    }
+  }
+
+  /** Best effort: S3 away, or a manifest that by now lists a segment (another writer), leaves it. */
+  private async removeCreatedManifest(): Promise<void> {
+    const access = this.created.access ?? {};
+    try {
+      const manifest = await readS3Manifest(this.dir, access);
+      if (!manifest || manifest.segments.length > 0) return;
+      const { bucket, prefix } = parseS3Url(this.dir);
+      const { DeleteObjectCommand } = await loadS3Sdk();
+      await (await s3ClientFor(access)).send(new DeleteObjectCommand({ Bucket: bucket, Key: joinKey(prefix, MANIFEST_FILE) }));
+    } catch {
+      // Left as an empty store, as before.
     }
   }
 
@@ -151,10 +178,12 @@ export async function openS3StoreWriter(url: string, options: S3StoreWriterOptio
   // with a state file or a manifest was made by an earlier writer of this store, and is kept.
   const created: StoreCreation = { segmentsDir: first !== undefined, manifest: false };
   if (first !== undefined && resolve(first) !== resolve(segmentsDir)) created.topDir = resolve(first);
+  let remoteCreated = false;
   try {
     const state = await readSpoolState(spoolDir);
     created.manifest = state === null && (await readManifest(spoolDir)) === null;
     const remote = await probeRemote(url, access, state !== null);
+    remoteCreated = remote.created;
     const spooled = await listSpoolSegments(spoolDir);
     const highest = Math.max(remote.highest, state?.highestSegment ?? 0, ...spooled.map((f) => segmentNumber(f) ?? 0));
     await writeSpoolState(spoolDir, { store: url, highestSegment: highest });
@@ -184,7 +213,7 @@ export async function openS3StoreWriter(url: string, options: S3StoreWriterOptio
     });
     uploader.start();
     await uploader.scan();
-    return new S3StoreWriter(url, spool, uploader, release, options, created);
+    return new S3StoreWriter(url, spool, uploader, release, options, { spool: created, remoteManifest: remoteCreated, access });
   } catch (err) {
     // S3 refused or could not be reached (a missing bucket, bad credentials): no spool left behind for it.
     await release();
@@ -198,12 +227,13 @@ export async function openS3StoreWriter(url: string, options: S3StoreWriterOptio
  * must exist. When S3 cannot be reached but this spool has written the store before,
  * the writer starts anyway (numbering from the spool state) and uploads later.
  */
-async function probeRemote(url: string, access: S3Access, haveState: boolean): Promise<{ manifest: Manifest | null; highest: number }> {
+async function probeRemote(url: string, access: S3Access, haveState: boolean): Promise<{ manifest: Manifest | null; highest: number; created: boolean }> {
   const { bucket, prefix } = parseS3Url(url);
   try {
     const objects = await listObjects(bucket, joinKey(prefix, `${SEGMENTS_DIR}/`), access);
     const highest = Math.max(0, ...objects.map((o) => segmentNumber(o.Key ?? '') ?? 0));
     let manifest = await readS3Manifest(url, access);
+    const created = manifest === null;
     if (!manifest) {
       // An empty manifest makes a new store exist (readable, inspectable) before its first segment.
       manifest = emptyManifest();
@@ -211,10 +241,10 @@ async function probeRemote(url: string, access: S3Access, haveState: boolean): P
       const client = await s3ClientFor(access);
       await client.send(new PutObjectCommand({ Bucket: bucket, Key: joinKey(prefix, MANIFEST_FILE), Body: `${JSON.stringify(manifest, null, 1)}\n`, ContentType: 'application/json' }));
     }
-    return { manifest, highest };
+    return { manifest, highest, created };
   } catch (err) {
     const offline = err instanceof RepriseError ? err.code === 'STORE_IO' && isS3Transient(err.cause) : isS3Transient(err);
-    if (offline && haveState) return { manifest: null, highest: 0 };
+    if (offline && haveState) return { manifest: null, highest: 0, created: false };
     if (err instanceof RepriseError) throw err;
     throw new RepriseError('STORE_IO', `cannot open ${formatS3Url(bucket, prefix)}: ${(err as Error).message}`, { cause: err, location: { file: url } });
   }

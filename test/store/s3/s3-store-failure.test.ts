@@ -43,6 +43,13 @@ async function* failingAfter(n: number, then?: () => Promise<void>): AsyncGenera
   throw sourceError;
 }
 
+/** Object keys under a prefix of the test bucket. */
+async function keys(prefix: string): Promise<string[]> {
+  const { ListObjectsV2Command } = await import('@aws-sdk/client-s3');
+  const res = await s3.client.send(new ListObjectsV2Command({ Bucket: 'reprise-failed', Prefix: prefix }));
+  return (res.Contents ?? []).map((o) => o.Key!).sort();
+}
+
 async function inS3(url: string): Promise<Exchange[]> {
   const out: Exchange[] = [];
   for await (const ex of readExchanges(url, { s3: { client: s3.client } })) out.push(ex);
@@ -60,6 +67,7 @@ describe('a failed write to an S3 store and its spool', () => {
       runCli(['import', 'har', bad, '--out', 's3://no-such-bucket/x'], { env: noBucket }),
     ]);
     expectOneLineError(invalid, 'HAR_INVALID');
+    expect(await keys('invalid/')).toEqual([]); // nor an empty store in S3
     expect(missing.code).toBe(1);
     expect(missing.stderr).toMatch(/^reprise: STORE_(NOT_FOUND|IO): /);
     expect(await readdir(tmp.dir)).toEqual(['bad.har']);
@@ -71,6 +79,18 @@ describe('a failed write to an S3 store and its spool', () => {
     await expect(writeExchanges(failingAfter(300), url, options(spool, { segmentBytes: 4 * 1024 }))).rejects.toBe(sourceError);
     expect((await inS3(url)).map((ex) => ex.start)).toEqual(Array.from({ length: 300 }, (_, i) => syntheticExchange(i).start));
     expect(existsSync(join(tmp.dir, 'cache'))).toBe(false);
+  });
+
+  it('a store that was in S3 before (empty, or with records) is left as it was', async () => {
+    const spool = join(tmp.dir, 'spool');
+    await writeExchanges([], 's3://reprise-failed/was-empty', options(join(tmp.dir, 'other-spool')));
+    await writeExchanges([syntheticExchange(0), syntheticExchange(1)], 's3://reprise-failed/had-records', options(join(tmp.dir, 'other-spool-2')));
+    const before = [await keys('was-empty/'), await keys('had-records/')];
+    await expect(writeExchanges(failingAfter(0), 's3://reprise-failed/was-empty', options(spool))).rejects.toBe(sourceError);
+    await expect(writeExchanges(failingAfter(0), 's3://reprise-failed/had-records', options(spool))).rejects.toBe(sourceError);
+    expect([await keys('was-empty/'), await keys('had-records/')]).toEqual(before);
+    expect(before[0]).toEqual(['was-empty/manifest.json']);
+    expect(await inS3('s3://reprise-failed/had-records')).toHaveLength(2);
   });
 
   it('a spool an earlier writer of the store left (its cache) is kept', async () => {
