@@ -5,10 +5,26 @@
 import { bodyFromBuffer } from '../../store/body.js';
 import type { Body, Header } from '../../store/exchange.js';
 import { childPath, isObject, LIMITS, nestsDeeperThan, typeName, type ProblemList } from './apigw-fields.js';
-import { loneSurrogateAt } from './utf8-text.js';
+import { loneSurrogateAt, loneSurrogateProblem } from './utf8-text.js';
 import { HTTP_TOKEN } from '../../store/http-token.js';
 
 const BAD_VALUE = /[\r\n\0]/;
+
+/** What to send instead of an unpaired surrogate, by where it was. */
+const SURROGATE_FIX = {
+  // Header values are stored one character per byte (ISO-8859-1), as the proxy and pcap store the
+  // bytes they see, and replayed so: \u00e9 goes out as the byte e9.
+  header: 'send a byte that is not UTF-8 as its ISO-8859-1 character (surrogateescape\'s \\udce9 as \\u00e9: é), which is stored and replayed as that byte',
+  target: 'percent-encode the byte it stands for (surrogateescape\'s \\udce9 is %E9)',
+} as const;
+
+/** An unpaired surrogate in `text`, reported at `path` with what to send instead; true when there was one. */
+export function refuseLoneSurrogate(text: string, path: string, fix: keyof typeof SURROGATE_FIX, problems: ProblemList): boolean {
+  const at = loneSurrogateAt(text);
+  if (at === -1) return false;
+  problems.add(path, `${loneSurrogateProblem(text, at)}; ${SURROGATE_FIX[fix]}`);
+  return true;
+}
 
 /**
  * Headers from a plain object (`{"Accept": "a"}`, a list value meaning repeats), optionally
@@ -69,7 +85,7 @@ function addHeader(into: Map<string, Header[]>, name: string, v: unknown, p: str
     if (text === null) problems.add(vp, `must be a string${Array.isArray(v) ? '' : ' or a list of strings'}, not ${typeName(one)}`);
     else if (text.length > LIMITS.headerValue) problems.add(vp, `is ${text.length} characters, more than ${LIMITS.headerValue}`);
     else if (BAD_VALUE.test(text)) problems.add(vp, 'contains CR, LF or NUL (not allowed in a header value)');
-    else list.push([name, text]);
+    else if (!refuseLoneSurrogate(text, vp, 'header', problems)) list.push([name, text]);
   });
   into.set(name.toLowerCase(), list);
 }
@@ -91,7 +107,7 @@ export function readQuery(
     if (typeof raw.value !== 'string') problems.add(raw.key, `must be a string, not ${typeName(raw.value)}`);
     else if (raw.value.length > LIMITS.headerValue) problems.add(raw.key, `is longer than ${LIMITS.headerValue} characters`);
     else if (/[\r\n\0 #]/.test(raw.value)) problems.add(raw.key, 'contains a space, #, CR, LF or NUL; send it percent-encoded');
-    else return raw.value.startsWith('?') ? raw.value.slice(1) : raw.value;
+    else if (!refuseLoneSurrogate(raw.value, raw.key, 'target', problems)) return raw.value.startsWith('?') ? raw.value.slice(1) : raw.value;
     return '';
   }
   const params = multi ?? single;
@@ -103,11 +119,15 @@ export function readQuery(
   const parts: string[] = [];
   for (const [name, v] of Object.entries(params.value)) {
     const p = childPath(params.key, name);
-    for (const one of Array.isArray(v) ? v : [v]) {
+    // encodeURIComponent throws on an unpaired surrogate: said as a problem, once per name.
+    if (refuseLoneSurrogate(name, p, 'target', problems)) continue;
+    (Array.isArray(v) ? v : [v]).forEach((one: unknown, i) => {
+      const vp = Array.isArray(v) ? childPath(p, i) : p;
       if (one === null) parts.push(encodeURIComponent(name)); // `?flag` without a value
+      else if (typeof one === 'string' && refuseLoneSurrogate(one, vp, 'target', problems)) return;
       else if (typeof one === 'string' || typeof one === 'number' || typeof one === 'boolean') parts.push(`${encodeURIComponent(name)}=${encodeURIComponent(String(one))}`);
       else problems.add(p, `must be a string or a list of strings, not ${typeName(one)}`);
-    }
+    });
   }
   const query = parts.join('&');
   if (query.length > LIMITS.headerValue) problems.add(params.key, `encodes to more than ${LIMITS.headerValue} characters`);
@@ -129,7 +149,7 @@ export function readBody(value: unknown, base64: boolean, path: string, cap: num
     if (!base64) {
       const lone = loneSurrogateAt(value);
       if (lone === -1) return bodyFromBuffer(Buffer.from(value, 'utf8'), { cap });
-      problems.add(path, `has an unpaired surrogate (\\u${value.charCodeAt(lone).toString(16)}) at character ${lone}, which is not text and has no UTF-8 bytes; send a binary body base64-encoded with its isBase64Encoded flag`);
+      problems.add(path, `${loneSurrogateProblem(value, lone)}; send a binary body base64-encoded with its isBase64Encoded flag`);
       return null;
     }
     const compact = value.replace(/\s+/g, ''); // MIME-style line breaks are legal in base64 bodies

@@ -5,7 +5,7 @@ import type { Exchange, Header } from '../../store/exchange.js';
 import { newExchangeId } from '../../store/exchange-id.js';
 import { DEFAULT_SECRET_HEADERS, REDACTED, redactSecretHeaders } from '../../transform/redact-headers.js';
 import { isObject, LIMITS, nestsDeeperThan, parseTimestampMicros, ProblemList, readAlias, typeName, type Json } from './apigw-fields.js';
-import { readBody, readFlag, readHeaders, readQuery } from './apigw-parts.js';
+import { readBody, readFlag, readHeaders, readQuery, refuseLoneSurrogate } from './apigw-parts.js';
 import { withoutUserinfo } from '../har/har-fields.js';
 import { TCHAR_CLASS } from '../../store/http-token.js';
 
@@ -124,6 +124,7 @@ function readTarget(p: Json, problems: ProblemList): { scheme: 'http' | 'https';
     return { scheme };
   }
   if (/[\r\n\0]/.test(target)) problems.add('endpoint', 'contains CR, LF or NUL');
+  if (refuseLoneSurrogate(endpoint, 'endpoint', 'target', problems)) return { scheme }; // (encodeURIComponent would throw on it)
   const q = target.indexOf('?');
   const rawPath = (q === -1 ? target : target.slice(0, q)).replace(/#.*$/s, '');
   const path = rawPath.replace(NOT_IN_TARGET, (c) => encodeURIComponent(c));

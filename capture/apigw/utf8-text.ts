@@ -74,3 +74,14 @@ export function notUtf8Problem(bytes: Uint8Array, at: number, offset: number): s
 export function loneSurrogateAt(text: string): number {
   return text.search(/\p{Cs}/u);
 }
+
+/**
+ * The problem text for an unpaired surrogate at `at` in `text` (see loneSurrogateAt), to which the
+ * caller adds what to send instead: which one, where, and why it cannot be stored.
+ *
+ * @example
+ * loneSurrogateProblem('caf\udce9', 3) // 'has an unpaired surrogate (\\udce9) at character 3, which is not text and has no UTF-8 bytes'
+ */
+export function loneSurrogateProblem(text: string, at: number): string {
+  return `has an unpaired surrogate (\\u${text.charCodeAt(at).toString(16)}) at character ${at}, which is not text and has no UTF-8 bytes`;
+}

@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { importApigw, newApigwImportReport, type ApigwImportOptions } from '../../../capture/apigw/apigw-import.js';
+import { mapApigwPayload } from '../../../capture/apigw/apigw-payload.js';
 import { openDeadLetter } from '../../../capture/apigw/dead-letter.js';
 import { invalidUtf8At } from '../../../capture/apigw/utf8-text.js';
 import { bodyToBuffer } from '../../../store/body.js';
@@ -105,6 +106,60 @@ describe('apigw payload bytes that are not UTF-8', () => {
     const r = await runCli(['import', 'apigw', file, '--out', join(tmp.dir, 'store')]);
     expect(r.code).toBe(1);
     expect(expectOneLineError(r, 'APIGW_PAYLOAD_INVALID')).toContain(`${file}:1: not UTF-8: invalid byte sequence at byte ${bytes.indexOf(0xe9)} (e9 20 61 75 …)`);
+  });
+});
+
+describe('unpaired surrogates in header values and the request target', () => {
+  // Valid UTF-8 JSON can still spell text that is not text: "\udce9" alone (Python's surrogateescape
+  // of a stray 0xe9 byte, or a truncated emoji). It has no bytes, so it cannot be stored byte for
+  // byte; as with bodies, the payload is refused naming where, never stored as U+FFFD.
+  const map = (payload: Record<string, unknown>): ReturnType<typeof mapApigwPayload> => mapApigwPayload(payload, { captureId: 't', receivedAt: 0, redactHeaders: false });
+  const lone = 'caf\udce9';
+
+  it('a header value, on either side and in every header form, is a problem naming the header', () => {
+    const cases: Array<[Record<string, unknown>, string]> = [
+      [{ request_headers: { Accept: 'a', 'X-Name': lone } }, 'request_headers.X-Name'],
+      [{ response_headers: { 'Content-Disposition': ['inline', `attachment; filename="${lone}"`] } }, 'response_headers.Content-Disposition[1]'],
+      [{ request_headers: [['X-Name', lone]] }, 'request_headers[0]'],
+      [{ multiValueHeaders: { 'X-Name': [lone] } }, 'multiValueHeaders.X-Name[0]'],
+      [{ request_headers: { 'X-Cut-Emoji': 'tea \ud83c' } }, 'request_headers.X-Cut-Emoji'],
+    ];
+    for (const [fields, path] of cases) {
+      const r = map({ ...samplePayload(0), ...fields });
+      expect([path, r.ok]).toEqual([path, false]);
+      if (!r.ok) expect(r.problems).toEqual([expect.stringMatching(new RegExp(`^${path.replace(/[.[\]]/g, '\\$&')}: has an unpaired surrogate \\(\\\\ud[89a-f][0-9a-f]{2}\\) at character \\d+, which is not text and has no UTF-8 bytes; .*ISO-8859-1`))]);
+    }
+    // A pair is text: stored as given.
+    const ok = map({ ...samplePayload(0), request_headers: { 'X-Tea': 'tea \ud83c\udf75' } });
+    expect(ok.ok && ok.exchange.request.headers).toContainEqual(['X-Tea', 'tea \ud83c\udf75']);
+  });
+
+  it('the endpoint, a raw query and query parameters: a problem naming the field, not a crash or a stored U+FFFD', () => {
+    const cases: Array<[Record<string, unknown>, string]> = [
+      [{ endpoint: `/files/${lone}` }, 'endpoint'],
+      [{ endpoint: `/files?name=${lone}` }, 'endpoint'],
+      [{ rawQueryString: `name=${lone}` }, 'rawQueryString'],
+      [{ queryStringParameters: { name: lone } }, 'queryStringParameters.name'],
+      [{ multiValueQueryStringParameters: { [lone]: ['x'] } }, 'multiValueQueryStringParameters["caf\\udce9"]'],
+    ];
+    for (const [fields, path] of cases) {
+      const r = map({ ...samplePayload(4), ...fields });
+      expect([path, r.ok]).toEqual([path, false]);
+      if (!r.ok) expect(r.problems).toEqual([expect.stringMatching(new RegExp(`^${path.replace(/[.[\]\\]/g, '\\$&')}: has an unpaired surrogate \\(\\\\udce9\\) at character \\d+, .*percent-encode`))]);
+    }
+  });
+
+  it('import names the file, line and header; with --skip-invalid the payload is dead-lettered and the rest imported', async () => {
+    const file = join(tmp.dir, 'headers.ndjson');
+    const bad = JSON.stringify({ ...samplePayload(1), request_headers: { 'X-Name': 'x' } }).replace('"X-Name":"x"', '"X-Name":"caf\\udce9"');
+    await writeFile(file, `${JSON.stringify(samplePayload(0))}\n${bad}\n${JSON.stringify(samplePayload(2))}\n`);
+    await expect(collect(file)).rejects.toMatchObject({ code: 'APIGW_PAYLOAD_INVALID', location: { file, line: 2 }, message: expect.stringMatching(/^request_headers\.X-Name: has an unpaired surrogate \(\\udce9\) at character 3/) });
+    const deadLetter = await openDeadLetter(join(tmp.dir, 'dl.ndjson'));
+    const got = await collect(file, { skipInvalid: true, deadLetter });
+    await deadLetter.close();
+    expect(got.map((e) => e.meta?.requestId)).toEqual(['req-000000', 'req-000002']);
+    const [dl] = await deadLetterLines(deadLetter.path);
+    expect(dl).toMatchObject({ source: `${file}:2`, problems: [expect.stringContaining('request_headers.X-Name: has an unpaired surrogate')] });
   });
 });
 

@@ -94,6 +94,18 @@ describe('capture ingest server', () => {
     expect((await deadLetterLines(h.deadLetter)).map((l) => l.item)).toEqual(['[1]', '[3]']);
   });
 
+  it('an unpaired surrogate in a header or query parameter is that payload\'s 400 problem, not a 503 that has the whole batch retried', async () => {
+    const raw = `[${JSON.stringify(samplePayload(0))},${JSON.stringify({ ...samplePayload(1), request_headers: { 'X-Name': '@@' } }).replace('"@@"', '"caf\\udce9"')},`
+      + `${JSON.stringify({ ...samplePayload(5), queryStringParameters: { q: '@@' } }).replace('"@@"', '"\\ud83c"')}]`;
+    const r = await h.post(null, { raw });
+    expect(r.status).toBe(207);
+    expect(r.json).toMatchObject({ accepted: 1, rejected: 2, errors: [
+      { item: '[1]', problems: [expect.stringMatching(/^request_headers\.X-Name: has an unpaired surrogate \(\\udce9\)/)] },
+      { item: '[2]', problems: [expect.stringMatching(/^queryStringParameters\.q: has an unpaired surrogate \(\\ud83c\)/)] },
+    ] });
+    expect(await storedExchanges(h.store)).toHaveLength(1);
+  });
+
   it('stores a redelivered payload once: by request id, by content hash, within a batch, and under concurrency', async () => {
     const withId = samplePayload(1);
     expect((await h.post(withId)).json).toMatchObject({ accepted: 1, duplicates: 0 });
