@@ -31,7 +31,8 @@ const METHOD = new RegExp(`^${TCHAR_CLASS}{1,32}$`);
 const HOST = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._~-]+)(:\d{1,5})?$/;
 // Characters that cannot appear in a request target are percent-encoded (API Gateway hands
 // the proxy Lambda a decoded path); '%' itself is kept, so an already-encoded path is unchanged.
-const NOT_IN_TARGET = /[^A-Za-z0-9\-._~!$&'()*+,;=:@/%]/g;
+// By code point (`u`): a character beyond U+FFFF is one match, not two halves encodeURIComponent refuses.
+const NOT_IN_TARGET = /[^A-Za-z0-9\-._~!$&'()*+,;=:@/%]/gu;
 
 /**
  * One forwarder payload → one Exchange, or every problem with its JSON path. Headers the

@@ -71,6 +71,8 @@ describe('mapApigwPayload', () => {
     const multi = ok({ ...ISSUE_EXAMPLE, queryStringParameters: { tag: 'z' }, multiValueQueryStringParameters: { tag: ['x', 'y'], flag: [null] } });
     expect(multi.request.query).toBe('tag=x&tag=y&flag');
     expect(ok({ ...ISSUE_EXAMPLE, endpoint: '/users/john doe/ü' }).request.path).toBe('/users/john%20doe/%C3%BC');
+    // A character beyond U+FFFF is two UTF-16 code units; it is encoded whole (API Gateway hands the path decoded).
+    expect(ok({ ...ISSUE_EXAMPLE, endpoint: '/menu/🍵 tea/𝄞' }).request.path).toBe('/menu/%F0%9F%8D%B5%20tea/%F0%9D%84%9E');
     expect(ok({ ...ISSUE_EXAMPLE, endpoint: 'https://other.example/x?y=1' }).request).toMatchObject({ path: '/x', query: 'y=1' });
   });
 

@@ -106,6 +106,12 @@ describe('capture ingest server', () => {
     expect(await storedExchanges(h.store)).toHaveLength(1);
   });
 
+  it('a path with a character beyond U+FFFF (an emoji) is stored percent-encoded, not a 503 that has the whole batch retried', async () => {
+    const r = await h.post([samplePayload(0), { ...samplePayload(4), endpoint: '/menu/🍵' }]);
+    expect(r.status).toBe(202);
+    expect((await storedExchanges(h.store)).map((ex) => ex.request.path)).toEqual(['/api/v1/users/0', '/menu/%F0%9F%8D%B5']);
+  });
+
   it('stores a redelivered payload once: by request id, by content hash, within a batch, and under concurrency', async () => {
     const withId = samplePayload(1);
     expect((await h.post(withId)).json).toMatchObject({ accepted: 1, duplicates: 0 });
