@@ -89,13 +89,16 @@ export function keyKind(key: string): KeyKind {
   return v;
 }
 
-// Verdicts by the key's raw text, for `keyKindAt`: a direct-mapped table whose slot comes from the
-// key's length and three of its characters. A key sliced out of the body is a fresh string, and looking
-// it up in `keyKinds` makes V8 compute its hash first: that, not the slice, was most of the cost.
-const SPAN_SLOTS = 512;
-// An unused slot holds the empty key, with its verdict.
-const spanKeys: string[] = new Array<string>(SPAN_SLOTS).fill('');
-const spanKinds: KeyKind[] = new Array<KeyKind>(SPAN_SLOTS).fill(keyKind(''));
+// Verdicts by the key's raw text, for `keyKindAt`: a table of two-entry sets, the set chosen by the
+// key's length and four of its characters. A key sliced out of the body is a fresh string, and looking
+// it up in `keyKinds` makes V8 compute its hash first: that, not the slice, was most of the cost. Two
+// entries per set because a body's few dozen keys would otherwise share a slot now and then (`tier`
+// and `qty` did, in a 512-slot direct-mapped table), and two keys taking turns in one slot miss on
+// every leaf.
+const SPAN_SETS = 2048;
+// An unused entry holds the empty key, with its verdict. Entry 2s is the set's most recent, 2s+1 the other.
+const spanKeys: string[] = new Array<string>(SPAN_SETS * 2).fill('');
+const spanKinds: KeyKind[] = new Array<KeyKind>(SPAN_SETS * 2).fill(keyKind(''));
 
 /**
  * `keyKind` of the key whose raw text (quotes included) spans `start`–`end`
@@ -107,14 +110,29 @@ const spanKinds: KeyKind[] = new Array<KeyKind>(SPAN_SLOTS).fill(keyKind(''));
 export function keyKindAt(text: string, start: number, end: number): KeyKind {
   if (start < 0) return keyKind('');
   const len = end - start - 2;
-  const slot = len === 0 ? 0 : (len * 31 + text.charCodeAt(start + 1) * 7 + text.charCodeAt(start + 1 + (len >> 1)) * 3 + text.charCodeAt(end - 2)) & (SPAN_SLOTS - 1);
-  if (sameText(spanKeys[slot]!, text, start + 1, len)) return spanKinds[slot]!;
-  const key = decodeJsonString(text, start, end);
-  const kind = keyKind(key);
+  let at = 0;
+  if (len > 0) {
+    const h = Math.imul(len ^ (text.charCodeAt(start + 1) << 8) ^ (text.charCodeAt(end - 2) << 16), 0x9e3779b1);
+    at = (Math.imul(h ^ text.charCodeAt(start + 1 + (len >> 1)) ^ (text.charCodeAt(end - 3) << 8), 0x85ebca6b) >>> 21) << 1;
+  }
+  if (sameText(spanKeys[at]!, text, start + 1, len)) return spanKinds[at]!;
+  if (sameText(spanKeys[at + 1]!, text, start + 1, len)) {
+    // Swap, so that the entry a miss replaces is the one used less recently.
+    const k = spanKeys[at + 1]!;
+    const v = spanKinds[at + 1]!;
+    spanKeys[at + 1] = spanKeys[at]!;
+    spanKinds[at + 1] = spanKinds[at]!;
+    spanKeys[at] = k;
+    spanKinds[at] = v;
+    return v;
+  }
+  const kind = keyKind(decodeJsonString(text, start, end));
   // Only the raw text is compared: a key with an escape is remembered as written (`"k\u0065y"`), so
   // the same raw text always gets the verdict of the same decoded key.
-  spanKeys[slot] = text.slice(start + 1, end - 1);
-  spanKinds[slot] = kind;
+  spanKeys[at + 1] = spanKeys[at]!;
+  spanKinds[at + 1] = spanKinds[at]!;
+  spanKeys[at] = text.slice(start + 1, end - 1);
+  spanKinds[at] = kind;
   return kind;
 }
 
@@ -147,8 +165,11 @@ export function candidateHashAt(text: string, start: number, end: number, kind: 
   const n = end - start;
   if (n < 2) return -1; // escapes only make the raw text longer than the value
   if (n > 4096) return hasBackslash(text, start, end) ? ESCAPED : -1;
+  // Decided by the length and the key alone, before the value is read (escapes only make the raw
+  // text longer, so a raw text too short is a value too short): under an enumeration key only a
+  // 16-character token is specific, under any other key nothing shorter than 6.
+  if (kind === 'enum' ? n < 16 : kind === 'other' && n < 6) return -1;
   let h = HASH_SEED;
-  let space = false;
   let letters = true;
   let digit = false;
   let letter = false;
@@ -160,11 +181,12 @@ export function candidateHashAt(text: string, start: number, end: number, kind: 
     else {
       letters = false;
       if (c >= 0x30 && c <= 0x39) digit = true;
-      else if (isSpaceCode(c)) space = true;
+      // Whitespace rules a value out under every key (prose, a date with a time), escapes or not.
+      else if (isSpaceCode(c)) return -1;
     }
   }
   const hash = h & HASH_MASK;
-  if (kind === 'enum') return n >= 16 && !space && digit && letter ? hash : -1;
+  if (kind === 'enum') return digit && letter ? hash : -1;
   const c0 = text.charCodeAt(start);
   if (n <= 11 && TRIVIAL_FIRST.has(c0 | 0x20)) return isCandidateOfKind(text.slice(start, end), kind) ? hash : -1;
   if ((c0 >= 0x30 && c0 <= 0x39) || c0 === 0x2d) {
@@ -175,8 +197,7 @@ export function candidateHashAt(text: string, start: number, end: number, kind: 
     }
   }
   if (n >= 6 && n < 16 && letters) return kind === 'id' ? hash : -1;
-  if (space) return -1;
-  return n >= 6 || kind === 'id' ? hash : -1;
+  return hash; // 6 or more characters, or an id-like key (shorter ones under other keys went above)
 }
 
 export const ESCAPED = -2;

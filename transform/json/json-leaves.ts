@@ -34,15 +34,29 @@ export function scanJsonLeaves(text: string, visit: JsonLeafVisitor): void {
   const keyEnds: number[] = [];
   let keyStart = -1;
   let keyEnd = -1;
-  let i = ws(text, 0);
+  // Whitespace is skipped by `ws` only where there is some: API bodies are mostly written without
+  // any, and the test inline costs less than the call at every token.
+  let i = text.charCodeAt(0) <= 0x20 ? ws(text, 0) : 0;
   for (;;) {
     if (i >= n) return;
     const c = text.charCodeAt(i);
-    if (c === 0x7b /* { */) {
+    if (c === 0x22 /* " */) {
+      const end = stringEnd(text, i);
+      if (end === -1) return;
+      if (visit(true, i, end, keyStart, keyEnd)) return;
+      i = end;
+    } else if (c === 0x2d || (c >= 0x30 && c <= 0x39)) {
+      let j = i + 1;
+      while (j < n && isNumberChar(text.charCodeAt(j))) j++;
+      if (j >= n && kinds.length > 0) return;
+      if (visit(false, i, j, keyStart, keyEnd)) return;
+      i = j;
+    } else if (c === 0x7b /* { */) {
       kinds.push(OBJ);
       keyStarts.push(keyStart);
       keyEnds.push(keyEnd);
-      i = ws(text, i + 1);
+      i++;
+      if (text.charCodeAt(i) <= 0x20) i = ws(text, i);
       if (i >= n) return;
       if (text.charCodeAt(i) === 0x7d /* } */) {
         i++;
@@ -61,7 +75,8 @@ export function scanJsonLeaves(text: string, visit: JsonLeafVisitor): void {
       kinds.push(ARR);
       keyStarts.push(keyStart);
       keyEnds.push(keyEnd);
-      i = ws(text, i + 1);
+      i++;
+      if (text.charCodeAt(i) <= 0x20) i = ws(text, i);
       if (i >= n) return;
       if (text.charCodeAt(i) === 0x5d /* ] */) {
         i++;
@@ -69,17 +84,6 @@ export function scanJsonLeaves(text: string, visit: JsonLeafVisitor): void {
         keyStart = keyStarts.pop()!;
         keyEnd = keyEnds.pop()!;
       } else continue;
-    } else if (c === 0x22 /* " */) {
-      const end = stringEnd(text, i);
-      if (end === -1) return;
-      if (visit(true, i, end, keyStart, keyEnd)) return;
-      i = end;
-    } else if (c === 0x2d || (c >= 0x30 && c <= 0x39)) {
-      let j = i + 1;
-      while (j < n && isNumberChar(text.charCodeAt(j))) j++;
-      if (j >= n && kinds.length > 0) return;
-      if (visit(false, i, j, keyStart, keyEnd)) return;
-      i = j;
     } else if (text.startsWith('true', i) || text.startsWith('null', i)) {
       i += 4;
     } else if (text.startsWith('false', i)) {
@@ -89,12 +93,17 @@ export function scanJsonLeaves(text: string, visit: JsonLeafVisitor): void {
     }
     // After a value: close containers or move to the next member.
     for (;;) {
-      i = ws(text, i);
-      if (kinds.length === 0 || i >= n) return;
-      const d = text.charCodeAt(i);
-      const top = kinds[kinds.length - 1];
+      let d = text.charCodeAt(i);
+      if (d <= 0x20) {
+        i = ws(text, i);
+        d = text.charCodeAt(i);
+      }
+      const depth = kinds.length;
+      if (depth === 0 || i >= n) return;
+      const top = kinds[depth - 1];
       if (d === 0x2c /* , */) {
-        i = ws(text, i + 1);
+        i++;
+        if (text.charCodeAt(i) <= 0x20) i = ws(text, i);
         if (top === OBJ) {
           keyEnd = keyEndAt(text, i);
           if (keyEnd < 0) return;
@@ -123,7 +132,11 @@ function keyEndAt(text: string, i: number): number {
 
 /** Given a key that ends at `keyEnd`, the index of its value after the `:`, or -1. */
 function valueAfterKey(text: string, keyEnd: number): number {
-  const j = ws(text, keyEnd);
-  if (j >= text.length || text.charCodeAt(j) !== 0x3a /* : */) return -1;
-  return ws(text, j + 1);
+  let j = keyEnd;
+  if (text.charCodeAt(j) !== 0x3a /* : */) {
+    j = ws(text, j);
+    if (j >= text.length || text.charCodeAt(j) !== 0x3a) return -1;
+  }
+  j++;
+  return text.charCodeAt(j) <= 0x20 ? ws(text, j) : j;
 }
