@@ -72,7 +72,7 @@ interface Session {
   /** Values the client sent before any response produced them: it made them up, so they are not correlated. */
   sent: Set<number>;
   /** Correlated values → the value and its variable, rewritten wherever a request uses them. */
-  active: Map<number, { value: string; var: string }>;
+  active: Map<number, { value: string; var: string; template: string }>;
   /** Variables of manual rules produced so far in the session. */
   produced: Set<string>;
   touched: number;
@@ -162,7 +162,7 @@ export function startCorrelation(o: CorrelationOptions, plan: CorrelationPlan, c
           const a = s.active.get(hash);
           if (a !== undefined && a.value === value) {
             plan.countUse(a.var, where());
-            return `\${corr.${a.var}}`;
+            return a.template;
           }
           const c = s.candidates.get(hash);
           // The held exchange's response is the one the value was learned from (correlate never changes
@@ -192,14 +192,15 @@ export function startCorrelation(o: CorrelationOptions, plan: CorrelationPlan, c
             rules.push(rule);
             plan.variables.get(rule.var)!.producers++;
           }
-          s.active.set(hash, { value, var: rule.var });
+          const template = `\${corr.${rule.var}}`;
+          s.active.set(hash, { value, var: rule.var, template });
           totalValues++;
           if (s.active.size > o.maxValuesPerSession) {
             s.active.delete(s.active.keys().next().value!);
             totalValues--;
           }
           plan.countUse(rule.var, where());
-          return `\${corr.${rule.var}}`;
+          return template;
         });
         if (n > 0) correlated(n);
       }

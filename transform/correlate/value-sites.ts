@@ -46,7 +46,8 @@ export function visitRequestValues(ed: ExchangeEditor, visit: UseVisitor): numbe
     } else {
       // `Scheme credentials`: the credentials are the value (a token issued by a login response).
       const sp = lower.endsWith('authorization') ? authSchemeEnd(value) : -1;
-      const t = visit(sp === -1 ? value : value.slice(sp + 1), () => `request.headers.${lower}`);
+      const field = headerField(lower);
+      const t = visit(sp === -1 ? value : value.slice(sp + 1), () => field);
       if (t !== undefined) {
         next = sp === -1 ? t : `${value.slice(0, sp + 1)}${t}`;
         n++;
@@ -54,7 +55,7 @@ export function visitRequestValues(ed: ExchangeEditor, visit: UseVisitor): numbe
     }
     if (next !== null) {
       ed.setHeaderValue('request', i, next);
-      ed.markTemplate(`request.headers.${lower}`);
+      ed.markTemplate(headerField(lower));
     }
   }
   n += visitPath(ed, visit);
@@ -71,6 +72,20 @@ export function visitRequestValues(ed: ExchangeEditor, visit: UseVisitor): numbe
 }
 
 const same = (s: string): string => s;
+
+// `request.headers.<name>` per lower-cased name, built once: a use is counted under it on every
+// request that sends a correlated token, and a string built afresh would be hashed afresh each time.
+const headerFields = new Map<string, string>();
+
+function headerField(lower: string): string {
+  let f = headerFields.get(lower);
+  if (f === undefined) {
+    f = `request.headers.${lower}`;
+    if (headerFields.size >= 1024) headerFields.clear();
+    headerFields.set(lower, f);
+  }
+  return f;
+}
 
 const PATH_FIELD = (): string => 'request.path';
 

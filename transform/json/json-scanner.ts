@@ -45,6 +45,12 @@ export function containerStarts(path: ReadonlyArray<string | number>): readonly 
   return path === livePath ? liveStarts : undefined;
 }
 
+/** Make `path` (with where each of its containers opened) the latest scan's live path: for scanners built like this one (json-lazy-path.ts). */
+export function setLivePath(path: ReadonlyArray<string | number>, starts: readonly number[]): void {
+  livePath = path;
+  liveStarts = starts;
+}
+
 export function scanJson(text: string, onValue: JsonValueVisitor, onKey?: JsonKeyVisitor): JsonScanResult {
   const n = text.length;
   const kinds: number[] = [];

@@ -1,7 +1,8 @@
 import { bodyText, contentTypeOf, isFormContentType, isJsonContentType, type ExchangeEditor, type Side } from '../exchange-editor.js';
 import { encodeParam, formatParams, parseParams } from '../http-values.js';
 import { formatMarkPath, matchJsonPath } from '../json/json-path.js';
-import { applyEdits, decodeJsonString, looksLikeJson, scanJson, type TextEdit } from '../json/json-scanner.js';
+import { keyIsOneOf, scanJsonLazyPath } from '../json/json-lazy-path.js';
+import { applyEdits, decodeJsonString, looksLikeJson, type TextEdit } from '../json/json-scanner.js';
 import { isReplaceable, replaceFound, type Redactor } from './redactor.js';
 
 /**
@@ -77,20 +78,27 @@ function redactJson(text: string, r: Redactor, marks: Set<string>): string | nul
   // would find nothing. (A key written with escapes, `"em\u0061il"`, has a backslash: then scan.)
   if (!detectors && !mayHoldPathKey(text, r)) return null;
   let h = 0;
-  const result = scanJson(
+  const keys = r.jsonPathKeySet;
+  const mayEscape = text.indexOf('\\') !== -1;
+  const byPath = r.jsonPaths.length > 0;
+  // The scan builds a value's path only when asked: for a value under one of the paths' last keys
+  // (every value, when a path ends in a wildcard), or one a detector hint points into.
+  const result = scanJsonLazyPath(
     text,
-    (path, kind, start, end) => {
-      const last = path[path.length - 1];
-      if (r.jsonPaths.length > 0 && (r.jsonPathKeys === null || (typeof last === 'string' && r.jsonPathKeys.includes(last)))) for (const jp of r.jsonPaths) {
-        if (!matchJsonPath(jp, path)) continue;
-        const raw = text.slice(start, end);
-        if (raw === 'null') return;
-        const secret = kind === 'string' ? decodeJsonString(text, start, end) : raw;
-        if (!isReplaceable(secret, r)) return;
-        edits.push({ start, end, text: JSON.stringify(r.replacer.replace(secret)) });
-        counts.push('jsonPath');
-        marks.add(formatMarkPath(path));
-        return;
+    (kind, start, end, keyStart, keyEnd, scan) => {
+      if (byPath && (keys === null || (keyStart >= 0 && keyIsOneOf(text, keyStart, keyEnd, keys, mayEscape)))) {
+        const path = scan.path();
+        for (const jp of r.jsonPaths) {
+          if (!matchJsonPath(jp, path)) continue;
+          const raw = text.slice(start, end);
+          if (raw === 'null') return;
+          const secret = kind === 'string' ? decodeJsonString(text, start, end) : raw;
+          if (!isReplaceable(secret, r)) return;
+          edits.push({ start, end, text: JSON.stringify(r.replacer.replace(secret)) });
+          counts.push('jsonPath');
+          marks.add(formatMarkPath(path));
+          return;
+        }
       }
       if (!detectors || (kind !== 'string' && kind !== 'number') || end - start < 6) return;
       while (h < hints.length && hints[h]! < start) h++;
@@ -99,17 +107,17 @@ function redactJson(text: string, r: Redactor, marks: Set<string>): string | nul
       const next = replaceFound(value, r, (kind) => void counts.push(`detector:${kind}`));
       if (next === null) return;
       edits.push({ start, end, text: JSON.stringify(next) });
-      marks.add(formatMarkPath(path));
+      marks.add(formatMarkPath(scan.path()));
     },
     detectors
-      ? (path, start, end) => {
+      ? (start, end, scan) => {
           while (h < hints.length && hints[h]! < start) h++;
           if (h === hints.length || hints[h]! >= end) return;
           const key = decodeJsonString(text, start, end);
           const next = replaceFound(key, r, (kind) => void counts.push(`detector:${kind}`));
           if (next === null) return;
           edits.push({ start, end, text: JSON.stringify(next) });
-          marks.add(formatMarkPath(path.slice(0, -1)));
+          marks.add(formatMarkPath(scan.path().slice(0, -1)));
         }
       : undefined,
   );

@@ -1,4 +1,5 @@
 import { spliceAll } from '../http-values.js';
+import { keySet, type KeySet } from '../json/json-lazy-path.js';
 import { parseJsonPath } from '../json/json-path.js';
 import type { DetectorName, RedactStep } from '../step-definitions.js';
 import { countInto, type StepContext } from '../step-types.js';
@@ -14,10 +15,11 @@ export interface Redactor {
   jsonPaths: ReturnType<typeof parseJsonPath>[];
   /**
    * The last keys of the JSON paths (`email` for `$.user.email`): values under other keys skip matching.
-   * Null when a path ends in a wildcard or index. A list, not a Set: it is checked against every key of
-   * every body, each one freshly sliced, and comparing a handful of strings costs less than hashing one.
+   * Null when a path ends in a wildcard or index.
    */
   jsonPathKeys: string[] | null;
+  /** The same keys, to recognize in a body's text without slicing them out (null with `jsonPathKeys`). */
+  jsonPathKeySet: KeySet | null;
   /** The same keys as they appear in a body: `"email"`. */
   jsonPathKeysQuoted: string[];
   formFields: Set<string>;
@@ -40,6 +42,7 @@ export async function createRedactor(def: RedactStep, ctx: StepContext): Promise
     cookies: def.cookies ? (def.cookies.includes('*') ? 'all' : new Set(def.cookies)) : null,
     jsonPaths,
     jsonPathKeys,
+    jsonPathKeySet: jsonPathKeys && keySet(jsonPathKeys),
     jsonPathKeysQuoted: (jsonPathKeys ?? []).map((k) => JSON.stringify(k)),
     formFields: lower(def.formFields),
     detectors: def.detectors ? new DetectorSet(detectorNames(def)) : null,
