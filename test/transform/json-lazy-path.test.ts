@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { benchExchange } from '../../bench/transform-records.js';
 import { keyIsOneOf, keySet, scanJsonLazyPath } from '../../transform/json/json-lazy-path.js';
 import { matchJsonPath, parseJsonPath } from '../../transform/json/json-path.js';
 import { containerStarts, scanJson } from '../../transform/json/json-scanner.js';
+import { HOSTILE_JSON, JSON_SAMPLES, PREFIX_SAMPLES } from './json-samples.js';
 
 // The lazy-path scan is redact's fast path; scanJson is the reference it must agree with: the same
 // values and keys, in the same order, with the same paths whenever a path is asked for, and the same
@@ -43,33 +43,16 @@ function sameAsScanner(text: string): void {
   }
 }
 
-const SAMPLES = [
-  '{"a": [1, "x\\"y", {"b": null, "c": -2.5e3}], "big": 12345678901234567890, "t": true, "f": false}',
-  '[{"id": 7, "tags": ["x", ["deep", 3]]}, "top", 4, {}, [], {"e": {}}, {"k\\u0065y": "v"}]',
-  '{"items":[{"orderId":"ord_1","qty":2},{"orderId":"ord_2","qty":1}],"links":{"self":"/x/1"},"": "empty key"}',
-  ' \n\t{ "sp" :\t"aced" , "arr" : [ 1 , 2 ] } \n',
-  '{"a":{"a":{"b":1},"b":[{"a":2}]},"a\\"q":"quote in key","a\\\\":"backslash in key","dup":1,"dup":2}',
-  '"just a string"',
-  '42',
-  benchExchange(300).response!.body!.data,
-  benchExchange(307).response!.body!.data,
-];
-
-const HOSTILE = [
-  '{"a" 1}', '{"a": 1} x', '', '<html>', '{"a": tr', '{"a": [1, 2', '{"a":,}', '{,"a":1}', '[1,,2]', '{"a":1,}', '{"a":"b"]',
-  '{"x": [1}', '{"unterminated', '{"a": "\\"', '['.repeat(20_000), `${'['.repeat(1000)}"x"${']'.repeat(999)}`, '{"a": -}', '{"a": 1e}', '{"a": nul',
-];
-
 describe('scanJsonLazyPath', () => {
   it('visits what scanJson visits, with the same paths, on valid input', () => {
-    for (const text of SAMPLES) sameAsScanner(text);
+    for (const text of JSON_SAMPLES) sameAsScanner(text);
   });
 
   it('stops where scanJson stops, with the same result: every prefix of a body, and hostile text', () => {
-    for (const text of SAMPLES.slice(0, 5)) {
+    for (const text of PREFIX_SAMPLES) {
       for (let cut = 0; cut < text.length; cut++) sameAsScanner(text.slice(0, cut));
     }
-    for (const text of HOSTILE) sameAsScanner(text);
+    for (const text of HOSTILE_JSON) sameAsScanner(text);
   });
 
   it('builds a path asked for at every value of deep nesting in time linear in the text', () => {

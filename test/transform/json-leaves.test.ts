@@ -5,6 +5,7 @@ import { producedSites, visitResponseCandidates, type ValueSource } from '../../
 import { scanJsonLeaves } from '../../transform/json/json-leaves.js';
 import { decodeJsonString, scanJson } from '../../transform/json/json-scanner.js';
 import type { Exchange } from '../../store/exchange.js';
+import { HOSTILE_JSON, JSON_SAMPLES, PREFIX_SAMPLES } from './json-samples.js';
 
 // The leaf walker is correlate's fast path; scanJson is the reference it must agree with: the same
 // leaves, in the same order, named after the same nearest key, on any input.
@@ -33,37 +34,20 @@ function byLeaves(text: string): Leaf[] {
   return out;
 }
 
-const SAMPLES = [
-  '{"a": [1, "x\\"y", {"b": null, "c": -2.5e3}], "big": 12345678901234567890, "t": true, "f": false}',
-  '[{"id": 7, "tags": ["x", ["deep", 3]]}, "top", 4, {}, [], {"e": {}}, {"k\\u0065y": "v"}]',
-  '{"items":[{"orderId":"ord_1","qty":2},{"orderId":"ord_2","qty":1}],"links":{"self":"/x/1"},"": "empty key"}',
-  ' \n\t{ "sp" :\t"aced" , "arr" : [ 1 , 2 ] } \n',
-  '"just a string"',
-  '42',
-  benchExchange(300).response!.body!.data,
-  benchExchange(307).response!.body!.data,
-  benchExchange(305).response!.body!.data,
-];
-
-const HOSTILE = [
-  '{"a" 1}', '{"a": 1} x', '', '<html>', '{"a": tr', '{"a": [1, 2', '{"a":,}', '{,"a":1}', '[1,,2]', '{"a":1,}', '{"a":"b"]',
-  '{"x": [1}', '{"unterminated', '{"a": "\\"', '[' .repeat(50_000), `${'['.repeat(1000)}"x"${']'.repeat(999)}`, '{"a": -}', '{"a": 1e}',
-];
-
 describe('scanJsonLeaves', () => {
   it('visits the leaves scanJson visits, with the same nearest key, on valid input', () => {
-    for (const text of SAMPLES) expect(byLeaves(text), text.slice(0, 60)).toEqual(byScanner(text));
-    expect(byLeaves(SAMPLES[1]!).map((l) => l[1])).toEqual(['id', 'tags', 'tags', 'tags', '', '', 'key']);
+    for (const text of JSON_SAMPLES) expect(byLeaves(text), text.slice(0, 60)).toEqual(byScanner(text));
+    expect(byLeaves(JSON_SAMPLES[1]!).map((l) => l[1])).toEqual(['id', 'tags', 'tags', 'tags', '', '', 'key']);
   });
 
   it('stops where scanJson stops: every prefix of a body, and hostile text', () => {
-    for (const text of SAMPLES.slice(0, 4).concat(SAMPLES[6]!)) {
+    for (const text of PREFIX_SAMPLES) {
       for (let cut = 0; cut < text.length; cut++) {
         const prefix = text.slice(0, cut);
         expect(byLeaves(prefix), prefix).toEqual(byScanner(prefix));
       }
     }
-    for (const text of HOSTILE) expect(byLeaves(text), text.slice(0, 40)).toEqual(byScanner(text));
+    for (const text of HOSTILE_JSON) expect(byLeaves(text), text.slice(0, 40)).toEqual(byScanner(text));
   });
 
   it('stops when the visitor says so', () => {
